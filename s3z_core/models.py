@@ -1,0 +1,127 @@
+"""Plain result records returned by the client and the engine (no I/O, no behaviour)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from s3z_core.errors import S3zError, ServiceError
+from s3z_core.events import Verification
+
+
+@dataclass(frozen=True, slots=True)
+class BucketInfo:
+    name: str
+    created: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    key: str
+    size: int
+    etag: str
+    last_modified: datetime | None
+    storage_class: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ListPage:
+    objects: list[ObjectInfo]
+    common_prefixes: list[str]
+    is_truncated: bool
+    next_token: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectHead:
+    key: str
+    size: int
+    etag: str
+    last_modified: datetime | None
+    content_type: str
+    metadata: dict[str, str]
+    storage_class: str = ""
+    parts_count: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MultipartUploadInfo:
+    key: str
+    upload_id: str
+    initiated: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class PartInfo:
+    part_number: int
+    etag: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteFailure:
+    key: str
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteResult:
+    deleted: list[str]
+    failures: list[DeleteFailure]
+
+
+@dataclass(frozen=True, slots=True)
+class TransferResult:
+    """One file that arrived, with how it was verified."""
+
+    transfer_id: int
+    source: str
+    destination: str
+    size: int
+    etag: str
+    verification: Verification
+    parts: int
+    elapsed_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class TransferFailure:
+    """One file that did not arrive, and why (typed)."""
+
+    transfer_id: int
+    source: str
+    destination: str
+    error: S3zError
+
+
+@dataclass(slots=True)
+class BatchResult:
+    """Every file of a batch, in one of two lists: nothing is silently skipped."""
+
+    completed: list[TransferResult] = field(default_factory=list)
+    failed: list[TransferFailure] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    @property
+    def bytes_transferred(self) -> int:
+        return sum(r.size for r in self.completed)
+
+
+__all__ = [
+    "BatchResult",
+    "BucketInfo",
+    "DeleteFailure",
+    "DeleteResult",
+    "ListPage",
+    "MultipartUploadInfo",
+    "ObjectHead",
+    "ObjectInfo",
+    "PartInfo",
+    "ServiceError",
+    "TransferFailure",
+    "TransferResult",
+]
