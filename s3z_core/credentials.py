@@ -8,6 +8,7 @@ Order, like the AWS CLI: explicit keys > environment > shared credentials/config
 from __future__ import annotations
 
 import configparser
+import contextlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -148,10 +149,8 @@ def resolve_settings(
     if profile_name:
         p_creds, p_region, p_endpoint, p_style = load_profile(profile_name, env)
     else:
-        try:
+        with contextlib.suppress(ConfigError):  # no default profile is normal
             p_creds, p_region, p_endpoint, p_style = load_profile("default", env)
-        except ConfigError:
-            pass  # no default profile is normal
 
     creds: Credentials | None
     if access_key and secret_key:
@@ -171,7 +170,9 @@ def resolve_settings(
     return ResolvedSettings(
         credentials=creds,
         region=region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or p_region,
-        endpoint_url=endpoint_url or env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
+        endpoint_url=endpoint_url
+        or env.get("AWS_ENDPOINT_URL_S3")
+        or env.get("AWS_ENDPOINT_URL")
         or p_endpoint,
         addressing_style=p_style,
         profile=profile_name,

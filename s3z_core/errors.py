@@ -95,8 +95,10 @@ class ServiceError(S3zError):
         super().__init__(self._render())
 
     def _render(self) -> str:
-        target = f"s3://{self.bucket}/{self.key}" if self.key else (
-            f"s3://{self.bucket}" if self.bucket else ""
+        target = (
+            f"s3://{self.bucket}/{self.key}"
+            if self.key
+            else (f"s3://{self.bucket}" if self.bucket else "")
         )
         head = " ".join(p for p in (self.operation, target) if p)
         text = f"{self.code} (HTTP {self.status})"

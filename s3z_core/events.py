@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Literal
 
 from s3z_core.errors import S3zError
@@ -18,7 +18,7 @@ from s3z_core.errors import S3zError
 Direction = Literal["upload", "download", "copy"]
 
 
-class Verification(str, Enum):
+class Verification(StrEnum):
     """How sure we are the bytes that arrived are the bytes that were sent."""
 
     VERIFIED_MD5 = "verified-md5"  # single-part ETag == MD5 of the data

@@ -1,0 +1,337 @@
+"""Typed S3 operations (one method each) on top of the signing, retrying ``S3Client``."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import quote
+
+from s3z_core.errors import ServiceError
+from s3z_core.models import (
+    BucketInfo,
+    DeleteFailure,
+    DeleteResult,
+    ListPage,
+    MultipartUploadInfo,
+    ObjectHead,
+    PartInfo,
+)
+from s3z_core.protocol import requests as xml_requests
+from s3z_core.protocol import responses
+from s3z_core.transport.body import Body, ProgressCallback
+from s3z_core.transport.client import RetryCallback, S3Client
+
+META_PREFIX = "x-amz-meta-"
+
+
+def _http_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _meta_headers(metadata: Mapping[str, str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for k, v in (metadata or {}).items():
+        # Non-ASCII metadata values are not portable across stores: percent-encode them.
+        out[META_PREFIX + k.lower()] = v if v.isascii() else quote(v, safe="")
+    return out
+
+
+class S3Operations:
+    def __init__(self, client: S3Client) -> None:
+        self.client = client
+
+    # -- buckets -----------------------------------------------------------------------------
+    async def list_buckets(self) -> list[BucketInfo]:
+        resp = await self.client.request("ListBuckets", "GET")
+        return responses.parse_list_buckets(resp.body)
+
+    async def create_bucket(self, bucket: str) -> None:
+        body = xml_requests.create_bucket_body(self.client.region)
+        await self.client.request("CreateBucket", "PUT", bucket=bucket, body=body or None)
+
+    async def delete_bucket(self, bucket: str) -> None:
+        await self.client.request("DeleteBucket", "DELETE", bucket=bucket)
+
+    async def head_bucket(self, bucket: str) -> None:
+        await self.client.request("HeadBucket", "HEAD", bucket=bucket)
+
+    # -- objects -----------------------------------------------------------------------------
+    async def head_object(self, bucket: str, key: str) -> ObjectHead:
+        resp = await self.client.request("HeadObject", "HEAD", bucket=bucket, key=key)
+        h = resp.headers
+        etag = h.get("ETag", "").strip('"')
+        parts = None
+        if "-" in etag:
+            tail = etag.rsplit("-", 1)[1]
+            parts = int(tail) if tail.isdigit() else None
+        return ObjectHead(
+            key=key,
+            size=int(h.get("Content-Length", "0")),
+            etag=etag,
+            last_modified=_http_time(h.get("Last-Modified")),
+            content_type=h.get("Content-Type", ""),
+            metadata={
+                k[len(META_PREFIX) :]: v for k, v in h.items() if k.lower().startswith(META_PREFIX)
+            },
+            storage_class=h.get("x-amz-storage-class", ""),
+            parts_count=parts,
+        )
+
+    async def put_object(
+        self,
+        bucket: str,
+        key: str,
+        body: Body,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        content_md5: bytes | None = None,
+        progress: ProgressCallback | None = None,
+        on_retry: RetryCallback | None = None,
+    ) -> str:
+        headers = _meta_headers(metadata)
+        headers["Content-Type"] = content_type or "application/octet-stream"
+        if content_md5 is not None:
+            headers["Content-MD5"] = base64.b64encode(content_md5).decode()
+        resp = await self.client.request(
+            "PutObject",
+            "PUT",
+            bucket=bucket,
+            key=key,
+            headers=headers,
+            body=body,
+            progress=progress,
+            on_retry=on_retry,
+        )
+        return resp.headers.get("ETag", "").strip('"')
+
+    async def get_object_bytes(self, bucket: str, key: str) -> bytes:
+        resp = await self.client.request("GetObject", "GET", bucket=bucket, key=key)
+        return resp.body
+
+    async def delete_object(self, bucket: str, key: str) -> None:
+        await self.client.request("DeleteObject", "DELETE", bucket=bucket, key=key)
+
+    async def delete_objects(self, bucket: str, keys: Sequence[str]) -> DeleteResult:
+        """One DeleteObjects request (≤ 1000 keys); per-key errors come back, not raised."""
+        body = xml_requests.delete_objects_body(keys, quiet=True)
+        md5 = base64.b64encode(hashlib.md5(body).digest()).decode()  # noqa: S324 - S3 requires MD5
+        resp = await self.client.request(
+            "DeleteObjects",
+            "POST",
+            bucket=bucket,
+            query=[("delete", "")],
+            headers={"Content-MD5": md5, "Content-Type": "application/xml"},
+            body=body,
+            error_in_200=True,
+        )
+        result = responses.parse_delete_result(resp.body)
+        failed = {f.key for f in result.failures}
+        # Quiet mode lists only failures: every other key we sent was deleted.
+        deleted = [k for k in keys if k not in failed]
+        return DeleteResult(deleted=deleted, failures=list(result.failures))
+
+    async def copy_object(
+        self,
+        src_bucket: str,
+        src_key: str,
+        bucket: str,
+        key: str,
+        *,
+        metadata: Mapping[str, str] | None = None,
+    ) -> str:
+        headers = {"x-amz-copy-source": "/" + src_bucket + "/" + quote(src_key, safe="/")}
+        if metadata is not None:
+            headers["x-amz-metadata-directive"] = "REPLACE"
+            headers.update(_meta_headers(metadata))
+        resp = await self.client.request(
+            "CopyObject", "PUT", bucket=bucket, key=key, headers=headers, error_in_200=True
+        )
+        return responses.parse_copy_result(resp.body)
+
+    async def list_objects_v2(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        delimiter: str | None = None,
+        start_after: str | None = None,
+        continuation_token: str | None = None,
+        max_keys: int = 1000,
+    ) -> ListPage:
+        query: list[tuple[str, str]] = [
+            ("list-type", "2"),
+            ("encoding-type", "url"),
+            ("max-keys", str(max_keys)),
+        ]
+        if prefix:
+            query.append(("prefix", prefix))
+        if delimiter:
+            query.append(("delimiter", delimiter))
+        if start_after and not continuation_token:
+            query.append(("start-after", start_after))
+        if continuation_token:
+            query.append(("continuation-token", continuation_token))
+        resp = await self.client.request("ListObjectsV2", "GET", bucket=bucket, query=query)
+        return responses.parse_list_objects_v2(resp.body)
+
+    # -- multipart ---------------------------------------------------------------------------
+    async def create_multipart_upload(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> str:
+        headers = _meta_headers(metadata)
+        headers["Content-Type"] = content_type or "application/octet-stream"
+        resp = await self.client.request(
+            "CreateMultipartUpload",
+            "POST",
+            bucket=bucket,
+            key=key,
+            query=[("uploads", "")],
+            headers=headers,
+        )
+        return responses.parse_initiate_multipart(resp.body)
+
+    async def upload_part(
+        self,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        body: Body,
+        *,
+        content_md5: bytes | None = None,
+        progress: ProgressCallback | None = None,
+        on_retry: RetryCallback | None = None,
+    ) -> str:
+        headers: dict[str, str] = {}
+        if content_md5 is not None:
+            headers["Content-MD5"] = base64.b64encode(content_md5).decode()
+        resp = await self.client.request(
+            "UploadPart",
+            "PUT",
+            bucket=bucket,
+            key=key,
+            query=[("partNumber", str(part_number)), ("uploadId", upload_id)],
+            headers=headers,
+            body=body,
+            progress=progress,
+            on_retry=on_retry,
+        )
+        etag = resp.headers.get("ETag", "").strip('"')
+        if not etag:
+            raise ServiceError(
+                code="MissingETag",
+                status=resp.status,
+                operation="UploadPart",
+                bucket=bucket,
+                key=key,
+                message=f"part {part_number} has no ETag",
+            )
+        return etag
+
+    async def upload_part_copy(
+        self,
+        *,
+        src_bucket: str,
+        src_key: str,
+        bucket: str,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        first_byte: int,
+        last_byte: int,
+    ) -> str:
+        headers = {
+            "x-amz-copy-source": "/" + src_bucket + "/" + quote(src_key, safe="/"),
+            "x-amz-copy-source-range": f"bytes={first_byte}-{last_byte}",
+        }
+        resp = await self.client.request(
+            "UploadPartCopy",
+            "PUT",
+            bucket=bucket,
+            key=key,
+            query=[("partNumber", str(part_number)), ("uploadId", upload_id)],
+            headers=headers,
+            error_in_200=True,
+        )
+        return responses.parse_copy_result(resp.body)
+
+    async def complete_multipart_upload(
+        self, bucket: str, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
+    ) -> str:
+        body = xml_requests.complete_multipart_body(parts)
+        resp = await self.client.request(
+            "CompleteMultipartUpload",
+            "POST",
+            bucket=bucket,
+            key=key,
+            query=[("uploadId", upload_id)],
+            headers={"Content-Type": "application/xml"},
+            body=body,
+            error_in_200=True,
+        )
+        return responses.parse_complete_multipart(resp.body)
+
+    async def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None:
+        await self.client.request(
+            "AbortMultipartUpload",
+            "DELETE",
+            bucket=bucket,
+            key=key,
+            query=[("uploadId", upload_id)],
+        )
+
+    async def list_multipart_uploads(
+        self, bucket: str, prefix: str = ""
+    ) -> list[MultipartUploadInfo]:
+        out: list[MultipartUploadInfo] = []
+        key_marker: str | None = None
+        id_marker: str | None = None
+        while True:
+            query: list[tuple[str, str]] = [("uploads", ""), ("encoding-type", "url")]
+            if prefix:
+                query.append(("prefix", prefix))
+            if key_marker:
+                query.append(("key-marker", key_marker))
+            if id_marker:
+                query.append(("upload-id-marker", id_marker))
+            resp = await self.client.request(
+                "ListMultipartUploads", "GET", bucket=bucket, query=query
+            )
+            uploads, truncated, key_marker, id_marker = responses.parse_list_multipart_uploads(
+                resp.body
+            )
+            out.extend(uploads)
+            if not truncated or not (key_marker or id_marker):
+                return out
+
+    async def list_parts(self, bucket: str, key: str, upload_id: str) -> list[PartInfo]:
+        out: list[PartInfo] = []
+        marker: int | None = None
+        while True:
+            query: list[tuple[str, str]] = [("uploadId", upload_id)]
+            if marker:
+                query.append(("part-number-marker", str(marker)))
+            resp = await self.client.request(
+                "ListParts", "GET", bucket=bucket, key=key, query=query
+            )
+            parts, truncated, marker = responses.parse_list_parts(resp.body)
+            out.extend(parts)
+            if not truncated or not marker:
+                return out
+
+
+__all__ = ["DeleteFailure", "S3Operations"]

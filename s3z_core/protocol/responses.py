@@ -1,0 +1,194 @@
+"""Parsers for S3's XML responses (lxml), returning the plain records of ``models``.
+
+Namespaces differ between servers (AWS and SeaweedFS use the 2006-03-01 namespace,
+some stores none at all), so lookups match on local names only. With
+``encoding-type=url`` listings return keys percent-encoded; ``url_decoded`` undoes
+it form-style (a space arrives as ``+``; botocore decodes the same way).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from urllib.parse import unquote_plus
+
+from lxml import etree
+
+from s3z_core.errors import ProtocolError
+from s3z_core.models import (
+    BucketInfo,
+    DeleteFailure,
+    DeleteResult,
+    ListPage,
+    MultipartUploadInfo,
+    ObjectInfo,
+    PartInfo,
+)
+
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+
+
+def parse_xml(body: bytes, what: str) -> etree._Element:
+    try:
+        return etree.fromstring(body, parser=_PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise ProtocolError(f"{what}: malformed XML response ({exc.msg})") from None
+
+
+def _local(tag: object) -> str:
+    text = str(tag)
+    return text.rsplit("}", 1)[-1]
+
+
+def _children(elem: etree._Element, name: str) -> Iterable[etree._Element]:
+    return (c for c in elem if _local(c.tag) == name)
+
+
+def _child(elem: etree._Element, name: str) -> etree._Element | None:
+    return next(iter(_children(elem, name)), None)
+
+
+def _text(elem: etree._Element, name: str, default: str = "") -> str:
+    c = _child(elem, name)
+    if c is None or c.text is None:
+        return default
+    return c.text
+
+
+def _time(value: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def url_decoded(value: str, encoded: bool) -> str:
+    return unquote_plus(value) if encoded else value
+
+
+def is_error_document(body: bytes) -> bool:
+    """A 200 response can still carry ``<Error>`` (CompleteMultipartUpload, CopyObject)."""
+    head = body.lstrip()[:200]
+    if not head.startswith(b"<"):
+        return False
+    try:
+        root = etree.fromstring(body, parser=_PARSER)
+    except etree.XMLSyntaxError:
+        return False
+    return _local(root.tag) == "Error"
+
+
+def parse_error(body: bytes) -> dict[str, str]:
+    """Code, Message, RequestId, Region … of an ``<Error>`` document; empty dict if none."""
+    if not body.strip():
+        return {}
+    try:
+        root = etree.fromstring(body, parser=_PARSER)
+    except etree.XMLSyntaxError:
+        return {}
+    if _local(root.tag) != "Error":
+        return {}
+    return {_local(c.tag): (c.text or "") for c in root}
+
+
+def parse_list_buckets(body: bytes) -> list[BucketInfo]:
+    root = parse_xml(body, "ListBuckets")
+    buckets = _child(root, "Buckets")
+    if buckets is None:
+        return []
+    return [
+        BucketInfo(name=_text(b, "Name"), created=_time(_text(b, "CreationDate")))
+        for b in _children(buckets, "Bucket")
+    ]
+
+
+def parse_list_objects_v2(body: bytes) -> ListPage:
+    root = parse_xml(body, "ListObjectsV2")
+    encoded = _text(root, "EncodingType").lower() == "url"
+    objects = [
+        ObjectInfo(
+            key=url_decoded(_text(c, "Key"), encoded),
+            size=int(_text(c, "Size", "0") or 0),
+            etag=_text(c, "ETag").strip('"'),
+            last_modified=_time(_text(c, "LastModified")),
+            storage_class=_text(c, "StorageClass"),
+        )
+        for c in _children(root, "Contents")
+    ]
+    prefixes = [url_decoded(_text(p, "Prefix"), encoded) for p in _children(root, "CommonPrefixes")]
+    truncated = _text(root, "IsTruncated").lower() == "true"
+    token = _text(root, "NextContinuationToken") or None
+    return ListPage(
+        objects=objects, common_prefixes=prefixes, is_truncated=truncated, next_token=token
+    )
+
+
+def parse_initiate_multipart(body: bytes) -> str:
+    root = parse_xml(body, "CreateMultipartUpload")
+    upload_id = _text(root, "UploadId")
+    if not upload_id:
+        raise ProtocolError("CreateMultipartUpload: response has no UploadId")
+    return upload_id
+
+
+def parse_complete_multipart(body: bytes) -> str:
+    root = parse_xml(body, "CompleteMultipartUpload")
+    return _text(root, "ETag").strip('"')
+
+
+def parse_copy_result(body: bytes) -> str:
+    root = parse_xml(body, "CopyObject")
+    return _text(root, "ETag").strip('"')
+
+
+def parse_delete_result(body: bytes, encoded: bool = False) -> DeleteResult:
+    root = parse_xml(body, "DeleteObjects")
+    deleted = [url_decoded(_text(d, "Key"), encoded) for d in _children(root, "Deleted")]
+    failures = [
+        DeleteFailure(
+            key=url_decoded(_text(e, "Key"), encoded),
+            code=_text(e, "Code"),
+            message=_text(e, "Message"),
+        )
+        for e in _children(root, "Error")
+    ]
+    return DeleteResult(deleted=deleted, failures=failures)
+
+
+def parse_list_multipart_uploads(
+    body: bytes,
+) -> tuple[list[MultipartUploadInfo], bool, str | None, str | None]:
+    """Uploads, is_truncated, next key marker, next upload-id marker."""
+    root = parse_xml(body, "ListMultipartUploads")
+    encoded = _text(root, "EncodingType").lower() == "url"
+    uploads = [
+        MultipartUploadInfo(
+            key=url_decoded(_text(u, "Key"), encoded),
+            upload_id=_text(u, "UploadId"),
+            initiated=_time(_text(u, "Initiated")),
+        )
+        for u in _children(root, "Upload")
+    ]
+    truncated = _text(root, "IsTruncated").lower() == "true"
+    next_key = _text(root, "NextKeyMarker") or None
+    next_id = _text(root, "NextUploadIdMarker") or None
+    if next_key is not None:
+        next_key = url_decoded(next_key, encoded)
+    return uploads, truncated, next_key, next_id
+
+
+def parse_list_parts(body: bytes) -> tuple[list[PartInfo], bool, int | None]:
+    root = parse_xml(body, "ListParts")
+    parts = [
+        PartInfo(
+            part_number=int(_text(p, "PartNumber", "0")),
+            etag=_text(p, "ETag").strip('"'),
+            size=int(_text(p, "Size", "0") or 0),
+        )
+        for p in _children(root, "Part")
+    ]
+    truncated = _text(root, "IsTruncated").lower() == "true"
+    marker = _text(root, "NextPartNumberMarker")
+    return parts, truncated, int(marker) if marker else None

@@ -1,0 +1,121 @@
+"""The one boundary where HTTP statuses, S3 error codes and aiohttp exceptions become our types.
+
+Retryability follows from the class chosen here (by status and code), never from message text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+
+import aiohttp
+
+from s3z_core.errors import (
+    AccessDeniedError,
+    ClockSkewError,
+    ConnectError,
+    NoSuchBucketError,
+    NoSuchKeyError,
+    ReadTimeoutError,
+    RetryableServiceError,
+    ServiceError,
+    TransportError,
+    WrongRegionError,
+)
+from s3z_core.protocol.responses import parse_error
+
+RETRYABLE_CODES = frozenset(
+    {
+        "SlowDown",
+        "RequestTimeout",
+        "InternalError",
+        "ServiceUnavailable",
+        "Throttling",
+        "ThrottlingException",
+        "RequestThrottled",
+        "TooManyRequests",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "OperationAborted",
+    }
+)
+ACCESS_CODES = frozenset(
+    {"AccessDenied", "SignatureDoesNotMatch", "InvalidAccessKeyId", "InvalidToken", "ExpiredToken"}
+)
+REGION_CODES = frozenset(
+    {"AuthorizationHeaderMalformed", "PermanentRedirect", "IllegalLocationConstraintException"}
+)
+
+_HEAD_CODES = {301: "PermanentRedirect", 400: "BadRequest", 403: "Forbidden", 404: "NotFound"}
+
+
+def service_error(
+    *,
+    status: int,
+    body: bytes,
+    headers: Mapping[str, str],
+    operation: str,
+    bucket: str = "",
+    key: str = "",
+) -> ServiceError:
+    """Build the typed error for a non-2xx response (or a 200 that carries ``<Error>``)."""
+    fields = parse_error(body)
+    code = fields.get("Code") or _HEAD_CODES.get(status, f"HTTP{status}")
+    if not fields and status == 404:
+        code = "NoSuchKey" if key else "NoSuchBucket"
+    region_hint = fields.get("Region", "") or headers.get("x-amz-bucket-region", "")
+    cls: type[ServiceError]
+    if code == "RequestTimeTooSkewed":
+        cls = ClockSkewError
+    elif code in REGION_CODES or (status == 301 and region_hint):
+        cls = WrongRegionError
+    elif code == "NoSuchBucket":
+        cls = NoSuchBucketError
+    elif code == "NoSuchKey":
+        cls = NoSuchKeyError
+    elif code in ACCESS_CODES or (status == 403 and code == "Forbidden"):
+        cls = AccessDeniedError
+    elif code in RETRYABLE_CODES or status >= 500 or status == 429:
+        cls = RetryableServiceError
+    else:
+        cls = ServiceError
+    message = fields.get("Message", "")
+    if cls is WrongRegionError and region_hint:
+        message = (
+            f"{message} — the server expects region {region_hint!r} (use --region {region_hint})"
+        )
+    return cls(
+        code=code,
+        status=status,
+        message=message,
+        request_id=fields.get("RequestId", "") or headers.get("x-amz-request-id", ""),
+        operation=operation,
+        bucket=bucket,
+        key=key,
+        region_hint=region_hint,
+        server_date=headers.get("Date", ""),
+    )
+
+
+def transport_error(exc: BaseException, *, operation: str, target: str) -> TransportError:
+    """aiohttp/asyncio failures while sending or receiving → our retryable transport errors."""
+    if isinstance(exc, asyncio.TimeoutError | aiohttp.ServerTimeoutError):
+        return ReadTimeoutError("timed out", operation=operation, target=target)
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return ConnectError(
+            f"cannot connect ({exc.os_error.strerror or exc.os_error})",
+            operation=operation,
+            target=target,
+        )
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return TransportError("server closed the connection", operation=operation, target=target)
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return TransportError("response body cut short", operation=operation, target=target)
+    return TransportError(f"{type(exc).__name__}: {exc}", operation=operation, target=target)
+
+
+TRANSPORT_EXCEPTIONS: tuple[type[BaseException], ...] = (
+    aiohttp.ClientError,
+    asyncio.TimeoutError,
+    ConnectionError,
+)
