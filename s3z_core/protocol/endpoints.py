@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import urlsplit
 
 from s3z_core.errors import ConfigError
 from s3z_core.protocol.keys import encode_key_path
@@ -42,13 +42,6 @@ class Endpoint:
     is_aws: bool
 
 
-def _redacted(parts: SplitResult, raw: str) -> str:
-    """The URL for error messages, with any ``user:password@`` removed."""
-    if "@" not in parts.netloc:
-        return raw
-    return raw.replace(parts.netloc, "<redacted>@" + parts.netloc.rpartition("@")[2], 1)
-
-
 def parse_endpoint(endpoint_url: str | None, region: str) -> Endpoint:
     """Validate a user-supplied endpoint URL (``None`` means AWS in ``region``).
 
@@ -63,21 +56,24 @@ def parse_endpoint(endpoint_url: str | None, region: str) -> Endpoint:
         return Endpoint("https", f"s3.{region}.amazonaws.com", is_aws=True)
 
     raw = endpoint_url.strip()
+    if "@" in raw:
+        # user:password@host. Checked before parsing, and the URL is not echoed: a password
+        # holding '/' or ':' makes urlsplit read it as a path or a port, and that text would
+        # end up in the error message.
+        raise ConfigError(
+            "endpoint URL must not contain credentials (user:password@); use a profile or keys"
+        )
     try:
         parts = urlsplit(raw)
         port = parts.port  # raises ValueError for a non-numeric or out-of-range port
     except ValueError as exc:
         raise ConfigError(f"endpoint URL {raw!r} is not a valid URL: {exc}") from None
-    shown = _redacted(parts, raw)
+    shown = raw
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS:
         raise ConfigError(
             f"endpoint URL {shown!r} must start with http:// or https:// "
             f"(for example http://127.0.0.1:8333)"
-        )
-    if parts.username is not None or parts.password is not None:
-        raise ConfigError(
-            f"endpoint URL {shown!r} must not contain credentials; use a profile or keys"
         )
     hostname = parts.hostname
     if not hostname:
