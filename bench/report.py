@@ -1,0 +1,141 @@
+"""Turning raw samples into the run's outputs: the JSON record and the Markdown table of
+medians, with every ratio taken against s5cmd measured in the same run."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.runner import OK
+from bench.stats import median, median_interval
+from bench.tools import REFERENCE_TOOL
+
+SCHEMA = "s3z-bench/1"
+MIB = float(1 << 20)
+
+
+@dataclass(frozen=True, slots=True)
+class CellSummary:
+    """Medians of the good (verified) samples of one (tool, operation)."""
+
+    tool: str
+    op: str
+    n_ok: int
+    n_bad: int
+    bad_statuses: tuple[str, ...]
+    wall_s: float | None
+    ci_low_s: float | None
+    ci_high_s: float | None
+    peak_rss_bytes: float | None
+    cpu_s: float | None
+    server_cpu_s: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__slots__}
+
+
+def summarise(record: dict[str, Any]) -> list[CellSummary]:
+    """One summary per (tool, op), ordered by operation then tool; warm-ups are left out."""
+    cells: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for s in record["samples"]:
+        if not s["warmup"]:
+            cells.setdefault((s["tool"], s["op"]), []).append(s)
+    op_rank = {o["name"]: i for i, o in enumerate(record["operations"])}
+    tool_rank = {t: i for i, t in enumerate(record["tools"])}
+    order = sorted(cells, key=lambda k: (op_rank.get(k[1], 999), tool_rank.get(k[0], 999), k))
+    out: list[CellSummary] = []
+    for tool, op in order:
+        group = cells[(tool, op)]
+        good = [s for s in group if s["status"] == OK]
+        bad = sorted({s["status"] for s in group if s["status"] != OK})
+        walls = [s["wall_s"] for s in good]
+        interval = median_interval(walls) if walls else None
+        servers = [s["server_cpu_s"] for s in good if s["server_cpu_s"] is not None]
+        out.append(
+            CellSummary(
+                tool=tool,
+                op=op,
+                n_ok=len(good),
+                n_bad=len(group) - len(good),
+                bad_statuses=tuple(bad),
+                wall_s=median(walls) if walls else None,
+                ci_low_s=interval.low if interval else None,
+                ci_high_s=interval.high if interval else None,
+                peak_rss_bytes=median([s["peak_rss_bytes"] for s in good]) if good else None,
+                cpu_s=median([s["user_s"] + s["sys_s"] for s in good]) if good else None,
+                server_cpu_s=median(servers) if servers else None,
+            )
+        )
+    return out
+
+
+def write_json(path: Path, record: dict[str, Any]) -> None:
+    path.write_text(json.dumps(record, indent=1, sort_keys=False) + "\n")
+
+
+def load_run(path: Path) -> dict[str, Any]:
+    """Read a run record; raises ValueError with a readable message when it isn't one."""
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"cannot read bench run {path}: {exc}") from exc
+    if not isinstance(record, dict) or record.get("schema") != SCHEMA:
+        raise ValueError(f"{path} is not a bench run record (schema {SCHEMA})")
+    return record
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "—" if value is None else format(value, spec)
+
+
+def markdown_table(record: dict[str, Any]) -> str:
+    """The human summary: medians per (op, tool), time ratio to s5cmd, RSS, CPU."""
+    summaries = summarise(record)
+    ops = {o["name"]: o for o in record["operations"]}
+    reference = {s.op: s for s in summaries if s.tool == REFERENCE_TOOL}
+    machine = record["machine"]
+    lines = [
+        f"# Bench run {record['run_id']}",
+        "",
+        f"- machine: {machine['cpu_model']}, {machine['logical_cores']} cores, "
+        f"{machine['memory_bytes'] / 2**30:.0f} GiB, {machine['os']} {machine['kernel']}, "
+        f"Python {machine['python']}, commit {machine['git_commit']}",
+        f"- backend: {record['backend']['description']}",
+        f"- measurement: {record['measurement']}",
+        f"- sampling: {record['settings']['sampling']}",
+        "- tools: " + "; ".join(f"{k} = {v}" for k, v in record["tools"].items()),
+    ]
+    lines.extend(f"- skipped: {k} ({v})" for k, v in record.get("skipped_tools", {}).items())
+    lines += [
+        "",
+        "Medians of verified samples. `× s5cmd` is time relative to s5cmd in this run "
+        "(below 1.0 is faster). CI is the 95 % order-statistics interval of the median. "
+        "CPU is user+sys of the client process tree; server CPU is measured only when the "
+        "bench started the server.",
+        "",
+        "| operation | tool | time s | 95 % CI | MiB/s | × s5cmd | peak RSS MiB | CPU s "
+        "| server CPU s | samples |",
+        "|---|---|---:|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for s in summaries:
+        op = ops.get(s.op, {})
+        throughput = op.get("bytes", 0) / MIB / s.wall_s if s.wall_s and op.get("bytes") else None
+        ref = reference.get(s.op)
+        ratio = s.wall_s / ref.wall_s if s.wall_s and ref and ref.wall_s else None
+        ci = (
+            f"{s.ci_low_s:.3f}–{s.ci_high_s:.3f}"
+            if s.ci_low_s is not None and s.ci_high_s is not None
+            else "—"
+        )
+        samples = f"{s.n_ok}"
+        if s.n_bad:
+            samples += f" (+{s.n_bad} **{'/'.join(s.bad_statuses)}**)"
+        lines.append(
+            f"| {s.op} | {s.tool} | {_fmt(s.wall_s, '.3f')} | {ci} | {_fmt(throughput, '.0f')} "
+            f"| {_fmt(ratio, '.2f')} | "
+            f"{_fmt(s.peak_rss_bytes / MIB if s.peak_rss_bytes is not None else None, '.0f')} "
+            f"| {_fmt(s.cpu_s, '.2f')} | {_fmt(s.server_cpu_s, '.2f')} | {samples} |"
+        )
+    return "\n".join(lines) + "\n"

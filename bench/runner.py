@@ -1,0 +1,197 @@
+"""The sampling loop: one warm-up per (tool, operation), then samples interleaved across
+tools in a seeded shuffled order per pass, until each tool's median is known well enough.
+
+Interleaving means slow drift (page cache, server compaction, a neighbour's job) hits every
+tool alike instead of whichever happened to run last.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.backends import Backend
+from bench.bucket import BucketAdmin
+from bench.measure import ProcessMeter, ServerCpu
+from bench.operations import Operation
+from bench.stats import median, median_interval
+from bench.tools.base import Tool, ToolContext
+
+OK = "ok"
+FAILED = "failed"  # the tool exited non-zero
+MISMATCH = "mismatch"  # the tool said it worked, the result is wrong
+TIMEOUT = "timeout"
+
+
+@dataclass(frozen=True, slots=True)
+class SamplingPolicy:
+    """How many samples to take. A (tool, op) cell stops once it has ``min_samples`` good
+    samples and the 95 % CI of its median is within ``target_rel_ci`` of the median, or at
+    ``max_samples``, or after ``max_consecutive_failures`` failures in a row."""
+
+    min_samples: int = 5
+    max_samples: int = 15
+    target_rel_ci: float = 0.10
+    warmups: int = 1
+    seed: int = 20240601
+    timeout_s: float = 1800.0
+    max_consecutive_failures: int = 3
+
+    def __post_init__(self) -> None:
+        if self.min_samples < 1 or self.max_samples < self.min_samples:
+            raise ValueError("need 1 <= min samples <= max samples")
+        if self.target_rel_ci <= 0:
+            raise ValueError("target relative CI must be positive")
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    tool: str
+    op: str
+    index: int
+    warmup: bool
+    status: str
+    wall_s: float
+    user_s: float
+    sys_s: float
+    peak_rss_bytes: int
+    server_cpu_s: float | None
+    detail: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class _Cell:
+    tool: Tool
+    ctx: ToolContext
+    good_walls: list[float] = field(default_factory=list)
+    attempts: int = 0
+    consecutive_failures: int = 0
+
+    def done(self, policy: SamplingPolicy) -> bool:
+        if self.consecutive_failures >= policy.max_consecutive_failures:
+            return True
+        if self.attempts >= policy.max_samples:
+            return True
+        n = len(self.good_walls)
+        if n < policy.min_samples:
+            return False
+        centre = median(self.good_walls)
+        return median_interval(self.good_walls).relative_half_width(centre) <= policy.target_rel_ci
+
+
+class Runner:
+    def __init__(
+        self,
+        *,
+        backend: Backend,
+        admin: BucketAdmin,
+        tools: list[tuple[Tool, ToolContext]],
+        policy: SamplingPolicy,
+        meter: ProcessMeter,
+        scratch_root: Path,
+        log: Callable[[str], None],
+    ) -> None:
+        self._admin = admin
+        self._tools = tools
+        self._policy = policy
+        self._meter = meter
+        self._scratch_root = scratch_root
+        self._log = log
+        self._server_cpu = ServerCpu(backend.server_pid)
+        self._rng = random.Random(policy.seed)
+
+    def run(self, operations: list[Operation]) -> list[Sample]:
+        samples: list[Sample] = []
+        for op in operations:
+            self._log(f"== {op.name}: preparing")
+            op.prepare(self._admin)
+            try:
+                samples.extend(self._run_operation(op))
+            finally:
+                op.cleanup(self._admin)
+        return samples
+
+    def _run_operation(self, op: Operation) -> list[Sample]:
+        cells = [_Cell(tool, ctx) for tool, ctx in self._tools]
+        samples: list[Sample] = []
+        for _ in range(self._policy.warmups):
+            for cell in self._shuffled(cells):
+                samples.append(self._sample(op, cell, warmup=True))
+        active = list(cells)
+        while active:
+            for cell in self._shuffled(active):
+                sample = self._sample(op, cell, warmup=False)
+                samples.append(sample)
+                cell.attempts += 1
+                if sample.status == OK:
+                    cell.good_walls.append(sample.wall_s)
+                    cell.consecutive_failures = 0
+                else:
+                    cell.consecutive_failures += 1
+            active = [c for c in active if not c.done(self._policy)]
+        return samples
+
+    def _shuffled(self, cells: list[_Cell]) -> list[_Cell]:
+        order = sorted(cells, key=lambda c: c.tool.name)
+        self._rng.shuffle(order)
+        return order
+
+    def _sample(self, op: Operation, cell: _Cell, *, warmup: bool) -> Sample:
+        scratch = self._scratch_root / "sample"
+        shutil.rmtree(scratch, ignore_errors=True)
+        scratch.mkdir(parents=True)
+        tool = cell.tool
+        op.before_sample(tool, self._admin, scratch)
+        command = op.command(tool, cell.ctx, scratch)
+        stdout_path = scratch / "stdout.txt"
+        server_before = self._server_cpu.total_s()
+        result = self._meter.run(
+            command,
+            env=tool.env(cell.ctx),
+            cwd=scratch,
+            stdout_path=stdout_path,
+            scratch_dir=scratch,
+            timeout_s=self._policy.timeout_s,
+        )
+        server_after = self._server_cpu.total_s()
+        if result.timed_out:
+            status, detail = TIMEOUT, f"killed after {self._policy.timeout_s:.0f} s"
+        elif result.returncode != 0:
+            tail = result.stderr_tail.strip().splitlines()[-3:]
+            status, detail = FAILED, f"exit {result.returncode}: " + " | ".join(tail)
+        else:
+            problem = op.verify(tool, self._admin, stdout_path, scratch)
+            status, detail = (MISMATCH, problem) if problem else (OK, "")
+        op.after_sample(tool, self._admin, scratch)
+        server_cpu = (
+            server_after - server_before
+            if server_before is not None and server_after is not None
+            else None
+        )
+        sample = Sample(
+            tool=tool.name,
+            op=op.name,
+            index=cell.attempts,
+            warmup=warmup,
+            status=status,
+            wall_s=result.wall_s,
+            user_s=result.user_s,
+            sys_s=result.sys_s,
+            peak_rss_bytes=result.peak_rss_bytes,
+            server_cpu_s=server_cpu,
+            detail=detail[:500],
+        )
+        label = "warm-up" if warmup else f"#{cell.attempts + 1}"
+        extra = f" — {detail}" if detail else ""
+        self._log(
+            f"   {op.name:<22} {tool.name:<9} {label:<8} {status:<8} {result.wall_s:8.3f} s "
+            f"{result.peak_rss_bytes / 2**20:7.1f} MiB{extra}"
+        )
+        return sample

@@ -1,0 +1,23 @@
+"""Tool plug-ins, one small class each. Order here is the order in tables and plots."""
+
+from __future__ import annotations
+
+from bench.tools.aws import AwsCli
+from bench.tools.base import Tool, ToolContext, ToolUnavailableError
+from bench.tools.boto3_tool import Boto3
+from bench.tools.rclone import Rclone
+from bench.tools.s3z_core import S3zCore
+from bench.tools.s5cmd import S5cmd
+
+REFERENCE_TOOL = "s5cmd"
+ALL_TOOLS: tuple[type[Tool], ...] = (S3zCore, S5cmd, AwsCli, Rclone, Boto3)
+TOOL_NAMES = tuple(t.name for t in ALL_TOOLS)
+
+__all__ = [
+    "ALL_TOOLS",
+    "REFERENCE_TOOL",
+    "TOOL_NAMES",
+    "Tool",
+    "ToolContext",
+    "ToolUnavailableError",
+]
