@@ -24,7 +24,7 @@ class _Extreme(random.Random):
 
 
 def _step(attempt: int, policy: RetryPolicy) -> float:
-    return min(policy.max_delay_s, policy.base_delay_s * 2 ** (attempt - 1))
+    return float(min(policy.max_delay_s, policy.base_delay_s * 2 ** (attempt - 1)))
 
 
 def test_same_seed_same_delays_and_different_seed_differs() -> None:
