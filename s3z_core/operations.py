@@ -301,7 +301,10 @@ class S3Operations:
         key_marker: str | None = None
         id_marker: str | None = None
         while True:
-            query: list[tuple[str, str]] = [("uploads", ""), ("encoding-type", "url")]
+            # No encoding-type=url here (botocore asks for it on object listings only):
+            # SeaweedFS 4.48 echoes <EncodingType>url</EncodingType> but sends the keys
+            # raw, so decoding them would turn a literal "+" into a space.
+            query: list[tuple[str, str]] = [("uploads", "")]
             if prefix:
                 query.append(("prefix", prefix))
             if key_marker:
