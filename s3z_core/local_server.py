@@ -92,6 +92,8 @@ def find_binary(name: str, install_hint: str) -> str:
 
 def _port_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # Like the servers themselves (Go and rclone set it): a port in TIME_WAIT is free.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((_LOOPBACK, port))
         except OSError:
