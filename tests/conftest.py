@@ -29,9 +29,9 @@ from collections.abc import Callable, Iterator, Mapping  # noqa: E402
 from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
+from servers import MotoS3Server, S3Endpoint, boto3_client, delete_bucket  # noqa: E402
 
 from s3z_core.local_server import LocalS3Server, RcloneS3Server  # noqa: E402
-from servers import MotoS3Server, S3Endpoint, boto3_client, delete_bucket  # noqa: E402
 
 GUI_DIR = TESTS_DIR / "gui"
 

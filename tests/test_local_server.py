@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import psutil
 import pytest
 from botocore.exceptions import ClientError
+from servers import S3Endpoint, boto3_client, delete_bucket
 
 from s3z_core.local_server import (
     LocalS3Server,
@@ -20,7 +21,6 @@ from s3z_core.local_server import (
     RcloneS3Server,
     probe_list_buckets,
 )
-from servers import S3Endpoint, boto3_client, delete_bucket
 
 SERVER_CLASSES = [LocalS3Server, RcloneS3Server]
 
