@@ -21,7 +21,8 @@
         ├── UnsafeKeyError ──────── a key that would land outside the destination
         ├── LocalFileError ──────── unreadable source / unwritable destination
         ├── VerificationError ───── size or checksum mismatch after download
-        └── MultipartAbortError ─── could not abort an upload (storage may leak)
+        ├── MultipartAbortError ─── could not abort an upload (storage may leak)
+        └── TransferCancelledError  one file cancelled inside a batch that goes on
 
 Every message names the operation and the object; none ever contains a secret.
 """
@@ -164,3 +165,7 @@ class VerificationError(TransferError):
 
 class MultipartAbortError(TransferError):
     """AbortMultipartUpload failed: the parts may keep costing storage until aborted."""
+
+
+class TransferCancelledError(TransferError):
+    """The user cancelled this file (the batch went on); nothing was left behind."""

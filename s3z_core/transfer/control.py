@@ -1,0 +1,121 @@
+"""What every running transfer shares: the S3 operations, the global request cap, the
+event sink, and per-transfer pause gates.
+
+The global semaphore caps in-flight part/range requests across all files, so 32 files
+× 8 streams never means 256 sockets and 256 buffers at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from s3z_core.config import TransferConfig
+from s3z_core.events import EventSink, TransferPaused, TransferResumed
+from s3z_core.operations import S3Operations
+
+
+class PauseGate:
+    """Pausing stops scheduling new parts; parts already in flight finish."""
+
+    def __init__(self) -> None:
+        self._open = asyncio.Event()
+        self._open.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._open.is_set()
+
+    def pause(self) -> None:
+        self._open.clear()
+
+    def resume(self) -> None:
+        self._open.set()
+
+    async def wait(self) -> None:
+        if not self._open.is_set():
+            await self._open.wait()
+
+
+@dataclass(slots=True)
+class TransferControl:
+    transfer_id: int
+    gate: PauseGate = field(default_factory=PauseGate)
+    task: asyncio.Task[Any] | None = None
+    parent_gate: PauseGate | None = None
+    cancelled: bool = False
+
+    async def wait_runnable(self) -> None:
+        if self.parent_gate is not None:
+            await self.parent_gate.wait()
+        await self.gate.wait()
+
+
+@dataclass(frozen=True, slots=True)
+class MultipartRecord:
+    """Enough to resume after a crash: the plan is a pure function of (size, config)."""
+
+    bucket: str
+    key: str
+    upload_id: str
+    part_size: int
+    source_size: int
+    source_mtime_ns: int
+
+
+class TransferContext:
+    def __init__(
+        self, ops: S3Operations, config: TransferConfig, sink_ref: Callable[[], EventSink]
+    ) -> None:
+        self.ops = ops
+        self.config = config
+        self._sink_ref = sink_ref
+        self.requests = asyncio.Semaphore(config.max_in_flight_requests)
+        self._ids = itertools.count(1)
+        self.controls: dict[int, TransferControl] = {}
+        self.multipart: dict[int, MultipartRecord] = {}
+
+    def emit(self, event: object) -> None:
+        self._sink_ref()(event)  # type: ignore[arg-type]
+
+    @property
+    def sink(self) -> EventSink:
+        return self._sink_ref()
+
+    def new_control(self, parent_gate: PauseGate | None = None) -> TransferControl:
+        control = TransferControl(next(self._ids), parent_gate=parent_gate)
+        self.controls[control.transfer_id] = control
+        return control
+
+    def pause(self, transfer_id: int) -> None:
+        control = self.controls.get(transfer_id)
+        if control is not None and not control.gate.paused:
+            control.gate.pause()
+            self.emit(TransferPaused(transfer_id))
+
+    def resume(self, transfer_id: int) -> None:
+        control = self.controls.get(transfer_id)
+        if control is not None and control.gate.paused:
+            control.gate.resume()
+            self.emit(TransferResumed(transfer_id))
+
+    def cancel(self, transfer_id: int) -> bool:
+        control = self.controls.get(transfer_id)
+        if control is None:
+            return False
+        if control.task is None:  # still queued: it will be skipped, reported as cancelled
+            control.cancelled = True
+            control.gate.resume()
+            return True
+        if control.task.done():
+            return False
+        control.gate.resume()  # a paused transfer must wake up to clean up
+        control.task.cancel()
+        return True
+
+    def forget(self, transfer_id: int) -> None:
+        self.controls.pop(transfer_id, None)
+        self.multipart.pop(transfer_id, None)

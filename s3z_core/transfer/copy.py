@@ -1,0 +1,86 @@
+"""Server-side copy: one CopyObject up to 5 GiB, UploadPartCopy parts (guarded) above."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from s3z_core.events import TransferStarted, Verification
+from s3z_core.models import TransferResult
+from s3z_core.transfer.control import TransferContext, TransferControl
+from s3z_core.transfer.guard import multipart_abort_guard
+from s3z_core.transfer.planning import (
+    MAX_SINGLE_PUT_BYTES,
+    split,
+    streams_for_size,
+    upload_part_size,
+)
+from s3z_core.transfer.progress import ProgressReporter
+
+
+async def copy_object(
+    ctx: TransferContext,
+    control: TransferControl,
+    src_bucket: str,
+    src_key: str,
+    bucket: str,
+    key: str,
+) -> TransferResult:
+    started = time.monotonic()
+    head = await ctx.ops.head_object(src_bucket, src_key)
+    size = head.size
+    reporter = ProgressReporter(control.transfer_id, ctx.sink)
+    if size <= MAX_SINGLE_PUT_BYTES:
+        ctx.emit(TransferStarted(control.transfer_id, size, 1))
+        await control.wait_runnable()
+        async with ctx.requests:
+            etag = await ctx.ops.copy_object(src_bucket, src_key, bucket, key)
+        reporter.add(size)
+        reporter.flush()
+        parts = 1
+    else:
+        streams = streams_for_size(size, ctx.config)
+        plan = split(size, upload_part_size(size, streams, ctx.config.part_size))
+        ctx.emit(TransferStarted(control.transfer_id, size, len(plan)))
+        upload_id = await ctx.ops.create_multipart_upload(
+            bucket, key, content_type=head.content_type or None, metadata=head.metadata
+        )
+        async with multipart_abort_guard(ctx.ops, bucket, key, upload_id):
+            etags: dict[int, str] = {}
+            pending = list(plan)
+
+            async def work() -> None:
+                while pending:
+                    part = pending.pop(0)
+                    await control.wait_runnable()
+                    async with ctx.requests:
+                        etags[part.number] = await ctx.ops.upload_part_copy(
+                            src_bucket=src_bucket,
+                            src_key=src_key,
+                            bucket=bucket,
+                            key=key,
+                            upload_id=upload_id,
+                            part_number=part.number,
+                            first_byte=part.offset,
+                            last_byte=part.offset + part.length - 1,
+                        )
+                    reporter.add(part.length)
+
+            async with asyncio.TaskGroup() as group:
+                for _ in range(min(streams, len(plan))):
+                    group.create_task(work())
+            etag = await ctx.ops.complete_multipart_upload(
+                bucket, key, upload_id, sorted(etags.items())
+            )
+        reporter.flush()
+        parts = len(plan)
+    return TransferResult(
+        transfer_id=control.transfer_id,
+        source=f"s3://{src_bucket}/{src_key}",
+        destination=f"s3://{bucket}/{key}",
+        size=size,
+        etag=etag,
+        verification=Verification.SIZE_ONLY,
+        parts=parts,
+        elapsed_s=time.monotonic() - started,
+    )

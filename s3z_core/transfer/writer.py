@@ -1,0 +1,145 @@
+"""One dedicated writer thread per downloaded file: network tasks never touch the disk.
+
+Network tasks hand over lists of chunks (≥ 512 KiB) with their file offset; the thread
+writes each list with one ``os.pwritev`` (aiohttp returns fresh bytes objects, so
+joining or copying into a buffer would only add a copy — measured in PY_PERF.md). The
+queue is bounded by an asyncio semaphore the thread releases, so a slow disk slows the
+network instead of growing memory. Hashing (per-part MD5 for ETag verification) also
+runs here, off the event loop; hashlib releases the GIL on large buffers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import queue
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from s3z_core.config import WRITER_QUEUE_DEPTH
+from s3z_core.errors import LocalFileError
+
+_IOV_MAX = 512
+
+
+class PartHasher:
+    """MD5 per upload part, fed in order within each part (ranges align with parts)."""
+
+    def __init__(self, size: int, part_size: int) -> None:
+        self.part_size = part_size
+        count = max(1, -(-size // part_size))
+        self._md5 = [hashlib.md5(usedforsecurity=False) for _ in range(count)]
+        self._next = [i * part_size for i in range(count)]
+
+    def update(self, offset: int, chunks: Sequence[bytes]) -> None:
+        for chunk in chunks:
+            view = memoryview(chunk)
+            while view:
+                index = offset // self.part_size
+                if offset != self._next[index]:
+                    raise LocalFileError("internal: part bytes arrived out of order for hashing")
+                take = min(len(view), (index + 1) * self.part_size - offset)
+                self._md5[index].update(view[:take])
+                self._next[index] += take
+                offset += take
+                view = view[take:]
+
+    def etag(self) -> str:
+        """The ETag S3 gives this data: plain MD5 for one part, composite ``md5-N`` else."""
+        if len(self._md5) == 1:
+            return self._md5[0].hexdigest()
+        joined = b"".join(m.digest() for m in self._md5)
+        return f"{hashlib.md5(joined, usedforsecurity=False).hexdigest()}-{len(self._md5)}"
+
+
+class FileWriter:
+    """Owns the destination descriptor and the thread that writes to it."""
+
+    def __init__(
+        self,
+        fd: int,
+        path: str,
+        loop: asyncio.AbstractEventLoop,
+        *,
+        hasher: PartHasher | None = None,
+        depth: int = WRITER_QUEUE_DEPTH,
+    ) -> None:
+        self._fd = fd
+        self._path = path
+        self._loop = loop
+        self._hasher = hasher
+        self._slots = asyncio.Semaphore(depth)
+        self._queue: queue.SimpleQueue[tuple[int, list[bytes]] | None] = queue.SimpleQueue()
+        self._done: asyncio.Future[None] = loop.create_future()
+        self._error: LocalFileError | None = None
+        self._thread = threading.Thread(target=self._run, name=f"s3z-writer:{path}", daemon=True)
+        self._thread.start()
+
+    async def submit(self, offset: int, chunks: list[bytes]) -> None:
+        if self._error is not None:
+            raise self._error
+        await self._slots.acquire()
+        self._queue.put((offset, chunks))
+
+    async def close(self) -> None:
+        """Flush everything queued, stop the thread; raise the first write error."""
+        self._queue.put(None)
+        await asyncio.shield(self._done)
+        if self._error is not None:
+            raise self._error
+
+    def abandon(self) -> None:
+        """Stop without waiting (cancellation path); the thread exits after its current write."""
+        self._queue.put(None)
+
+    @property
+    def etag(self) -> str | None:
+        return self._hasher.etag() if self._hasher is not None else None
+
+    def _release(self) -> None:
+        self._slots.release()
+
+    def _finish(self, _: Any = None) -> None:
+        if not self._done.done():
+            self._done.set_result(None)
+
+    def _run(self) -> None:
+        try:
+            while True:
+                item = self._queue.get()
+                if item is None:
+                    return
+                offset, chunks = item
+                if self._error is None:
+                    try:
+                        self._write(offset, chunks)
+                        if self._hasher is not None:
+                            self._hasher.update(offset, chunks)
+                    except OSError as exc:
+                        self._error = LocalFileError(f"cannot write {self._path}: {exc.strerror}")
+                    except LocalFileError as exc:
+                        self._error = exc
+                self._call(self._release)
+        finally:
+            self._call(self._finish)
+
+    def _call(self, fn: Any) -> None:
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
+            self._loop.call_soon_threadsafe(fn)
+
+    def _write(self, offset: int, chunks: list[bytes]) -> None:
+        pending: list[bytes | memoryview] = list(chunks)
+        while pending:
+            batch = pending[:_IOV_MAX]
+            written = os.pwritev(self._fd, batch, offset)
+            offset += written
+            # Drop fully written buffers; keep the unwritten tail of a partial one.
+            while batch and written >= len(batch[0]):
+                written -= len(batch[0])
+                batch.pop(0)
+                pending.pop(0)
+            if written:
+                pending[0] = memoryview(pending[0])[written:]
