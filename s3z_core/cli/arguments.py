@@ -1,0 +1,339 @@
+"""The argparse grammar of ``s3z-core``: global options, subcommands, value checks.
+
+Global options are accepted before *or* after the subcommand (``s3z-core ls s3://b
+--endpoint-url …``): they live in a parent parser shared by every subparser, whose
+defaults are suppressed so a later position never resets an earlier one.
+Importing this module costs only argparse: no engine, no aiohttp.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from typing import Any
+
+from s3z_core import __version__
+from s3z_core.cli.units import format_size, parse_size
+
+MIN_PART_SIZE = 5 * 1024 * 1024  # S3's smallest allowed part (except the last)
+MAX_PART_SIZE = 5 * 1024 * 1024 * 1024
+MAX_PRESIGN_S = 7 * 24 * 3600  # SigV4 presigned URLs live at most a week
+
+GLOBAL_DEFAULTS: dict[str, Any] = {
+    "endpoint_url": None,
+    "profile": None,
+    "region": None,
+    "access_key": None,
+    "secret_key": None,
+    "session_token": None,
+    "addressing_style": None,
+    "concurrency": None,
+    "workers": None,
+    "part_size": None,
+    "verify_ssl": True,
+    "json": False,
+    "quiet": False,
+    "progress": True,
+    "debug": False,
+}
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
+    return value
+
+
+def part_size(text: str) -> int:
+    try:
+        value = parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
+    if value < MIN_PART_SIZE:
+        raise argparse.ArgumentTypeError(
+            f"must be at least 5 MiB (S3's minimum part size), got {text!r} ({format_size(value)})"
+        )
+    if value > MAX_PART_SIZE:
+        raise argparse.ArgumentTypeError(f"must be at most 5 GiB (S3's limit), got {text!r}")
+    return value
+
+
+def presign_expiry(text: str) -> int:
+    value = positive_int(text)
+    if value > MAX_PRESIGN_S:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_PRESIGN_S} s (7 days)")
+    return value
+
+
+class _OrderedFilter(argparse.Action):
+    """Keeps --include/--exclude in the order typed: the last matching rule wins."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        rules = list(getattr(namespace, "filters", None) or [])
+        kind = "include" if option_string == "--include" else "exclude"
+        rules.append((kind, str(values)))
+        namespace.filters = rules
+
+
+def _global_options(suppress: bool) -> argparse.ArgumentParser:
+    """The shared options; ``suppress`` hides defaults (used for subparsers)."""
+    p = argparse.ArgumentParser(add_help=False)
+    d = argparse.SUPPRESS if suppress else None
+    g = p.add_argument_group("connection")
+    g.add_argument(
+        "-e",
+        "--endpoint-url",
+        "--endpoint",
+        dest="endpoint_url",
+        metavar="URL",
+        default=d,
+        help="S3 endpoint, e.g. http://127.0.0.1:8333 (env AWS_ENDPOINT_URL)",
+    )
+    g.add_argument("--profile", default=d, help="profile in ~/.aws/credentials and ~/.aws/config")
+    g.add_argument("--region", default=d, help="signing region (default us-east-1)")
+    g.add_argument("--access-key", default=d, metavar="ID", help="access key id")
+    g.add_argument(
+        "--secret-key",
+        default=d,
+        metavar="KEY",
+        help="secret access key (prefer the environment: argv is visible to others)",
+    )
+    g.add_argument("--session-token", default=d, metavar="TOKEN", help="session token")
+    style = g.add_mutually_exclusive_group()
+    style.add_argument(
+        "--path-style",
+        dest="addressing_style",
+        action="store_const",
+        const="path",
+        default=d,
+        help="address buckets as endpoint/bucket",
+    )
+    style.add_argument(
+        "--virtual-host",
+        dest="addressing_style",
+        action="store_const",
+        const="virtual",
+        default=d,
+        help="address buckets as bucket.endpoint",
+    )
+    g.add_argument(
+        "--no-verify-ssl",
+        dest="verify_ssl",
+        action="store_false",
+        default=argparse.SUPPRESS if suppress else True,
+        help="do not verify TLS certificates (dangerous; warns on stderr)",
+    )
+    t = p.add_argument_group("transfer")
+    t.add_argument(
+        "--concurrency",
+        type=positive_int,
+        default=d,
+        metavar="N",
+        help="parallel parts/ranges per file (default: by file size)",
+    )
+    t.add_argument(
+        "--workers",
+        type=positive_int,
+        default=d,
+        metavar="N",
+        help="files transferred at once (default 32)",
+    )
+    t.add_argument(
+        "--part-size",
+        type=part_size,
+        default=d,
+        metavar="SIZE",
+        help="multipart part size: 8MiB, 64M, or bytes (default: by file size)",
+    )
+    o = p.add_argument_group("output")
+    o.add_argument(
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="JSON lines on stdout (schema in docs/CLI.md)",
+    )
+    o.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="print only results and errors",
+    )
+    o.add_argument(
+        "--no-progress",
+        dest="progress",
+        action="store_false",
+        default=argparse.SUPPRESS if suppress else True,
+        help="no live progress bar",
+    )
+    o.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="show tracebacks for unexpected errors",
+    )
+    return p
+
+
+def _filters(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--include",
+        action=_OrderedFilter,
+        metavar="GLOB",
+        help="include paths matching GLOB (later filters win)",
+    )
+    p.add_argument(
+        "--exclude",
+        action=_OrderedFilter,
+        metavar="GLOB",
+        help="exclude paths matching GLOB (later filters win)",
+    )
+    p.add_argument(
+        "--follow-symlinks",
+        action="store_true",
+        help="follow symbolic links when walking local folders",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    shared = _global_options(suppress=True)
+    parser = argparse.ArgumentParser(
+        prog="s3z-core",
+        description="Fast, safe transfers for S3 and S3-compatible stores.",
+        parents=[_global_options(suppress=False)],
+        epilog="Exit codes: 0 ok, 1 some operations failed, 2 usage or config error, "
+        "130 interrupted. Docs: docs/CLI.md",
+    )
+    parser.add_argument("--version", action="version", version=f"s3z-core {__version__}")
+    parser.add_argument("-r", dest="region", default=None, help=argparse.SUPPRESS)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help_text, description=help_text, parents=[shared])
+
+    p = command("ls", "list buckets, or objects one level (PRE rows) or recursively")
+    p.add_argument("url", nargs="?", help="s3://bucket[/prefix]; omit to list buckets")
+    p.add_argument("-r", "--recursive", action="store_true", help="list every key under the prefix")
+    p.add_argument("-H", "--human", action="store_true", help="sizes like 1.5 MiB")
+
+    p = command("du", "total size and object count under a prefix")
+    p.add_argument("url", help="s3://bucket[/prefix]")
+    p.add_argument("-H", "--human", action="store_true", help="size like 1.5 GiB")
+
+    p = command("mb", "make a bucket")
+    p.add_argument("url", help="s3://bucket")
+
+    p = command("rb", "remove a bucket")
+    p.add_argument("url", help="s3://bucket")
+    p.add_argument("--force", action="store_true", help="delete every object first")
+
+    for name, text in (
+        ("cp", "copy files/objects: local->s3, s3->local, s3->s3 (server-side)"),
+        ("mv", "move: copy, then delete each source that arrived"),
+    ):
+        p = command(name, text)
+        p.add_argument("source", help="local path or s3://bucket/key")
+        p.add_argument("destination", help="local path or s3://bucket/key")
+        p.add_argument("-r", "--recursive", action="store_true", help="copy folders/prefixes")
+        _filters(p)
+
+    p = command("rm", "delete objects (batched DeleteObjects, per-key failures listed)")
+    p.add_argument("url", help="s3://bucket/key, or s3://bucket/prefix with -r")
+    p.add_argument("-r", "--recursive", action="store_true", help="delete everything under prefix")
+    p.add_argument("--dry-run", action="store_true", help="list what would be deleted")
+    _filters(p)
+
+    p = command("sync", "make the destination match the source (size + mtime)")
+    p.add_argument("source", help="local folder or s3://bucket/prefix")
+    p.add_argument("destination", help="local folder or s3://bucket/prefix")
+    p.add_argument("--size-only", action="store_true", help="compare sizes only")
+    p.add_argument("--delete", action="store_true", help="delete destination files not in source")
+    p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    _filters(p)
+
+    p = command("presign", "print a time-limited URL for an object")
+    p.add_argument("url", help="s3://bucket/key")
+    p.add_argument(
+        "--expires",
+        type=presign_expiry,
+        default=3600,
+        metavar="SECONDS",
+        help="validity in seconds (default 3600, at most 604800)",
+    )
+    p.add_argument("--method", choices=("GET", "PUT"), default="GET", help="HTTP method")
+
+    p = command("cat", "write an object to stdout")
+    p.add_argument("url", help="s3://bucket/key")
+
+    p = command("upload", "upload files/folders to a bucket (original s3z shape)")
+    p.add_argument("sources", nargs="+", help="files or folders")
+    p.add_argument("-b", "--bucket", required=True, help="destination bucket")
+    p.add_argument("-p", "--prefix", default="", help="key prefix")
+    p.add_argument(
+        "-w",
+        dest="workers",
+        type=positive_int,
+        default=argparse.SUPPRESS,
+        metavar="N",
+        help="files at once (= --workers)",
+    )
+    p.add_argument(
+        "-c",
+        dest="concurrency",
+        type=positive_int,
+        default=argparse.SUPPRESS,
+        metavar="N",
+        help="parts per file (= --concurrency)",
+    )
+    p.add_argument("-r", dest="region", default=argparse.SUPPRESS, help="region (= --region)")
+    _filters(p)
+
+    p = command("download", "download a prefix into a folder (original s3z shape)")
+    p.add_argument("-b", "--bucket", required=True, help="source bucket")
+    p.add_argument("-p", "--prefix", default="", help="key prefix")
+    p.add_argument("-d", "--dest", default=".", help="destination folder (default .)")
+    p.add_argument(
+        "-w",
+        dest="workers",
+        type=positive_int,
+        default=argparse.SUPPRESS,
+        metavar="N",
+        help="files at once (= --workers)",
+    )
+    p.add_argument(
+        "-c",
+        dest="concurrency",
+        type=positive_int,
+        default=argparse.SUPPRESS,
+        metavar="N",
+        help="ranges per file (= --concurrency)",
+    )
+    p.add_argument("-r", dest="region", default=argparse.SUPPRESS, help="region (= --region)")
+    _filters(p)
+
+    p = command("serve-local", "run a local SeaweedFS S3 server in the foreground (Ctrl-C stops)")
+    p.add_argument("--dir", help="data folder (default: a temporary folder, removed on exit)")
+    p.add_argument("--port", type=positive_int, help="S3 port (default: a free port)")
+    return parser
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    args = build_parser().parse_args(argv)
+    for name, value in GLOBAL_DEFAULTS.items():
+        if not hasattr(args, name):
+            setattr(args, name, value)
+    if not hasattr(args, "filters"):
+        args.filters = []
+    return args

@@ -1,0 +1,83 @@
+"""``rm``: one key, or everything under a prefix with ``-r`` (DeleteObjects, 1000 per request).
+
+Per-key failures from the DeleteObjects answer are each listed; any failure exits 1.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from s3z_core.cli.urls import parse_remote, s3_url
+from s3z_core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from s3z_core.cli.session import Session
+    from s3z_core.models import DeleteResult
+
+
+def report_deletes(session: Session, bucket: str, result: DeleteResult) -> int:
+    console = session.console
+    for key in result.deleted:
+        url = s3_url(bucket, key)
+        console.info(f"delete: {url}", {"type": "deleted", "bucket": bucket, "key": key})
+    for failure in result.failures:
+        console.failures += 1
+        console.clear_line()
+        console.err.write(
+            f"s3z-core: failed: DeleteObjects {s3_url(bucket, failure.key)}: "
+            f"{failure.code}: {failure.message}\n"
+        )
+        if console.json_lines:
+            console.emit(
+                {
+                    "type": "failure",
+                    "operation": "delete",
+                    "target": s3_url(bucket, failure.key),
+                    "error": {
+                        "type": "DeleteFailure",
+                        "code": failure.code,
+                        "message": failure.message,
+                    },
+                }
+            )
+    return 1 if result.failures else 0
+
+
+async def run_rm(session: Session) -> int:
+    args = session.args
+    location = parse_remote(args.url)
+    if not args.recursive and (location.is_bucket_only or location.key.endswith("/")):
+        raise ConfigError(f"{location} is a bucket or prefix: use -r to delete what is under it")
+    async with session.engine() as engine:
+        if not args.recursive:
+            keys = [location.key]
+        elif session.filters or args.dry_run:
+            prefix = location.key
+            keys = [
+                o.key
+                async for o in engine.iter_objects(location.bucket, prefix)
+                if session.filters.accepts(o.key[len(prefix) :])
+            ]
+        else:
+            return report_deletes(
+                session,
+                location.bucket,
+                await engine.delete_prefix(location.bucket, location.key),
+            )
+        if args.dry_run:
+            for key in keys:
+                url = s3_url(location.bucket, key)
+                session.console.result(
+                    {
+                        "type": "plan",
+                        "action": "delete",
+                        "source": None,
+                        "destination": url,
+                        "reason": "rm",
+                    },
+                    f"(dryrun) delete: {url}",
+                )
+            return 0
+        return report_deletes(
+            session, location.bucket, await engine.delete_objects(location.bucket, keys)
+        )

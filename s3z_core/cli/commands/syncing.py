@@ -1,0 +1,232 @@
+"""``sync``: list both sides, plan with ``sync_plan`` (pure), then copy and delete.
+
+Directions: local→s3, s3→local, s3→s3. Filters apply to both sides, so an excluded
+destination file is never deleted. ``--dry-run`` prints the plan and changes nothing
+(it may still HEAD a few source objects to read their stored mtime).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from s3z_core.cli.commands.copying import copy_job, ensure_dir, upload_job
+from s3z_core.cli.local_tree import walk_files
+from s3z_core.cli.sync_plan import SyncEntry, SyncPlan, plan_sync, settle
+from s3z_core.cli.transfers import (
+    Outcome,
+    batch_outcome,
+    finish_batch,
+    report_outcome,
+    run_jobs,
+)
+from s3z_core.cli.urls import Location, parse_location, s3_url
+from s3z_core.errors import ConfigError, NoSuchKeyError
+
+if TYPE_CHECKING:
+    from s3z_core.cli.session import Session
+    from s3z_core.engine import Engine
+    from s3z_core.models import ObjectInfo
+
+MTIME_METADATA = "mtime"  # x-amz-meta-mtime, written by the engine on upload
+HEAD_CONCURRENCY = 32
+
+
+def _local_entries(session: Session, root: Path) -> list[SyncEntry]:
+    if not root.exists():
+        return []
+    if not root.is_dir():
+        raise ConfigError(f"sync needs a folder, got the file {root}")
+
+    def skipped(path: Path, reason: str) -> None:
+        session.console.warn(f"skipping {path}: {reason}")
+
+    return [
+        SyncEntry(f.relative, f.size, f.mtime)
+        for f in walk_files(
+            root, follow_symlinks=bool(session.args.follow_symlinks), on_skip=skipped
+        )
+        if session.filters.accepts(f.relative)
+    ]
+
+
+async def _remote_entries(
+    session: Session, engine: Engine, location: Location, *, upper_bound: bool
+) -> tuple[list[SyncEntry], dict[str, ObjectInfo]]:
+    prefix = location.dir_prefix
+    entries: list[SyncEntry] = []
+    objects: dict[str, ObjectInfo] = {}
+    async for obj in engine.iter_objects(location.bucket, prefix):
+        name = obj.key[len(prefix) :]
+        if not name or name.endswith("/") or not session.filters.accepts(name):
+            continue  # folder markers are not files
+        mtime = obj.last_modified.timestamp() if obj.last_modified else 0.0
+        entries.append(SyncEntry(name, obj.size, mtime, upper_bound))
+        objects[name] = obj
+    return entries, objects
+
+
+def _parse_mtime(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+async def _stored_mtimes(
+    engine: Engine, location: Location, names: list[str]
+) -> dict[str, float | None]:
+    """HEAD the undecided source objects (bounded) for their x-amz-meta-mtime."""
+    gate = asyncio.Semaphore(HEAD_CONCURRENCY)
+    prefix = location.dir_prefix
+
+    async def one(name: str) -> tuple[str, float | None]:
+        async with gate:
+            try:
+                head = await engine.head_object(location.bucket, prefix + name)
+            except NoSuchKeyError:
+                return name, None
+        return name, _parse_mtime(head.metadata.get(MTIME_METADATA))
+
+    return dict(await asyncio.gather(*(one(n) for n in names)))
+
+
+def _endpoint_name(location: Location, name: str) -> str:
+    if location.is_remote:
+        return s3_url(location.bucket, location.dir_prefix + name)
+    return str(Path(location.path) / name)
+
+
+def _print_plan(session: Session, plan: SyncPlan, src: Location, dst: Location) -> None:
+    verb = (
+        "copy" if src.is_remote and dst.is_remote else ("upload" if dst.is_remote else "download")
+    )
+    for action in plan.copies:
+        source = _endpoint_name(src, action.source.name)
+        target = _endpoint_name(dst, action.source.name)
+        session.console.result(
+            {
+                "type": "plan",
+                "action": verb,
+                "source": source,
+                "destination": target,
+                "reason": action.reason,
+            },
+            f"(dryrun) {verb}: {source} -> {target} ({action.reason})",
+        )
+    for entry in plan.deletes:
+        target = _endpoint_name(dst, entry.name)
+        session.console.result(
+            {
+                "type": "plan",
+                "action": "delete",
+                "source": None,
+                "destination": target,
+                "reason": "not in source",
+            },
+            f"(dryrun) delete: {target} (not in source)",
+        )
+    if not session.console.json_lines and not session.console.quiet:
+        session.console.err.write(
+            f"sync plan: {len(plan.copies)} to copy, {len(plan.deletes)} to delete, "
+            f"{plan.unchanged} unchanged\n"
+        )
+
+
+async def _execute(
+    session: Session,
+    engine: Engine,
+    plan: SyncPlan,
+    *,
+    src: Location,
+    dst: Location,
+    src_objects: dict[str, ObjectInfo],
+) -> Outcome:
+    names = [a.source.name for a in plan.copies]
+    if not src.is_remote:
+        root = Path(src.path)
+        prefix = dst.dir_prefix
+        jobs = [upload_job(engine, root / n, dst.bucket, prefix + n) for n in names]
+        outcome = await run_jobs(jobs, session.workers)
+    elif dst.is_remote:
+        sp, dp = src.dir_prefix, dst.dir_prefix
+        jobs = [copy_job(engine, src.bucket, sp + n, dst.bucket, dp + n) for n in names]
+        outcome = await run_jobs(jobs, session.workers)
+    elif names:
+        dest_dir = ensure_dir(Path(dst.path))
+        batch = engine.download_keys(
+            src.bucket, [src_objects[n] for n in names], dest_dir, strip_prefix=src.dir_prefix
+        )
+        outcome = batch_outcome("download", await finish_batch(batch))
+    else:
+        outcome = Outcome([], [])
+    if plan.deletes:
+        if dst.is_remote:
+            from s3z_core.cli.commands.removal import report_deletes
+
+            keys = [dst.dir_prefix + e.name for e in plan.deletes]
+            report_deletes(session, dst.bucket, await engine.delete_objects(dst.bucket, keys))
+        else:
+            for entry in plan.deletes:
+                path = Path(dst.path) / entry.name
+                try:
+                    os.unlink(path)
+                except OSError as exc:
+                    session.console.failure("delete", str(path), exc)
+                else:
+                    session.console.info(f"delete: {path}", {"type": "deleted", "path": str(path)})
+    return outcome
+
+
+def _check_source(src: Location) -> None:
+    if not src.is_remote and not Path(src.path).is_dir():
+        raise ConfigError(f"sync source must be an existing folder, got {src.path!r}")
+
+
+async def run_sync(session: Session) -> int:
+    args = session.args
+    src, dst = parse_location(args.source), parse_location(args.destination)
+    if not src.is_remote and not dst.is_remote:
+        raise ConfigError("one of source and destination must be an s3:// URL")
+    _check_source(src)
+    started = time.monotonic()
+    async with session.engine() as engine:
+        src_objects: dict[str, ObjectInfo] = {}
+        if src.is_remote:
+            # Only s3→local compares an S3 time against a file's time: the listed
+            # LastModified is then an upper bound of the stored mtime.
+            sources, src_objects = await _remote_entries(
+                session, engine, src, upper_bound=not dst.is_remote
+            )
+        else:
+            sources = _local_entries(session, Path(src.path))
+        if dst.is_remote:
+            destinations, _ = await _remote_entries(session, engine, dst, upper_bound=False)
+        else:
+            destinations = _local_entries(session, Path(dst.path))
+        plan = plan_sync(
+            sources, destinations, size_only=bool(args.size_only), delete=bool(args.delete)
+        )
+        if plan.needs_mtime:
+            stored = await _stored_mtimes(engine, src, [a.source.name for a in plan.needs_mtime])
+            plan = settle(plan, stored)
+        for first, second in plan.twins:
+            session.console.warn(
+                f"{second!r} and {first!r} are the same name in Unicode NFC: synced only {first!r}"
+            )
+        if args.dry_run:
+            _print_plan(session, plan, src, dst)
+            return 0
+        try:
+            outcome = await _execute(
+                session, engine, plan, src=src, dst=dst, src_objects=src_objects
+            )
+        finally:
+            session.progress.close()
+    code = report_outcome(session.console, "sync", outcome, time.monotonic() - started)
+    return 1 if session.console.failures else code

@@ -1,0 +1,205 @@
+"""Entry point of ``s3z-core``: parse, run one command on an event loop, map outcomes to exit codes.
+
+Exit codes: 0 ok; 1 some operations failed (each listed on stderr); 2 usage or
+configuration error (bad option, bad URL, missing credentials); 130 interrupted by
+Ctrl-C after in-flight multipart uploads were aborted and temp files removed
+(143 for SIGTERM, same cleanup). This module holds the CLI's one blind
+``except Exception``: anything unexpected becomes one line (a traceback only with
+``--debug``), and every secret the process knows is scrubbed from stderr.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Coroutine, Sequence
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    import argparse
+
+    from s3z_core.cli.session import Session
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_SIGINT = 130
+EXIT_SIGTERM = 143
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a process killed by SIGPIPE
+
+# command name -> module under s3z_core.cli.commands (imported only when run)
+_COMMANDS = {
+    "ls": "listing",
+    "du": "listing",
+    "mb": "buckets",
+    "rb": "buckets",
+    "cp": "copying",
+    "mv": "copying",
+    "upload": "copying",
+    "download": "copying",
+    "rm": "removal",
+    "sync": "syncing",
+    "presign": "objects",
+    "cat": "objects",
+    "serve-local": "serving",
+}
+
+
+class _RedactingStream:
+    """Wraps stderr so no known secret is ever written, even inside a --debug traceback."""
+
+    def __init__(self, stream: TextIO, secrets: set[str]) -> None:
+        self._stream = stream
+        self._secrets = secrets
+
+    def write(self, text: str) -> int:
+        for secret in self._secrets:
+            if secret and secret in text:
+                text = text.replace(secret, "<redacted>")
+        return self._stream.write(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _run_until_signal(coro: Coroutine[Any, Any, int]) -> int:
+    """Run ``coro``; on SIGINT/SIGTERM cancel it, let it clean up, return 130/143.
+
+    A second signal during cleanup exits at once (the user insisted).
+    """
+    import asyncio
+    import os
+    import signal
+
+    loop = asyncio.new_event_loop()
+    task = loop.create_task(coro)
+    received: list[int] = []
+
+    def on_signal(signum: int) -> None:
+        if received:
+            sys.stderr.write("\ns3z-core: interrupted again: exiting without cleanup\n")
+            sys.stderr.flush()
+            os._exit(EXIT_SIGINT if signum == signal.SIGINT else EXIT_SIGTERM)
+        received.append(signum)
+        task.cancel()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, on_signal, signum)
+    try:
+        return loop.run_until_complete(task)
+    except asyncio.CancelledError:
+        if not received:
+            raise
+        sys.stderr.write(
+            "\ns3z-core: interrupted: in-flight multipart uploads aborted, partial files removed\n"
+        )
+        return EXIT_SIGINT if received[0] == signal.SIGINT else EXIT_SIGTERM
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+        leftovers = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for t in leftovers:
+            t.cancel()
+        if leftovers:
+            loop.run_until_complete(asyncio.gather(*leftovers, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+
+
+def _dispatch(args: argparse.Namespace, session: Session) -> int:
+    import importlib
+
+    module = importlib.import_module(f"s3z_core.cli.commands.{_COMMANDS[args.command]}")
+    run = getattr(module, "run_" + args.command.replace("-", "_"))
+    if args.command == "serve-local":
+        return int(run(session))
+    return _run_until_signal(run(session))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv == ["--version"]:
+        # Fast path: answer before even importing argparse.
+        from s3z_core import __version__
+
+        sys.stdout.write(f"s3z-core {__version__}\n")
+        return EXIT_OK
+
+    from s3z_core.cli.arguments import parse_args
+    from s3z_core.cli.session import SECRETS
+
+    real_stderr = sys.stderr
+    sys.stderr = _RedactingStream(real_stderr, SECRETS)
+    debug = "--debug" in argv
+    try:
+        try:
+            args = parse_args(argv)
+        except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+            return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+        return _run(args)
+    except KeyboardInterrupt:  # Ctrl-C outside the event loop (e.g. while parsing)
+        sys.stderr.write("\ns3z-core: interrupted\n")
+        return EXIT_SIGINT
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
+    except Exception as exc:  # noqa: BLE001 - the CLI's one outer edge
+        if debug:
+            import traceback
+
+            traceback.print_exc(file=sys.stderr)
+        sys.stderr.write(f"s3z-core: error: unexpected {type(exc).__name__}: {exc}\n")
+        return EXIT_FAILED
+    finally:
+        sys.stderr.flush()
+        sys.stderr = real_stderr
+
+
+def _run(args: argparse.Namespace) -> int:
+    from s3z_core.cli.render import Console
+    from s3z_core.cli.session import Session
+    from s3z_core.errors import ConfigError, CredentialsError, S3zError
+
+    console = Console(json_lines=bool(args.json), quiet=bool(args.quiet))
+    session = Session(args, console, stderr_is_tty=sys.stderr.isatty())
+    try:
+        code = _dispatch(args, session)
+    except (ConfigError, CredentialsError) as exc:
+        if args.debug:
+            import traceback
+
+            traceback.print_exc(file=sys.stderr)
+        console.clear_line()
+        sys.stderr.write(f"s3z-core: error: {exc}\n")
+        if console.json_lines:
+            from s3z_core.cli.render import error_record
+
+            console.emit({"type": "error", "exit_code": EXIT_USAGE} | error_record(exc))
+        return EXIT_USAGE
+    except S3zError as exc:
+        if args.debug:
+            import traceback
+
+            traceback.print_exc(file=sys.stderr)
+        console.clear_line()
+        sys.stderr.write(f"s3z-core: error: {exc}\n")
+        if console.json_lines:
+            from s3z_core.cli.render import error_record
+
+            console.emit({"type": "error", "exit_code": EXIT_FAILED} | error_record(exc))
+        return EXIT_FAILED
+    sys.stdout.flush()
+    return code
+
+
+def _quiet_broken_pipe() -> int:
+    """``s3z-core cat … | head``: the reader left; exit quietly like other Unix tools."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_BROKEN_PIPE
