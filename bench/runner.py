@@ -25,6 +25,9 @@ OK = "ok"
 FAILED = "failed"  # the tool exited non-zero
 MISMATCH = "mismatch"  # the tool said it worked, the result is wrong
 TIMEOUT = "timeout"
+# Vacuum the server after every upload sample this big (bounded disk use on a full run;
+# small quick-mode uploads are left to the vacuum at the end of the operation).
+RECLAIM_AFTER_BYTES = 32 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +107,7 @@ class Runner:
         self._meter = meter
         self._scratch_root = scratch_root
         self._log = log
+        self._backend = backend
         self._server_cpu = ServerCpu(backend.server_pid)
         self._rng = random.Random(policy.seed)
 
@@ -116,6 +120,7 @@ class Runner:
                 samples.extend(self._run_operation(op))
             finally:
                 op.cleanup(self._admin)
+                self._backend.reclaim_space()
         return samples
 
     def _run_operation(self, op: Operation) -> list[Sample]:
@@ -170,6 +175,8 @@ class Runner:
             problem = op.verify(tool, self._admin, stdout_path, scratch)
             status, detail = (MISMATCH, problem) if problem else (OK, "")
         op.after_sample(tool, self._admin, scratch)
+        if op.kind == "upload" and op.bytes_moved >= RECLAIM_AFTER_BYTES:
+            self._backend.reclaim_space()
         server_cpu = (
             server_after - server_before
             if server_before is not None and server_after is not None
