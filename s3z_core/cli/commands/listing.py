@@ -83,6 +83,6 @@ async def run_du(session: Session) -> int:
     size = format_size(total) if args.human else f"{total} bytes"
     session.console.result(
         {"type": "du", "url": url, "bytes": total, "objects": count},
-        f"{size} in {count} objects  {url}",
+        f"{size} in {count} object{'' if count == 1 else 's'}  {url}",
     )
     return 0
