@@ -45,7 +45,8 @@ class MotoS3Server(ManagedS3Server):
 
 
 def boto3_client(server: S3Endpoint, *, max_attempts: int = 3, **config: Any) -> Any:
-    """A path-style boto3 S3 client for ``server``; checksums only when S3 requires them,
+    """A path-style boto3 S3 client for ``server`` (``max_attempts`` counts the first try);
+    checksums only when S3 requires them,
     so requests stay plain (no aws-chunked bodies) and every server understands them."""
     return boto3.client(
         "s3",
@@ -55,7 +56,7 @@ def boto3_client(server: S3Endpoint, *, max_attempts: int = 3, **config: Any) ->
         region_name=server.region,
         config=Config(
             s3={"addressing_style": "path"},
-            retries={"max_attempts": max_attempts, "mode": "standard"},
+            retries={"total_max_attempts": max_attempts, "mode": "standard"},
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
             **config,
