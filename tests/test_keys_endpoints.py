@@ -366,7 +366,8 @@ def test_time_is_converted_to_utc_and_naive_means_utc() -> None:
     aware_utc = _sign(signer)
     naive = _sign(signer, now=NOW.replace(tzinfo=None))
     paris = _sign(signer, now=NOW.astimezone(timezone(timedelta(hours=1))))
-    assert aware_utc == naive == paris
+    with_micros = _sign(signer, now=NOW.replace(microsecond=999_999))  # isoformat adds .ffffff
+    assert aware_utc == naive == paris == with_micros
     assert paris["X-Amz-Date"] == "20240229T235959Z"
 
 
