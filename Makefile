@@ -1,15 +1,71 @@
-# The two commands of the README: `make run` and `make test`. Both bootstrap .venv on demand.
+# The two commands of the README: `make run` and `make test`. Both bootstrap .venv on demand
+# (a stamp makes the second run instant) and check the system libraries Qt needs.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
 
-.PHONY: run test lint bench screenshots clean
+# Headless Qt and no real keyring for every test run (conftest sets the same defaults).
+TEST_ENV := QT_QPA_PLATFORM=offscreen XDG_RUNTIME_DIR=/tmp/runtime-$(shell id -u) \
+	PYTHON_KEYRING_BACKEND=keyring.backends.fail.Keyring
+
+.PHONY: run test lint pytest bench screenshots venv system-deps-run system-deps-test \
+	clean distclean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	@$(BIN)/python -m pip install -q --upgrade pip
-	@$(BIN)/python -m pip install -q -e ".[local,dev,bench]"
+	@$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
+	@$(BIN)/python -m pip install -q --disable-pip-version-check -e ".[local,dev,bench]"
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+system-deps-run:
+	@PY=$(PY) .ci/qt-deps.sh run
+
+system-deps-test:
+	@PY=$(PY) .ci/qt-deps.sh test
+
+run: system-deps-run venv
+	@.ci/qt-deps.sh verify $(BIN)/python
+	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY$$QT_QPA_PLATFORM" ]; then \
+		echo "s3z: no display (DISPLAY and WAYLAND_DISPLAY are unset), so the desktop app cannot open a window."; \
+		echo "  headless, use the CLI:        $(BIN)/s3z-core --help"; \
+		echo "  or give it a virtual display: xvfb-run -a make run"; \
+		exit 1; \
+	fi
+	$(BIN)/s3z
+
+test: system-deps-test venv
+	@.ci/qt-deps.sh verify $(BIN)/python
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	@$(MAKE) --no-print-directory pytest
+
+# pytest's exit 5 means "collected nothing": a broken test tree, never a pass.
+pytest: venv
+	@rc=0; $(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests (exit 5): the test tree is missing or deselected"; fi; \
+	exit $$rc
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+bench: system-deps-test venv
+	$(BIN)/python -m bench run
+
+screenshots: system-deps-test venv
+	$(TEST_ENV) $(BIN)/python -m s3z_gui.screenshots
+
+clean:
+	rm -rf .pytest_cache .mypy_cache .ruff_cache bench/work
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) *.egg-info

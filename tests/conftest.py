@@ -2,7 +2,7 @@
 
 Servers start once per session on 127.0.0.1 and are stopped by PID at the end. Helpers for test
 modules: ``from servers import boto3_client`` and ``from fault_proxy import FaultProxy`` (this
-folder is on ``sys.path``; ``tests.servers`` works too).
+folder is on ``sys.path``).
 """
 
 from __future__ import annotations
