@@ -1,0 +1,104 @@
+"""The ``s3z`` console script: checks for a display, then runs the window on a qasync loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+import traceback
+from types import TracebackType
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+log = logging.getLogger("s3z_gui")
+
+ORGANIZATION = "s3z"
+APPLICATION = "s3z"
+
+NO_DISPLAY_MESSAGE = """\
+s3z: no display found (DISPLAY and WAYLAND_DISPLAY are not set).
+The desktop app needs a graphical session. On a server, use the command line instead:
+    s3z-core --help
+or run the app in a virtual display:
+    xvfb-run -a s3z
+"""
+
+
+def has_display(env: dict[str, str] | None = None) -> bool:
+    env = dict(os.environ) if env is None else env
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return any(env.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+
+
+def install_excepthook() -> None:
+    """Uncaught errors (qasync routes slot exceptions here) are logged and shown, not lost."""
+
+    def hook(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            sys.__excepthook__(kind, error, tb)
+            return
+        log.error("unexpected error", exc_info=(kind, error, tb))
+        app = QApplication.instance()
+        if not isinstance(app, QApplication):
+            return
+        box = QMessageBox(QMessageBox.Icon.Critical, "s3z — unexpected error", "")
+        box.setText("Something went wrong inside s3z. Your transfers keep running.")
+        box.setInformativeText(f"{kind.__name__}: {error}")
+        box.setDetailedText("".join(traceback.format_exception(kind, error, tb)))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()  # never exec(): a nested loop would stall the asyncio loop
+
+    sys.excepthook = hook
+
+
+def app_settings() -> QSettings:
+    return QSettings(
+        QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION
+    )
+
+
+async def main_async() -> int:
+    from s3z_gui.session import AppSession
+
+    session = AppSession(app_settings())
+    closed = asyncio.Event()
+    session.window.closed.connect(closed.set)
+    session.window.show()
+    starting = asyncio.ensure_future(session.start())
+    await closed.wait()
+    if not starting.done():
+        starting.cancel()
+    await session.shutdown()
+    return 0
+
+
+def main() -> int:
+    if not has_display():
+        sys.stderr.write(NO_DISPLAY_MESSAGE)
+        return 1
+    import qasync
+
+    from s3z_gui.icons import app_icon
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    app = QApplication.instance() or QApplication(sys.argv)
+    assert isinstance(app, QApplication)
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName("s3z")
+    app.setDesktopFileName("s3z")
+    app.setWindowIcon(app_icon())
+    app.setQuitOnLastWindowClosed(False)  # main_async decides when to stop, after cleanup
+    install_excepthook()
+    try:
+        result: int = qasync.run(main_async())
+    except KeyboardInterrupt:
+        return 130
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Item models: pure row stores underneath, thin Qt adapters on top."""

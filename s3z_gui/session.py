@@ -1,0 +1,207 @@
+"""One running app: stores, bridge, sandbox and window wired together; start-up and shut-down.
+
+Which connection to open is decided here: the last used profile if its secret is at
+hand, otherwise the embedded sandbox, so the first start never shows an empty window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMessageBox
+
+from s3z_core.credentials import Credentials
+from s3z_core.errors import S3zError
+from s3z_gui.bridge import ConnectionTarget, EngineBridge
+from s3z_gui.main_window import MainWindow
+from s3z_gui.models.transfer_model import TransferQueueModel
+from s3z_gui.sandbox import SANDBOX_LABEL, Sandbox
+from s3z_gui.settings.preferences import Preferences, load_preferences, save_preferences
+from s3z_gui.settings.profiles import ProfileStore
+from s3z_gui.settings.secrets import SecretStore
+from s3z_gui.views.profile_dialog import ProfileDialog
+from s3z_gui.views.properties_dialog import PropertiesDialog
+from s3z_gui.views.settings_dialog import SettingsDialog
+
+log = logging.getLogger(__name__)
+
+SANDBOX_BANNER = "Local sandbox — data stays on this computer"
+FIRST_BUCKET = "my-files"
+
+
+class AppSession:
+    def __init__(
+        self,
+        settings: QSettings,
+        *,
+        sandbox: Sandbox | None = None,
+        secrets: SecretStore | None = None,
+    ) -> None:
+        self.settings = settings
+        self.profiles = ProfileStore(settings)
+        self.secrets = secrets or SecretStore()
+        self.prefs = load_preferences(settings)
+        self.queue_model = TransferQueueModel()
+        self.bridge = EngineBridge(self.queue_model, transfer_config=self.prefs.transfer_config())
+        self.sandbox = sandbox or Sandbox()
+        self.window = MainWindow(self.bridge, self.queue_model)
+        self.current = ""
+        self.dialog: ProfileDialog | None = None
+        self._apply_preferences(self.prefs)
+
+        w = self.window
+        w.profileChosen.connect(lambda name: self._spawn(self.connect_profile(name)))
+        w.sandboxChosen.connect(lambda: self._spawn(self.use_sandbox()))
+        w.newConnectionRequested.connect(lambda: self.open_profile_dialog(None))
+        w.editConnectionRequested.connect(lambda: self.open_profile_dialog(self.current))
+        w.removeConnectionRequested.connect(self.remove_current_profile)
+        w.settingsRequested.connect(self.open_settings)
+        w.propertiesRequested.connect(self.show_properties)
+        w.banner.actionClicked.connect(lambda: self.open_profile_dialog(None))
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._refresh_menu()
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _refresh_menu(self) -> None:
+        self.window.set_connections(self.profiles.names(), self.current)
+
+    def _apply_preferences(self, prefs: Preferences) -> None:
+        self.prefs = prefs
+        self.window.browser.confirm_deletes = prefs.confirm_deletes
+        self.window.browser.download_dir = prefs.effective_download_dir
+
+    # start-up and shut-down ---------------------------------------------------------
+
+    async def start(self) -> None:
+        """Open the last profile if its secret is available, else the sandbox."""
+        self.queue_model.start()
+        names = self.profiles.names()
+        last = self.profiles.last_used()
+        name = last if last in names else (names[0] if names else None)
+        if name is not None and self.secrets.load(name):
+            await self.connect_profile(name)
+            if self.bridge.connected:
+                return
+        elif name is not None:
+            self.window.banner.show_message(
+                f"The secret key of {name} is not available on this computer.", "Enter it…"
+            )
+            self.open_profile_dialog(name)
+            return
+        await self.use_sandbox()
+
+    async def shutdown(self) -> None:
+        self.queue_model.stop()
+        await self.bridge.close()
+        await self.sandbox.stop()
+
+    # connections --------------------------------------------------------------------
+
+    async def use_sandbox(self) -> None:
+        banner = self.window.banner
+        banner.show_message("Starting local sandbox…")
+        self.window.browser.table.set_placeholder("Starting local sandbox…")
+        try:
+            target = await self.sandbox.start()
+        except S3zError as exc:
+            log.warning("sandbox failed to start: %s", exc)
+            banner.show_message(f"Could not start the local sandbox: {exc}", "Add a connection…")
+            return
+        buckets = await self.bridge.connect_to(target)
+        if buckets is None:
+            banner.show_message("Could not connect to the local sandbox", "Add a connection…")
+            return
+        if not buckets:
+            # A newcomer should be able to drop a file right away.
+            await self.bridge.create_bucket(FIRST_BUCKET)
+        self.current = SANDBOX_LABEL
+        banner.show_message(SANDBOX_BANNER, "Add your own connection…")
+        self._refresh_menu()
+
+    def target_for(self, name: str) -> ConnectionTarget | None:
+        profile = self.profiles.load(name)
+        secret = self.secrets.load(name)
+        if profile is None or not secret:
+            return None
+        return ConnectionTarget(
+            label=name,
+            endpoint_url=profile.endpoint_url or None,
+            region=profile.region,
+            addressing_style=profile.addressing_style,
+            credentials=Credentials(profile.access_key, secret),
+        )
+
+    async def connect_profile(self, name: str) -> None:
+        target = self.target_for(name)
+        if target is None:
+            self.open_profile_dialog(name)
+            return
+        buckets = await self.bridge.connect_to(target)
+        if buckets is None:
+            return
+        self.current = name
+        self.profiles.set_last_used(name)
+        self.window.banner.hide()
+        self._refresh_menu()
+
+    # dialogs (opened with open(): no nested event loop under qasync) -----------------
+
+    def open_profile_dialog(self, name: str | None) -> ProfileDialog:
+        profile = self.profiles.load(name) if name else None
+        dialog = ProfileDialog(self.bridge, self.profiles, self.secrets, profile, self.window)
+        dialog.profileSaved.connect(lambda saved: self._spawn(self.connect_profile(saved)))
+        dialog.finished.connect(self._refresh_menu)
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def remove_current_profile(self) -> None:
+        name = self.current
+        if name not in self.profiles.names():
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Remove connection",
+            f"Remove the connection {name} and its stored secret? No data is deleted.",
+            QMessageBox.StandardButton.Cancel,
+            self.window,
+        )
+        remove = box.addButton("Remove", QMessageBox.ButtonRole.DestructiveRole)
+
+        def clicked(button: object) -> None:
+            if button is remove:
+                self.profiles.delete(name)
+                self.secrets.delete(name)
+                self._refresh_menu()
+
+        box.buttonClicked.connect(clicked)
+        box.open()
+
+    def open_settings(self) -> SettingsDialog:
+        dialog = SettingsDialog(self.prefs, self.window)
+        dialog.preferencesChosen.connect(self.set_preferences)
+        dialog.open()
+        return dialog
+
+    def set_preferences(self, prefs: Preferences) -> None:
+        save_preferences(self.settings, prefs)
+        self._apply_preferences(prefs)
+        self.bridge.set_transfer_config(prefs.transfer_config())
+
+    def show_properties(self, bucket: str, key: str) -> None:
+        task = self.bridge.head(bucket, key)
+
+        def done(_task: object) -> None:
+            head = task.result() if not task.cancelled() else None
+            if head is not None:
+                PropertiesDialog(bucket, head, self.window).open()
+
+        task.add_done_callback(done)

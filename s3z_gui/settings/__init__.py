@@ -1,0 +1,1 @@
+"""What the app remembers: connection profiles, preferences (QSettings) and secrets (keyring)."""

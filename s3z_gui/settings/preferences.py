@@ -1,0 +1,75 @@
+"""User preferences in QSettings and how they become the engine's ``TransferConfig``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, QStandardPaths
+
+from s3z_core.config import MiB, TransferConfig
+
+_GROUP = "preferences"
+
+
+def default_download_dir() -> str:
+    found = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DownloadLocation)
+    return found or str(Path.home() / "Downloads")
+
+
+@dataclass(frozen=True, slots=True)
+class Preferences:
+    """``0`` for streams or part size means "let the engine plan it from the file size"."""
+
+    streams_per_file: int = 0
+    files_at_once: int = 8
+    part_size_mib: int = 0
+    download_dir: str = ""
+    confirm_deletes: bool = True
+
+    def transfer_config(self) -> TransferConfig:
+        return TransferConfig(
+            workers=max(1, self.files_at_once),
+            concurrency=self.streams_per_file or None,
+            part_size=self.part_size_mib * MiB if self.part_size_mib else None,
+        )
+
+    @property
+    def effective_download_dir(self) -> str:
+        return self.download_dir or default_download_dir()
+
+
+def _int(settings: QSettings, key: str, default: int, low: int, high: int) -> int:
+    raw = settings.value(key, default)
+    try:
+        value = int(str(raw))
+    except ValueError:
+        return default
+    return min(high, max(low, value))
+
+
+def load_preferences(settings: QSettings) -> Preferences:
+    settings.beginGroup(_GROUP)
+    try:
+        return Preferences(
+            streams_per_file=_int(settings, "streams_per_file", 0, 0, 64),
+            files_at_once=_int(settings, "files_at_once", 8, 1, 64),
+            part_size_mib=_int(settings, "part_size_mib", 0, 0, 5120),
+            download_dir=str(settings.value("download_dir", "")),
+            confirm_deletes=str(settings.value("confirm_deletes", "true")).lower() == "true",
+        )
+    finally:
+        settings.endGroup()
+
+
+def save_preferences(settings: QSettings, prefs: Preferences) -> None:
+    settings.beginGroup(_GROUP)
+    try:
+        settings.setValue("streams_per_file", prefs.streams_per_file)
+        settings.setValue("files_at_once", prefs.files_at_once)
+        settings.setValue("part_size_mib", prefs.part_size_mib)
+        settings.setValue("download_dir", prefs.download_dir)
+        settings.setValue("confirm_deletes", "true" if prefs.confirm_deletes else "false")
+    finally:
+        settings.endGroup()
+    settings.sync()

@@ -1,0 +1,1 @@
+"""Widgets: the browser, the queue, the chart and the dialogs (no engine calls here)."""

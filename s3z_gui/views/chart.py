@@ -1,0 +1,177 @@
+"""Live throughput: upload and download MB/s over the last minutes, with retry markers.
+
+Redrawn only when a half-second bin closes, with ``QLineSeries.replace`` (one call per
+series, measured at ~5 ms for 3000 points on this machine class); colours follow the
+palette so the chart reads in light and dark themes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from PySide6.QtCharts import QChart, QChartView, QLineSeries, QScatterSeries, QValueAxis
+from PySide6.QtCore import QMargins, QPointF, Qt
+from PySide6.QtGui import QColor, QPainter, QPalette, QPen
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from s3z_gui.models.throughput import ThroughputHistory
+from s3z_gui.models.transfer_store import MarkerKind, TickChanges
+from s3z_gui.units import megabytes_per_s
+
+UPLOAD_COLOUR = QColor(0x3B, 0x82, 0xF6)  # blue, readable on light and dark
+DOWNLOAD_COLOUR = QColor(0x22, 0xA0, 0x6B)  # green
+MIN_VISIBLE_S = 30.0
+RETRY_COLOUR = QColor(0xF5, 0x9E, 0x0B)  # amber
+THROTTLE_COLOUR = QColor(0xE1, 0x1D, 0x48)  # red
+
+
+def _is_dark(palette: QPalette) -> bool:
+    return palette.color(QPalette.ColorRole.Window).lightness() < 128
+
+
+class ThroughputChart(QWidget):
+    def __init__(
+        self, history: ThroughputHistory | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        super().__init__()
+        self.history = history or ThroughputHistory()
+        self._clock = clock
+        self.upload = QLineSeries()
+        self.upload.setName("Upload")
+        self.download = QLineSeries()
+        self.download.setName("Download")
+        self.retries = QScatterSeries()
+        self.retries.setName("Retry")
+        self.throttles = QScatterSeries()
+        self.throttles.setName("Throttled")
+        for line, colour in ((self.upload, UPLOAD_COLOUR), (self.download, DOWNLOAD_COLOUR)):
+            line.setPen(QPen(colour, 2))
+        for scatter, colour in ((self.retries, RETRY_COLOUR), (self.throttles, THROTTLE_COLOUR)):
+            scatter.setColor(colour)
+            scatter.setBorderColor(colour)
+            scatter.setMarkerSize(9)
+
+        self.chart = QChart()
+        self.chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
+        self.chart.setMargins(QMargins(4, 4, 4, 4))
+        self.chart.layout().setContentsMargins(0, 0, 0, 0)
+        self.chart.setBackgroundRoundness(0)
+        for series in (self.upload, self.download, self.retries, self.throttles):
+            self.chart.addSeries(series)
+        self.x_axis = QValueAxis()
+        self.x_axis.setRange(-self.history.window_s, 0)
+        self.x_axis.setLabelFormat("%d s")
+        self.x_axis.setTickCount(6)
+        self.y_axis = QValueAxis()
+        self.y_axis.setRange(0, 1)
+        self.y_axis.setLabelFormat("%.0f")
+        self.y_axis.setTitleText("MB/s")
+        self.chart.addAxis(self.x_axis, Qt.AlignmentFlag.AlignBottom)
+        self.chart.addAxis(self.y_axis, Qt.AlignmentFlag.AlignLeft)
+        for series in (self.upload, self.download, self.retries, self.throttles):
+            series.attachAxis(self.x_axis)
+            series.attachAxis(self.y_axis)
+        self.chart.legend().setAlignment(Qt.AlignmentFlag.AlignTop)
+
+        self.view = QChartView(self.chart)
+        self.view.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.view.setMinimumHeight(160)
+
+        self.upload_label = QLabel()
+        self.download_label = QLabel()
+        self.events_label = QLabel()
+        self.events_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        header = QHBoxLayout()
+        header.setContentsMargins(8, 4, 8, 0)
+        header.addWidget(self.upload_label)
+        header.addSpacing(16)
+        header.addWidget(self.download_label)
+        header.addStretch(1)
+        header.addWidget(self.events_label)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(header)
+        layout.addWidget(self.view, 1)
+        self.apply_palette()
+        self.redraw()
+
+    def apply_palette(self) -> None:
+        """Match the window palette (system light or dark) instead of a fixed theme."""
+        palette = self.palette()
+        dark = _is_dark(palette)
+        self.chart.setTheme(
+            QChart.ChartTheme.ChartThemeDark if dark else QChart.ChartTheme.ChartThemeLight
+        )
+        self.chart.setBackgroundBrush(palette.color(QPalette.ColorRole.Base))
+        self.chart.setPlotAreaBackgroundVisible(False)
+        text = palette.color(QPalette.ColorRole.Text)
+        grid = palette.color(QPalette.ColorRole.Mid)
+        for axis in (self.x_axis, self.y_axis):
+            axis.setLabelsColor(text)
+            axis.setTitleBrush(text)
+            axis.setGridLineColor(grid)
+            axis.setLinePenColor(grid)
+        self.chart.legend().setLabelColor(text)
+        # setTheme resets series colours: restore ours.
+        self.upload.setPen(QPen(UPLOAD_COLOUR, 2))
+        self.download.setPen(QPen(DOWNLOAD_COLOUR, 2))
+        for scatter, colour in ((self.retries, RETRY_COLOUR), (self.throttles, THROTTLE_COLOUR)):
+            scatter.setColor(colour)
+            scatter.setBorderColor(colour)
+        self.upload_label.setStyleSheet(f"color: {UPLOAD_COLOUR.name()}; font-weight: bold")
+        self.download_label.setStyleSheet(f"color: {DOWNLOAD_COLOUR.name()}; font-weight: bold")
+
+    def record(self, changes: TickChanges) -> None:
+        """One UI tick's bytes and markers; redraw only when a bin closed."""
+        if self.history.record(
+            self._clock(), changes.upload_bytes, changes.download_bytes, changes.markers
+        ):
+            self.redraw()
+
+    def redraw(self) -> None:
+        now = self._clock()
+        history = self.history
+        up_points = [QPointF(p.at_s - now, megabytes_per_s(p.upload_bps)) for p in history.points]
+        down_points = [
+            QPointF(p.at_s - now, megabytes_per_s(p.download_bps)) for p in history.points
+        ]
+        self.upload.replace(up_points)
+        self.download.replace(down_points)
+        retry_points: list[QPointF] = []
+        throttle_points: list[QPointF] = []
+        for marker in history.markers:
+            point = QPointF(marker.at_s - now, megabytes_per_s(history.rate_at(marker.at_s)))
+            (throttle_points if marker.kind == MarkerKind.THROTTLE else retry_points).append(point)
+        self.retries.replace(retry_points)
+        self.throttles.replace(throttle_points)
+        peak = megabytes_per_s(max(history.peak_upload_bps, history.peak_download_bps))
+        self.y_axis.setRange(0, _nice_ceiling(peak * 1.15))
+        # Show the span that has data (at least a minute), up to the whole window.
+        span = now - history.points[0].at_s if history.points else 0.0
+        visible = min(history.window_s, max(MIN_VISIBLE_S, span))
+        self.x_axis.setRange(-visible, 0)
+        up_now, down_now = history.current()
+        self.upload_label.setText(
+            f"↑ Upload {megabytes_per_s(up_now):.1f} MB/s"
+            f"  (peak {megabytes_per_s(history.peak_upload_bps):.1f})"
+        )
+        self.download_label.setText(
+            f"↓ Download {megabytes_per_s(down_now):.1f} MB/s"
+            f"  (peak {megabytes_per_s(history.peak_download_bps):.1f})"
+        )
+        self.events_label.setText(
+            f"{history.retry_count} retries · {history.throttle_count} throttled"
+        )
+
+
+def _nice_ceiling(value: float) -> float:
+    """An axis top of 1, 2, 5 × 10ⁿ so labels stay round as the peak grows."""
+    if value <= 1:
+        return 1.0
+    magnitude = 10 ** (len(str(int(value))) - 1)
+    for step in (1, 2, 5, 10):
+        if value <= step * magnitude:
+            return float(step * magnitude)
+    return float(10 * magnitude)

@@ -1,0 +1,183 @@
+"""The transfer queue pane: the table, its actions, and the totals line for the status bar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QModelIndex, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QTableView,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from s3z_gui.bridge import EngineBridge
+from s3z_gui.icons import SP, standard
+from s3z_gui.models.transfer_model import RowRole, TransferQueueModel
+from s3z_gui.models.transfer_store import Column, Status, TickChanges, Totals, TransferRow
+from s3z_gui.units import format_duration, format_rate, format_size
+from s3z_gui.views.progress_delegate import ProgressDelegate
+
+
+def totals_text(totals: Totals) -> str:
+    """The status bar's summary: what runs, how fast, how long still."""
+    if not (totals.active or totals.queued or totals.failed or totals.completed):
+        return "No transfers"
+    parts: list[str] = []
+    if totals.active or totals.queued:
+        parts.append(f"{totals.active} running, {totals.queued} queued")
+    if totals.upload_bps > 0:
+        parts.append(f"↑ {format_rate(totals.upload_bps)}")
+    if totals.download_bps > 0:
+        parts.append(f"↓ {format_rate(totals.download_bps)}")
+    rate = totals.upload_bps + totals.download_bps
+    if totals.remaining_bytes and rate > 0:
+        remaining = format_size(totals.remaining_bytes)
+        parts.append(f"{remaining} left, {format_duration(totals.remaining_bytes / rate)}")
+    if totals.completed:
+        parts.append(f"{totals.completed} done")
+    if totals.failed:
+        parts.append(f"{totals.failed} failed")
+    return " · ".join(parts)
+
+
+class QueueView(QWidget):
+    totalsChanged = Signal(str)
+
+    def __init__(self, model: TransferQueueModel, bridge: EngineBridge) -> None:
+        super().__init__()
+        self.model = model
+        self.bridge = bridge
+        self.table = QTableView()
+        self.table.setModel(model)
+        self.table.setItemDelegateForColumn(Column.PROGRESS, ProgressDelegate(self.table))
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setShowGrid(False)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 10)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.table.doubleClicked.connect(self._open_folder_of)
+        header = self.table.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        header.setSectionResizeMode(Column.NAME, QHeaderView.ResizeMode.Stretch)
+        for column, width in (
+            (Column.DIRECTION, 26),
+            (Column.SIZE, 72),
+            (Column.PROGRESS, 110),
+            (Column.SPEED, 84),
+            (Column.ETA, 76),
+            (Column.STATUS, 130),
+        ):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+            header.resizeSection(column, width)
+
+        self.toolbar = QToolBar()
+        self.toolbar.setIconSize(self.toolbar.iconSize() * 0.75)
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.pause_action = self._action("Pause", SP.SP_MediaPause, self.pause_selected)
+        self.resume_action = self._action("Resume", SP.SP_MediaPlay, self.resume_selected)
+        self.cancel_action = self._action("Cancel", SP.SP_MediaStop, self.cancel_selected)
+        self.retry_action = self._action("Retry", SP.SP_BrowserReload, self.retry_selected)
+        self.clear_action = self._action(
+            "Remove finished", SP.SP_DialogResetButton, self.remove_finished
+        )
+        self.open_folder_action = self._action(
+            "Open folder", SP.SP_DirOpenIcon, self.open_selected_folder
+        )
+        self.cancel_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
+        self.cancel_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        for action in (
+            self.pause_action,
+            self.resume_action,
+            self.cancel_action,
+            self.retry_action,
+        ):
+            self.toolbar.addAction(action)
+            self.table.addAction(action)
+        self.toolbar.addSeparator()
+        self.toolbar.addAction(self.open_folder_action)
+        self.toolbar.addAction(self.clear_action)
+        self.table.addAction(self.open_folder_action)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.toolbar)
+        layout.addWidget(self.table)
+
+        model.ticked.connect(self._ticked)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_actions())
+        self._update_actions()
+
+    def _action(self, text: str, icon: SP, slot: Callable[[], object]) -> QAction:
+        action = QAction(standard(icon), text, self)
+        action.triggered.connect(slot)
+        return action
+
+    def selected_rows(self) -> list[TransferRow]:
+        rows = [i.data(RowRole) for i in self.table.selectionModel().selectedRows(0)]
+        return [r for r in rows if isinstance(r, TransferRow)]
+
+    def select_transfer(self, transfer_id: int) -> None:
+        for row in range(self.model.rowCount()):
+            if self.model.row_at(row).transfer_id == transfer_id:
+                self.table.selectRow(row)
+                return
+
+    def _ids(self, *statuses: Status) -> list[int]:
+        return [r.transfer_id for r in self.selected_rows() if r.status in statuses]
+
+    def pause_selected(self) -> int:
+        return self.bridge.pause(self._ids(Status.QUEUED, Status.RUNNING))
+
+    def resume_selected(self) -> int:
+        return self.bridge.resume(self._ids(Status.PAUSED))
+
+    def cancel_selected(self) -> int:
+        return self.bridge.cancel(self._ids(Status.QUEUED, Status.RUNNING, Status.PAUSED))
+
+    def retry_selected(self) -> int:
+        return self.bridge.retry(self._ids(Status.FAILED, Status.CANCELLED))
+
+    def remove_finished(self) -> int:
+        return self.model.remove_finished()
+
+    def open_selected_folder(self) -> None:
+        rows = self.selected_rows()
+        if rows:
+            self._open_folder(rows[0])
+
+    def _open_folder_of(self, index: QModelIndex) -> None:
+        row = index.data(RowRole)
+        if isinstance(row, TransferRow):
+            self._open_folder(row)
+
+    def _open_folder(self, row: TransferRow) -> None:
+        folder = Path(row.local_path).parent
+        if folder.is_dir():
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+    def _ticked(self, _changes: TickChanges) -> None:
+        self.totalsChanged.emit(totals_text(self.model.store.totals()))
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        statuses = {r.status for r in self.selected_rows()}
+        self.pause_action.setEnabled(bool(statuses & {Status.QUEUED, Status.RUNNING}))
+        self.resume_action.setEnabled(Status.PAUSED in statuses)
+        self.cancel_action.setEnabled(
+            bool(statuses & {Status.QUEUED, Status.RUNNING, Status.PAUSED})
+        )
+        self.retry_action.setEnabled(bool(statuses & {Status.FAILED, Status.CANCELLED}))
+        self.open_folder_action.setEnabled(bool(statuses))

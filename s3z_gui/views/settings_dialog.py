@@ -1,0 +1,83 @@
+"""Preferences: streams and files at once, part size, download folder, confirm deletes."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from s3z_gui.settings.preferences import Preferences, default_download_dir
+
+
+class SettingsDialog(QDialog):
+    preferencesChosen = Signal(object)  # Preferences
+
+    def __init__(self, prefs: Preferences, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.setMinimumWidth(460)
+        self.streams = QSpinBox()
+        self.streams.setRange(0, 64)
+        self.streams.setSpecialValueText("Automatic (by file size)")
+        self.streams.setValue(prefs.streams_per_file)
+        self.files = QSpinBox()
+        self.files.setRange(1, 64)
+        self.files.setValue(prefs.files_at_once)
+        self.part_size = QSpinBox()
+        self.part_size.setRange(0, 5120)
+        self.part_size.setSuffix(" MiB")
+        self.part_size.setSpecialValueText("Automatic")
+        self.part_size.setValue(prefs.part_size_mib)
+        self.download_dir = QLineEdit(prefs.download_dir)
+        self.download_dir.setPlaceholderText(default_download_dir())
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        self.confirm = QCheckBox("Ask before deleting objects")
+        self.confirm.setChecked(prefs.confirm_deletes)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.download_dir, 1)
+        folder_row.addWidget(browse)
+        form = QFormLayout()
+        form.addRow("Streams per file", self.streams)
+        form.addRow("Files at once", self.files)
+        form.addRow("Part size", self.part_size)
+        form.addRow("Download folder", folder_row)
+        form.addRow("", self.confirm)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self._accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+
+    def preferences(self) -> Preferences:
+        return Preferences(
+            streams_per_file=self.streams.value(),
+            files_at_once=self.files.value(),
+            part_size_mib=self.part_size.value(),
+            download_dir=self.download_dir.text().strip(),
+            confirm_deletes=self.confirm.isChecked(),
+        )
+
+    def _browse(self) -> None:
+        dialog = QFileDialog(self, "Download folder", self.download_dir.text())
+        dialog.setFileMode(QFileDialog.FileMode.Directory)
+        dialog.fileSelected.connect(self.download_dir.setText)
+        dialog.open()
+
+    def _accept(self) -> None:
+        self.preferencesChosen.emit(self.preferences())
+        self.accept()
