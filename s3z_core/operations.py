@@ -78,8 +78,12 @@ class S3Operations:
             etag=etag,
             last_modified=_http_time(h.get("Last-Modified")),
             content_type=h.get("Content-Type", ""),
+            # Lower-cased: AWS stores names lower-case, but rclone answers with Go's canonical
+            # header case (X-Amz-Meta-Mtime), and callers look names up as they wrote them.
             metadata={
-                k[len(META_PREFIX) :]: v for k, v in h.items() if k.lower().startswith(META_PREFIX)
+                k[len(META_PREFIX) :].lower(): v
+                for k, v in h.items()
+                if k.lower().startswith(META_PREFIX)
             },
             storage_class=h.get("x-amz-storage-class", ""),
             parts_count=parts,
