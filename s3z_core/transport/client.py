@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import logging
 import random
 import time
@@ -262,7 +263,9 @@ class S3Client:
             if isinstance(body, FileRange):
                 data = stream_file_range(body, counter, progress)
             else:
-                data = body if body else None
+                # A fresh BytesIO per attempt: aiohttp sends it in slices without blocking
+                # the loop (raw bytes over 1 MiB raise its ResourceWarning).
+                data = io.BytesIO(body) if body else None
             err: S3zError
             try:
                 async with session.request(
