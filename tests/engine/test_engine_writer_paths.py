@@ -1,0 +1,227 @@
+"""Writer thread (pwritev partial writes, hashing across part boundaries, composite ETags
+equal to what S3 made for boto3's multipart upload) and the safe-path table."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import os
+import random
+from pathlib import Path
+
+import boto3.s3.transfer
+import pytest
+from servers import boto3_client
+
+from s3z_core.config import MiB
+from s3z_core.errors import LocalFileError, UnsafeKeyError
+from s3z_core.transfer.paths import is_dir_marker, safe_local_path
+from s3z_core.transfer.writer import FileWriter, PartHasher
+
+
+def _chunks(data: bytes, rng: random.Random, biggest: int = 300_000) -> list[bytes]:
+    out, pos = [], 0
+    while pos < len(data):
+        step = rng.randint(1, biggest)
+        out.append(data[pos : pos + step])
+        pos += step
+    return out
+
+
+def _composite(data: bytes, part_size: int) -> str:
+    digests = [
+        hashlib.md5(data[i : i + part_size], usedforsecurity=False).digest()
+        for i in range(0, len(data), part_size)
+    ]
+    return f"{hashlib.md5(b''.join(digests), usedforsecurity=False).hexdigest()}-{len(digests)}"
+
+
+@pytest.mark.asyncio
+async def test_writer_survives_partial_pwritev(tmp_path, monkeypatch):
+    """The kernel may write less than asked: every short write must be continued exactly."""
+    real = os.pwritev
+    calls = {"n": 0, "short": 0}
+    rng = random.Random(7)
+
+    def short_pwritev(fd, buffers, offset):
+        calls["n"] += 1
+        total = sum(len(b) for b in buffers)
+        want = rng.randint(1, total)
+        if want < total:
+            calls["short"] += 1
+        kept, left = [], want
+        for buf in buffers:
+            if not left:
+                break
+            view = memoryview(buf)[:left]
+            kept.append(view)
+            left -= len(view)
+        return real(fd, kept, offset)
+
+    monkeypatch.setattr(os, "pwritev", short_pwritev)
+    data = os.urandom(3 * MiB + 17)
+    path = tmp_path / "out.bin"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT)
+    try:
+        writer = FileWriter(fd, str(path), asyncio.get_running_loop(), depth=2)
+        # Two "ranges" submitted interleaved, each as lists of uneven chunks.
+        half = len(data) // 2
+        first = _chunks(data[:half], rng, 100_000)
+        second = _chunks(data[half:], rng, 100_000)
+        pos_a, pos_b = 0, half
+        while first or second:
+            if first:
+                batch = [first.pop(0) for _ in range(min(5, len(first)))]
+                await writer.submit(pos_a, batch)
+                pos_a += sum(len(c) for c in batch)
+            if second:
+                batch = [second.pop(0) for _ in range(min(3, len(second)))]
+                await writer.submit(pos_b, batch)
+                pos_b += sum(len(c) for c in batch)
+        await writer.close()
+    finally:
+        os.close(fd)
+    assert calls["short"] > 0  # the fault really happened
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.asyncio
+async def test_writer_error_is_a_local_file_error(tmp_path):
+    path = tmp_path / "ro.bin"
+    path.write_bytes(b"")
+    fd = os.open(path, os.O_RDONLY)  # writing to it fails with EBADF
+    try:
+        writer = FileWriter(fd, str(path), asyncio.get_running_loop())
+        await writer.submit(0, [b"x" * 1000])
+        with pytest.raises(LocalFileError):
+            await writer.close()
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.parametrize("size", [0, 1, 5 * MiB - 1, 5 * MiB, 5 * MiB + 1, 17 * MiB + 3])
+def test_part_hasher_matches_hashlib_across_part_boundaries(size):
+    part_size = 5 * MiB
+    data = random.Random(size).randbytes(size)
+    hasher = PartHasher(size, part_size)
+    rng = random.Random(size + 1)
+    # Feed the data as two aligned ranges, each in chunks that straddle part boundaries.
+    split_at = min(size, 2 * part_size)
+    for start, end in ((0, split_at), (split_at, size)):
+        offset = start
+        chunks = _chunks(data[start:end], rng, 3 * MiB)
+        while chunks:
+            batch = [chunks.pop(0) for _ in range(min(2, len(chunks)))]
+            hasher.update(offset, batch)
+            offset += sum(len(c) for c in batch)
+    if size <= part_size:
+        assert hasher.etag() == hashlib.md5(data, usedforsecurity=False).hexdigest()
+    else:
+        assert hasher.etag() == _composite(data, part_size)
+
+
+def test_part_hasher_refuses_out_of_order_bytes():
+    hasher = PartHasher(10 * MiB, 5 * MiB)
+    hasher.update(0, [b"a" * 10])
+    with pytest.raises(LocalFileError):
+        hasher.update(20, [b"b"])
+
+
+def test_composite_etag_equals_the_one_s3_made_for_boto3(s3_server, bucket):
+    """boto3 uploads in 8 MiB parts; the server's ETag is the oracle for PartHasher."""
+    name = bucket(s3_server)
+    size = 8 * MiB * 3 + 12345
+    data = random.Random(3).randbytes(size)
+    client = boto3_client(s3_server)
+    config = boto3.s3.transfer.TransferConfig(
+        multipart_threshold=8 * MiB, multipart_chunksize=8 * MiB
+    )
+    client.upload_fileobj(io.BytesIO(data), name, "obj", Config=config)
+    server_etag = client.head_object(Bucket=name, Key="obj")["ETag"].strip('"')
+    hasher = PartHasher(size, 8 * MiB)
+    hasher.update(0, _chunks(data, random.Random(4), MiB))
+    assert hasher.etag() == _composite(data, 8 * MiB)
+    if type(s3_server).__name__ == "RcloneS3Server":
+        # rclone serve s3 stores a plain file and reports the MD5 of the whole object.
+        assert server_etag == hashlib.md5(data, usedforsecurity=False).hexdigest()
+    else:
+        assert server_etag.endswith("-4")
+        assert hasher.etag() == server_etag
+
+
+# -- safe_local_path ---------------------------------------------------------------------------
+
+UNSAFE = [
+    "../x",
+    "/abs",
+    "..",
+    "a/../../x",
+    "a/..",  # resolves to the destination itself: still refused (a '..' segment)
+    "C:\\x",
+    "c:x",
+    "a\\..\\x",
+    "dir/\x00name",
+    "",
+    "/",
+    "./",
+    "././",
+    "//etc/passwd",
+]
+SAFE = [
+    ("a", "a"),
+    ("a/b/c.txt", "a/b/c.txt"),
+    ("a//b", "a/b"),
+    ("./a", "a"),
+    ("a/./b", "a/b"),
+    ("..a/b..", "..a/b.."),
+    ("...", "..."),
+    ("a b/é.txt", "a b/é.txt"),
+    ("ab:c", "ab:c"),  # a colon after the second character is no drive letter
+]
+
+
+@pytest.mark.parametrize("key", UNSAFE)
+def test_unsafe_keys_are_refused(tmp_path, key):
+    with pytest.raises(UnsafeKeyError):
+        safe_local_path(tmp_path, key)
+
+
+@pytest.mark.parametrize(("key", "rel"), SAFE)
+def test_safe_keys_land_inside(tmp_path, key, rel):
+    target = safe_local_path(tmp_path, key)
+    assert target == tmp_path.resolve() / rel
+    assert tmp_path.resolve() in target.parents
+
+
+def test_strip_prefix_applies_before_the_checks(tmp_path):
+    assert safe_local_path(tmp_path, "pre/a/b", "pre/") == tmp_path.resolve() / "a/b"
+    with pytest.raises(UnsafeKeyError):
+        safe_local_path(tmp_path, "pre/../x", "pre/")
+    with pytest.raises(UnsafeKeyError):
+        safe_local_path(tmp_path, "pre/", "pre/")  # names nothing inside the destination
+
+
+def test_a_symlinked_folder_pointing_out_is_refused(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    (dest / "link").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(UnsafeKeyError):
+        safe_local_path(dest, "link/file")
+    assert safe_local_path(dest, "real/file") == dest.resolve() / "real/file"
+
+
+@pytest.mark.parametrize(
+    ("key", "size", "marker"),
+    [("d/", 0, True), ("d/", 5, False), ("d", 0, False), ("a/b/", 0, True)],
+)
+def test_dir_marker(key, size, marker):
+    assert is_dir_marker(key, size) is marker
+
+
+def test_unsafe_key_error_names_the_key(tmp_path):
+    with pytest.raises(UnsafeKeyError) as info:
+        safe_local_path(Path(tmp_path), "a/../../x")
+    assert "a/../../x" in str(info.value)
