@@ -32,8 +32,8 @@ PROG = "s3z-core"
 
 
 def error_record(error: BaseException) -> dict[str, Any]:
-    """The JSON shape of an error: type, and for S3 errors code/status/message."""
-    record: dict[str, Any] = {"type": type(error).__name__, "message": str(error)}
+    """The JSON shape of an error: its kind (class), message, and for S3 errors code/status."""
+    record: dict[str, Any] = {"kind": type(error).__name__, "message": str(error)}
     code = getattr(error, "code", None)
     if isinstance(code, str):
         record["code"] = code
@@ -189,7 +189,9 @@ class Console:
         self.clear_line: Callable[[], None] = lambda: None
 
     def emit(self, record: dict[str, Any]) -> None:
+        # Flushed per line: a pipe is block-buffered, and a JSON consumer wants progress now.
         self.out.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        self.out.flush()
 
     def result(self, record: dict[str, Any], text: str) -> None:
         """A command's answer (an ls row, a URL): always shown, even with -q."""

@@ -145,5 +145,5 @@ def test_console_failure_line_and_json() -> None:
     )
     record = json.loads(out.getvalue())
     assert record["type"] == "failure"
-    assert record["error"]["type"] == "NoSuchKeyError"
+    assert record["error"]["kind"] == "NoSuchKeyError"
     assert console.failures == 1

@@ -34,7 +34,7 @@ def report_deletes(session: Session, bucket: str, result: DeleteResult) -> int:
                     "operation": "delete",
                     "target": s3_url(bucket, failure.key),
                     "error": {
-                        "type": "DeleteFailure",
+                        "kind": "DeleteFailure",
                         "code": failure.code,
                         "message": failure.message,
                     },
