@@ -369,4 +369,4 @@ class S3Client:
 
 
 def is_transport_failure(exc: BaseException) -> bool:
-    return isinstance(exc, TRANSPORT_EXCEPTIONS | TransportError)
+    return isinstance(exc, (*TRANSPORT_EXCEPTIONS, TransportError))
