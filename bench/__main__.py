@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -314,6 +315,11 @@ def _report(args: argparse.Namespace) -> int:
     return _write_outputs(record, args.run_json.parent, samples_failed=0)
 
 
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    # Unwind like Ctrl-C so the running tool's process group and our server are stopped.
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "run":
@@ -324,6 +330,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         sys.exit(main())
     except KeyboardInterrupt:

@@ -27,7 +27,6 @@ _UNITS = {
     "GB": 1000**3,
 }
 _SPEC = re.compile(r"^\s*(\d+)\s*[x×]\s*(\d+)\s*([A-Za-z]*)\s*$")
-MANIFEST_NAME = "manifest.json"
 
 
 class SpecError(ValueError):
@@ -122,7 +121,8 @@ def ensure_file_set(root: Path, spec: FileSetSpec, seed: int) -> FileSet:
     produce the same bytes so results stay comparable.
     """
     directory = root / f"{spec.label}-seed{seed}"
-    manifest_path = directory / MANIFEST_NAME
+    # The manifest sits beside the folder, not in it: tools upload the folder as a whole.
+    manifest_path = root / f"{spec.label}-seed{seed}.manifest.json"
     if manifest_path.is_file():
         manifest = json.loads(manifest_path.read_text())
         hashes: dict[str, str] = manifest.get("sha256", {})

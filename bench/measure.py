@@ -100,6 +100,9 @@ class ProcessMeter:
                 else:
                     _pid, status, rusage = os.wait4(proc.pid, 0)
                     proc.returncode = os.waitstatus_to_exitcode(status)
+            except BaseException:
+                kill()  # Ctrl-C: take the tool's whole process group down with us
+                raise
             finally:
                 watchdog.cancel()
             timed_out = fired.is_set()

@@ -54,10 +54,6 @@ class AwsCli(Tool):
             "--recursive",
             "--no-progress",
             "--only-show-errors",
-            "--exclude",
-            "*",
-            "--include",
-            "obj-*",
             f"{files.directory}/",
             ctx.url(prefix),
         ]

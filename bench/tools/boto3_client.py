@@ -50,7 +50,7 @@ def main(argv: list[str]) -> int:
         return 2
     local = Path(argv[4])
     if action == "upload":
-        files = [local] if local.is_file() else sorted(local.glob("obj-*"))
+        files = [local] if local.is_file() else sorted(p for p in local.iterdir() if p.is_file())
         jobs = [(str(f), prefix + f.name) for f in files]
 
         def put(job: tuple[str, str]) -> None:

