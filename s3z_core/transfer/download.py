@@ -81,7 +81,7 @@ async def download_file(
     if ctx.config.verify and multipart_etag and part_size:
         expected_parts = -(-size // part_size)
         if etag.rsplit("-", 1)[1] == str(expected_parts):
-            hasher = PartHasher(size, part_size)
+            hasher = PartHasher(size, part_size, composite=True)
     plan = plan_download(size, ctx.config, part_size if hasher is not None else None)
     if ctx.config.verify and not multipart_etag and not plan.ranged:
         hasher = PartHasher(size, max(size, 1))

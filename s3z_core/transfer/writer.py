@@ -28,8 +28,9 @@ _IOV_MAX = 512
 class PartHasher:
     """MD5 per upload part, fed in order within each part (ranges align with parts)."""
 
-    def __init__(self, size: int, part_size: int) -> None:
+    def __init__(self, size: int, part_size: int, *, composite: bool = False) -> None:
         self.part_size = part_size
+        self.composite = composite  # a multipart object: ``md5-N`` even when N == 1
         count = max(1, -(-size // part_size))
         self._md5 = [hashlib.md5(usedforsecurity=False) for _ in range(count)]
         self._next = [i * part_size for i in range(count)]
@@ -48,8 +49,8 @@ class PartHasher:
                 view = view[take:]
 
     def etag(self) -> str:
-        """The ETag S3 gives this data: plain MD5 for one part, composite ``md5-N`` else."""
-        if len(self._md5) == 1:
+        """The ETag S3 gives this data: plain MD5 for a single PUT, ``md5-N`` for multipart."""
+        if len(self._md5) == 1 and not self.composite:
             return self._md5[0].hexdigest()
         joined = b"".join(m.digest() for m in self._md5)
         return f"{hashlib.md5(joined, usedforsecurity=False).hexdigest()}-{len(self._md5)}"
