@@ -225,3 +225,13 @@ def test_unsafe_key_error_names_the_key(tmp_path):
     with pytest.raises(UnsafeKeyError) as info:
         safe_local_path(Path(tmp_path), "a/../../x")
     assert "a/../../x" in str(info.value)
+
+
+def test_part_hasher_single_part_multipart_object_is_composite():
+    """A multipart upload of one part has ETag ``md5(md5)-1``, not the plain MD5
+    (the 5 MiB file with 5 MiB parts failed verification before this was fixed)."""
+    data = random.Random(9).randbytes(5 * MiB)
+    hasher = PartHasher(len(data), 5 * MiB, composite=True)
+    hasher.update(0, [data])
+    assert hasher.etag() == _composite(data, 5 * MiB)
+    assert hasher.etag().endswith("-1")
