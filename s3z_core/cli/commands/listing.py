@@ -46,10 +46,10 @@ async def run_ls(session: Session) -> int:
     location = parse_remote(args.url) if args.url else None
     async with session.engine() as engine:
         if location is None:
-            for bucket in await engine.list_buckets():
+            for info in await engine.list_buckets():
                 console.result(
-                    {"type": "bucket", "name": bucket.name, "created": _iso(bucket.created)},
-                    f"{_when(bucket.created)} {bucket.name}",
+                    {"type": "bucket", "name": info.name, "created": _iso(info.created)},
+                    f"{_when(info.created)} {info.name}",
                 )
             return 0
         bucket, prefix = location.bucket, location.key
