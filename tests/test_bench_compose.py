@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 from bench.backends import (
     BENCH_BUCKET,
@@ -32,7 +32,7 @@ def _mounted(service: dict[str, Any], container_path: str) -> Path:
         host, _, rest = volume.partition(":")
         if rest.split(":")[0] == container_path:
             assert host.startswith("./"), f"{container_path} should be a file from the repo"
-            return REPO / host
+            return REPO / str(host)
     raise AssertionError(f"nothing mounted at {container_path}")
 
 
