@@ -33,6 +33,7 @@ from s3z_core.errors import (
     S3zError,
     ServiceError,
     TransportError,
+    WrongRegionError,
 )
 from s3z_core.protocol.endpoints import build_url, parse_endpoint, request_target, resolve_style
 from s3z_core.protocol.responses import is_error_document
@@ -197,6 +198,17 @@ class S3Client:
         self, err: S3zError, attempt: int, operation: str, on_retry: RetryCallback | None
     ) -> float | None:
         """Seconds to wait before the next attempt, or None to give up."""
+        if (
+            isinstance(err, WrongRegionError)
+            and err.region_hint
+            and self._signer is not None
+            and err.region_hint != self._signer.region
+            and attempt < self.config.retry.max_attempts
+        ):
+            # AWS names the bucket's region: re-sign for it once (like botocore's redirect).
+            log.info("%s: switching signing region to %s", operation, err.region_hint)
+            self._signer = self._signer.with_region(err.region_hint)
+            return 0.0
         if not err.retryable or attempt >= self.config.retry.max_attempts:
             return None
         delay = backoff_delay_s(attempt, self.config.retry, self._rng)
