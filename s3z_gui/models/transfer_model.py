@@ -87,6 +87,7 @@ class TransferQueueModel(QAbstractTableModel):
         if changes.new_row_count:
             first = changes.first_new_row
             self.beginInsertRows(QModelIndex(), first, first + changes.new_row_count - 1)
+            self.store.publish(changes)
             self.endInsertRows()
         for row, columns in sorted(changes.changed.items()):
             left, right = min(columns), max(columns)
@@ -98,8 +99,9 @@ class TransferQueueModel(QAbstractTableModel):
         # Publish pending rows first so the store and the view agree on the row count.
         self.tick()
         removed = 0
-        for first, last in self.store.remove_finished():
+        for first, last in self.store.finished_ranges():
             self.beginRemoveRows(QModelIndex(), first, last)
+            self.store.remove_rows(first, last)
             self.endRemoveRows()
             removed += last - first + 1
         return removed

@@ -284,7 +284,10 @@ class TransferStore:
         return row
 
     def tick(self, now_s: float) -> TickChanges:
-        """Update speeds and hand over everything that changed since the last tick."""
+        """Update speeds and hand over everything that changed since the last tick.
+
+        New rows stay unpublished until ``publish(changes)``.
+        """
         for row in self.rows[: self._published_rows]:
             if row.status != Status.RUNNING:
                 continue
@@ -300,7 +303,6 @@ class TransferStore:
 
         first_new = self._published_rows
         new_count = len(self.rows) - first_new
-        self._published_rows = len(self.rows)
         changed: dict[int, frozenset[Column]] = {}
         for transfer_id, columns in self._dirty.items():
             position = self._index.get(transfer_id)
@@ -319,11 +321,14 @@ class TransferStore:
         self._markers = []
         return changes
 
-    def remove_finished(self) -> list[tuple[int, int]]:
-        """Drop finished rows; returns the removed (first, last) ranges, last range first.
+    def publish(self, changes: TickChanges) -> None:
+        """Make the tick's new rows visible (the Qt model calls this between
+        ``beginInsertRows`` and ``endInsertRows``, so observers see the old count first)."""
+        self._published_rows = changes.first_new_row + changes.new_row_count
 
-        Only published rows are removed, so the view's row count stays consistent.
-        """
+    def finished_ranges(self) -> list[tuple[int, int]]:
+        """Published finished rows as (first, last) ranges, last range first, so removing
+        them in order never shifts a range still to come."""
         ranges: list[tuple[int, int]] = []
         position = self._published_rows - 1
         while position >= 0:
@@ -333,11 +338,20 @@ class TransferStore:
                     position -= 1
                 ranges.append((position, last))
             position -= 1
-        for first, last in ranges:
-            del self.rows[first : last + 1]
-        self._published_rows -= sum(last - first + 1 for first, last in ranges)
+        return ranges
+
+    def remove_rows(self, first: int, last: int) -> None:
+        """Drop published rows ``first..last``; pending changes of other rows survive."""
+        del self.rows[first : last + 1]
+        self._published_rows -= last - first + 1
         self._index = {row.transfer_id: i for i, row in enumerate(self.rows)}
         self._dirty = {tid: cols for tid, cols in self._dirty.items() if tid in self._index}
+
+    def remove_finished(self) -> list[tuple[int, int]]:
+        """Drop every finished published row; returns the removed ranges."""
+        ranges = self.finished_ranges()
+        for first, last in ranges:
+            self.remove_rows(first, last)
         return ranges
 
     def totals(self) -> Totals:

@@ -31,7 +31,8 @@ class Preferences:
         return TransferConfig(
             workers=max(1, self.files_at_once),
             concurrency=self.streams_per_file or None,
-            part_size=self.part_size_mib * MiB if self.part_size_mib else None,
+            # S3 refuses parts under 5 MiB (except the last): round small choices up.
+            part_size=max(5, self.part_size_mib) * MiB if self.part_size_mib else None,
         )
 
     @property

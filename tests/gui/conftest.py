@@ -21,10 +21,10 @@ from PySide6.QtCore import QSettings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from memkeyring import MemoryKeyring  # noqa: E402
+from memkeyring import MemoryKeyring
 
-from s3z_core.credentials import Credentials  # noqa: E402
-from s3z_gui.bridge import ConnectionTarget  # noqa: E402
+from s3z_core.credentials import Credentials
+from s3z_gui.bridge import ConnectionTarget
 
 
 @pytest.fixture
@@ -94,6 +94,8 @@ async def session(
     from s3z_gui.session import AppSession
     from s3z_gui.settings.preferences import Preferences
 
+    # Closing the last window must not stop the qasync loop before cleanup (as in app.py).
+    qapp.setQuitOnLastWindowClosed(False)  # type: ignore[attr-defined]
     app_session = AppSession(qsettings, sandbox=Sandbox(tmp_path / "unused-sandbox"))
     app_session.set_preferences(Preferences(confirm_deletes=False))
     app_session.queue_model.start()

@@ -26,6 +26,7 @@ from s3z_gui.models.transfer_store import (
     Column,
     MarkerKind,
     Status,
+    TickChanges,
     TransferStore,
 )
 from s3z_gui.units import format_duration, format_rate, format_size
@@ -35,12 +36,19 @@ def queued(tid: int, size: int = 1000, direction: str = "upload") -> TransferQue
     return TransferQueued(tid, direction, f"/home/u/file{tid}.bin", f"s3://b/k/file{tid}.bin", size)  # type: ignore[arg-type]
 
 
+def tick(store: TransferStore, now_s: float) -> TickChanges:
+    """What the Qt model does each tick: take the changes, publish the new rows."""
+    changes = store.tick(now_s)
+    store.publish(changes)
+    return changes
+
+
 def test_rows_appear_on_the_tick_not_per_event() -> None:
     store = TransferStore()
     store.apply(queued(1), 0.0)
     store.apply(queued(2), 0.0)
     assert store.published_rows == 0
-    changes = store.tick(0.1)
+    changes = tick(store, 0.1)
     assert (changes.first_new_row, changes.new_row_count) == (0, 2)
     assert store.published_rows == 2
     assert changes.changed == {}  # new rows are inserted, not "changed"
@@ -49,12 +57,12 @@ def test_rows_appear_on_the_tick_not_per_event() -> None:
 def test_progress_marks_only_progress_columns_and_counts_bytes() -> None:
     store = TransferStore()
     store.apply(queued(1), 0.0)
-    store.tick(0.0)
+    tick(store, 0.0)
     store.apply(TransferStarted(1, 1000, 1), 0.0)
-    store.tick(0.05)
+    tick(store, 0.05)
     for _ in range(4):
         store.apply(BytesTransferred(1, 100), 0.1)
-    changes = store.tick(1.0)
+    changes = tick(store, 1.0)
     assert changes.changed == {0: PROGRESS_COLUMNS}
     assert changes.upload_bytes == 400
     row = store.rows[0]
@@ -64,20 +72,20 @@ def test_progress_marks_only_progress_columns_and_counts_bytes() -> None:
     assert row.eta_s is not None
     assert row.eta_s > 0
     # nothing happened since: the rate window still moves, but no bytes are reported
-    assert store.tick(1.1).upload_bytes == 0
+    assert tick(store, 1.1).upload_bytes == 0
 
 
 def test_terminal_events_set_status_text_and_all_columns() -> None:
     store = TransferStore()
     for tid in (1, 2, 3):
         store.apply(queued(tid), 0.0)
-    store.tick(0.0)
+    tick(store, 0.0)
     store.apply(TransferCompleted(1, 1000, Verification.VERIFIED_MD5, "e", 1.0), 0.1)
     store.apply(
         TransferFailed(2, NoSuchKeyError(code="NoSuchKey", status=404, operation="GetObject")), 0.1
     )
     store.apply(TransferCancelled(3), 0.1)
-    changes = store.tick(0.2)
+    changes = tick(store, 0.2)
     assert changes.changed == {0: ALL_COLUMNS, 1: ALL_COLUMNS, 2: ALL_COLUMNS}
     assert [r.status for r in store.rows] == [Status.COMPLETED, Status.FAILED, Status.CANCELLED]
     assert store.rows[0].status_text == "Verified"
@@ -90,23 +98,23 @@ def test_pause_stops_rate_and_retries_become_markers() -> None:
     store = TransferStore()
     store.apply(queued(1), 0.0)
     store.apply(TransferStarted(1, 1000, 2), 0.0)
-    store.tick(0.0)
+    tick(store, 0.0)
     store.apply(PartRetried(1, 2, 1, "SlowDown (HTTP 503)", 0.2), 0.5)
     store.apply(RequestRetried("ListObjectsV2", 1, "ConnectError", 0.1), 0.5)
     store.apply(TransferPaused(1), 0.6)
-    changes = store.tick(0.7)
+    changes = tick(store, 0.7)
     assert [m.kind for m in changes.markers] == [MarkerKind.THROTTLE, MarkerKind.RETRY]
     assert store.rows[0].status == Status.PAUSED
     assert store.rows[0].rate_bps == 0.0
     assert store.rows[0].retries == 1
-    assert store.tick(0.8).markers == ()
+    assert tick(store, 0.8).markers == ()
 
 
 def test_remove_finished_returns_ranges_and_keeps_the_index() -> None:
     store = TransferStore()
     for tid in range(1, 7):
         store.apply(queued(tid), 0.0)
-    store.tick(0.0)
+    tick(store, 0.0)
     for tid in (1, 2, 4, 6):
         store.apply(TransferCancelled(tid), 0.1)
     store.apply(BytesTransferred(5, 10), 0.1)  # a pending change on a surviving row
@@ -117,7 +125,7 @@ def test_remove_finished_returns_ranges_and_keeps_the_index() -> None:
     row = store.row_for(5)
     assert row is not None
     assert row.done_bytes == 10
-    assert store.tick(0.2).changed == {1: ALL_COLUMNS}
+    assert tick(store, 0.2).changed == {1: ALL_COLUMNS}
 
 
 def test_unknown_and_duplicate_events_are_ignored() -> None:
@@ -126,7 +134,7 @@ def test_unknown_and_duplicate_events_are_ignored() -> None:
     store.apply(queued(1), 0.0)
     store.apply(queued(1), 0.0)
     assert len(store) == 1
-    assert store.tick(0.0).upload_bytes == 0
+    assert tick(store, 0.0).upload_bytes == 0
 
 
 def test_totals_count_states_and_rates() -> None:
@@ -134,11 +142,11 @@ def test_totals_count_states_and_rates() -> None:
     store.apply(queued(1, 1000), 0.0)
     store.apply(queued(2, 500, "download"), 0.0)
     store.apply(queued(3, 10), 0.0)
-    store.tick(0.0)
+    tick(store, 0.0)
     store.apply(TransferStarted(1, 1000, 1), 0.0)
     store.apply(BytesTransferred(1, 250), 0.5)
     store.apply(TransferCompleted(3, 10, Verification.VERIFIED_MD5, "e", 0.1), 0.5)
-    store.tick(1.0)
+    tick(store, 1.0)
     totals = store.totals()
     assert (totals.active, totals.queued, totals.completed, totals.failed) == (1, 1, 1, 0)
     assert totals.remaining_bytes == 750 + 500
