@@ -319,6 +319,9 @@ class ManagedS3Server:
     def _cleanup_extra(self) -> None:
         """Remove anything the subclass created outside ``data_dir``."""
 
+    def _after_exit(self) -> None:
+        """The process is gone and ``_ports`` still names its ports: tidy what it left."""
+
     # -- machinery --------------------------------------------------------------------------
 
     def _pick_ports(self) -> None:
@@ -418,6 +421,7 @@ class ManagedS3Server:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+        self._after_exit()
         if self._data_dir is not None:
             with contextlib.suppress(OSError):
                 (self._data_dir / "server.pid").unlink()
@@ -488,9 +492,7 @@ class LocalS3Server(ManagedS3Server):
         master_dir = self.data_dir / "master"
         data.mkdir(exist_ok=True)
         master_dir.mkdir(exist_ok=True)
-        if self._socket_dir is None:
-            # Unix socket paths are limited to 108 bytes: a deep data_dir would not fit.
-            self._socket_dir = Path(tempfile.mkdtemp(prefix="s3z-weed-"))
+        sockets = self._sockets()
         return [
             binary,
             f"-logdir={self.data_dir / 'log'}",
@@ -514,9 +516,24 @@ class LocalS3Server(ManagedS3Server):
             "-master.volumeSizeLimitMB=1024",
             "-master.vacuumIntervalSeconds=86400",
             "-volume.preStopSeconds=0",
-            f"-filer.localSocket={self._socket_dir / 'filer.sock'}",
-            f"-s3.localSocket={self._socket_dir / 's3.sock'}",
+            f"-filer.localSocket={sockets / 'filer.sock'}",
+            f"-s3.localSocket={sockets / 's3.sock'}",
         ]
+
+    def _sockets(self) -> Path:
+        """A short private folder for weed's unix sockets (paths are limited to 108 bytes, so a
+        deep data_dir would not fit), removed at stop."""
+        if self._socket_dir is None:
+            self._socket_dir = Path(tempfile.mkdtemp(prefix="s3z-weed-"))
+        return self._socket_dir
+
+    def _after_exit(self) -> None:
+        # weed also makes /tmp/seaweedfs-<role>-grpc-<port>.sock (a fixed path, not $TMPDIR) and
+        # leaves some behind: remove exactly the ones named after our ports.
+        roles = ("s3", "master", "volume", "filer", "admin")
+        for role, port in zip(roles, self._ports, strict=False):
+            with contextlib.suppress(OSError):
+                Path(f"/tmp/seaweedfs-{role}-grpc-{port + _GRPC_OFFSET}.sock").unlink()  # noqa: S108
 
     def _cleanup_extra(self) -> None:
         if self._socket_dir is not None:

@@ -94,6 +94,7 @@ def test_start_stop_lifecycle(server_class: type[ManagedS3Server]):
     assert {c.laddr.ip for c in listening} == {"127.0.0.1"}
     port = server.s3_port
     data_dir = server.data_dir
+    unix_sockets = {c.laddr for c in process.net_connections(kind="unix") if c.laddr}
     assert boto3_client(server).list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200
     assert server.secret_key not in repr(server)
     assert server.secret_key not in " ".join(process.cmdline())
@@ -104,6 +105,7 @@ def test_start_stop_lifecycle(server_class: type[ManagedS3Server]):
     assert not [c.pid for c in children if psutil.pid_exists(c.pid)]
     assert _port_released(port)
     assert not data_dir.exists(), "a temp data dir is removed at stop"
+    assert not [p for p in unix_sockets if os.path.exists(p)], "no socket files left behind"
     assert server.pid is None
     assert not server.running
     server.stop()  # idempotent
