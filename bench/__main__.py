@@ -194,6 +194,8 @@ def _run(args: argparse.Namespace) -> int:
         _log("error: none of the selected tools is installed")
         return EXIT_USAGE
 
+    from botocore.exceptions import BotoCoreError, ClientError
+
     from bench.bucket import BucketAdmin
     from bench.measure import ProcessMeter
 
@@ -241,6 +243,11 @@ def _run(args: argparse.Namespace) -> int:
                 backend_info = backend.describe()
         except BackendError as exc:
             _log(f"error: {exc}")
+            return EXIT_USAGE
+        except (BotoCoreError, ClientError) as exc:
+            # The harness's own housekeeping requests (bucket, seeding) failed: wrong
+            # endpoint or credentials, or a server that is not up.
+            _log(f"error: S3 request to {args.endpoint_url or backend_name} failed: {exc}")
             return EXIT_USAGE
 
     record: dict[str, Any] = {

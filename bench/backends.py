@@ -139,12 +139,16 @@ def open_backend(
 @contextmanager
 def _owned_server(name: str, work_dir: Path | None) -> Iterator[Backend]:
     try:
+        from s3z_core.errors import S3zError
         from s3z_core.local_server import LocalS3Server, RcloneS3Server
     except ImportError as exc:
         raise BackendError(f"s3z_core.local_server is not available: {exc}") from exc
     server_cls = LocalS3Server if name == "embedded" else RcloneS3Server
     with tempfile.TemporaryDirectory(prefix=f"s3z-bench-{name}-", dir=work_dir) as tmp:
-        server = server_cls(data_dir=Path(tmp), access_key="s3zbench").start()
+        try:
+            server = server_cls(data_dir=Path(tmp), access_key="s3zbench").start()
+        except S3zError as exc:
+            raise BackendError(f"could not start the {name} server: {exc}") from exc
         try:
             kind = "embedded SeaweedFS" if name == "embedded" else "rclone serve s3"
             yield Backend(
