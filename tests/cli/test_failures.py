@@ -248,3 +248,24 @@ def test_serve_local_prints_credentials_and_stops_on_ctrl_c(home: Path, tmp_path
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_cat_into_a_closed_pipe_exits_quietly(
+    seaweed: LocalS3Server, home: Path, big_file: Path, bucket: Callable[..., str]
+) -> None:
+    b = bucket(seaweed)
+    boto3_client(seaweed).upload_file(str(big_file), b, "big.bin")
+    proc = subprocess.Popen(
+        [*command(), "cat", f"s3://{b}/big.bin"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=cli_env(seaweed, home),
+        cwd=home,
+    )
+    assert proc.stdout is not None
+    with big_file.open("rb") as f:
+        assert proc.stdout.read(10) == f.read(10)
+    proc.stdout.close()  # the reader leaves, like `| head -c 10`
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 141
+    assert err == b""
