@@ -138,4 +138,56 @@ def markdown_table(record: dict[str, Any]) -> str:
             f"{_fmt(s.peak_rss_bytes / MIB if s.peak_rss_bytes is not None else None, '.0f')} "
             f"| {_fmt(s.cpu_s, '.2f')} | {_fmt(s.server_cpu_s, '.2f')} | {samples} |"
         )
+    return "\n".join(lines) + "\n" + targets_table(record)
+
+
+OURS = "s3z-core"
+RSS_CEILING_MIB = 80.0
+SMALL_FILE_BYTES = 1 << 20
+
+
+def _verdict(ok: bool, text: str) -> str:
+    return f"{'met' if ok else '**missed**'} ({text})"
+
+
+def targets_table(record: dict[str, Any]) -> str:
+    """Issue 6's targets for s3z-core, each judged from this run's medians: time ≤ 1.0 × s5cmd
+    everywhere; ≤ 0.5 × aws on downloads and small files; peak RSS ≤ 80 MiB; client CPU ≤
+    s5cmd's for the same bytes. Empty when s3z-core is not in the run."""
+    cells = {(s.tool, s.op): s for s in summarise(record)}
+    ops = record["operations"]
+    if not any(tool == OURS for tool, _ in cells):
+        return ""
+    lines = [
+        "",
+        f"## Targets for {OURS} (from this run's medians)",
+        "",
+        "| operation | time ≤ 1.0 × s5cmd | time ≤ 0.5 × aws | peak RSS ≤ 80 MiB | CPU ≤ s5cmd |",
+        "|---|---|---|---|---|",
+    ]
+    for op in ops:
+        ours = cells.get((OURS, op["name"]))
+        if ours is None:
+            continue
+        if ours.wall_s is None:
+            lines.append(f"| {op['name']} | **no verified sample** | | | |")
+            continue
+        ref = cells.get((REFERENCE_TOOL, op["name"]))
+        aws = cells.get(("aws", op["name"]))
+        per_file = op["bytes"] // op["items"] if op.get("items") else 0
+        wants_aws = op["kind"] == "download" or (0 < per_file <= SMALL_FILE_BYTES)
+        col_ref = col_aws = col_cpu = "—"
+        if ref and ref.wall_s:
+            ratio = ours.wall_s / ref.wall_s
+            col_ref = _verdict(ratio <= 1.0, f"{ratio:.2f}×")
+            if ours.cpu_s is not None and ref.cpu_s is not None and op["bytes"]:
+                col_cpu = _verdict(
+                    ours.cpu_s <= ref.cpu_s, f"{ours.cpu_s:.2f} vs {ref.cpu_s:.2f} s"
+                )
+        if wants_aws and aws and aws.wall_s:
+            ratio = ours.wall_s / aws.wall_s
+            col_aws = _verdict(ratio <= 0.5, f"{ratio:.2f}×")
+        rss = (ours.peak_rss_bytes or 0) / MIB
+        col_rss = _verdict(rss <= RSS_CEILING_MIB, f"{rss:.0f} MiB")
+        lines.append(f"| {op['name']} | {col_ref} | {col_aws} | {col_rss} | {col_cpu} |")
     return "\n".join(lines) + "\n"
