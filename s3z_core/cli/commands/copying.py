@@ -28,7 +28,7 @@ from s3z_core.errors import ConfigError
 
 if TYPE_CHECKING:
     from s3z_core.cli.session import Session
-    from s3z_core.engine import Engine, TransferHandle
+    from s3z_core.engine import Engine
 
 
 def _key_prefix(prefix: str) -> str:
@@ -80,11 +80,10 @@ def copy_job(engine: Engine, sb: str, sk: str, db: str, dk: str) -> Job:
 
 
 def download_job(engine: Engine, bucket: str, key: str, dest: Path) -> Job:
-    def start() -> TransferHandle:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        return engine.download_file(bucket, key, dest)
-
-    return Job("download", s3_url(bucket, key), str(dest), start)
+    # The engine creates missing parent folders (and reports failure to as LocalFileError).
+    return Job(
+        "download", s3_url(bucket, key), str(dest), lambda: engine.download_file(bucket, key, dest)
+    )
 
 
 def ensure_dir(path: Path) -> Path:
