@@ -37,6 +37,7 @@ from s3z_core.events import (
     EventSink,
     RequestRetried,
     TransferEvent,
+    TransferStarted,
     Verification,
     ignore_event,
 )
@@ -474,15 +475,17 @@ class Engine:
                 include=include,
                 exclude=exclude,
             ):
-                dest = f"s3://{bucket}/{entry.key}"
-                if entry.is_dir_marker:
-                    dest += "/"
+                dest = f"s3://{bucket}/{entry.key}"  # a marker's key ends with "/" already
                 control = queue_job(
                     self._ctx,
                     "upload",
                     entry.path,
                     dest,
-                    None if entry.error else _size_or_none(entry.path),
+                    0
+                    if entry.is_dir_marker
+                    else None
+                    if entry.error
+                    else _size_or_none(entry.path),
                     batch.gate,
                 )
                 if entry.error is not None:
@@ -492,7 +495,7 @@ class Engine:
                         control,
                         entry.path,
                         dest,
-                        self._marker_job(control, bucket, entry.key + "/"),
+                        self._marker_job(control, bucket, entry.key),
                     )
                 else:
                     yield Job(
@@ -509,6 +512,7 @@ class Engine:
         self, control: TransferControl, bucket: str, key: str
     ) -> Callable[[], Awaitable[TransferResult]]:
         async def run() -> TransferResult:
+            self._emit(TransferStarted(control.transfer_id, 0, 1))
             etag = await self.ops.put_object(bucket, key, b"")
             return TransferResult(
                 control.transfer_id,
@@ -575,7 +579,7 @@ class Engine:
                 size = info.size if info else None
                 control = queue_job(self._ctx, "download", src, str(local), size, batch.gate)
                 if info is not None and is_dir_marker(key, info.size):
-                    yield Job(control, src, str(local), _bind_mkdir(control, src, local))
+                    yield Job(control, src, str(local), _bind_mkdir(self._ctx, control, src, local))
                 else:
                     yield Job(
                         control,
@@ -623,9 +627,10 @@ def _bind_download(
 
 
 def _bind_mkdir(
-    control: TransferControl, src: str, local: Path
+    ctx: TransferContext, control: TransferControl, src: str, local: Path
 ) -> Callable[[], Awaitable[TransferResult]]:
     async def run() -> TransferResult:
+        ctx.emit(TransferStarted(control.transfer_id, 0, 0))
         try:
             local.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - one syscall, no I/O wait
         except OSError as exc:

@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import mimetypes
 import os
+import stat
 import time
 from collections.abc import Mapping
 
@@ -48,6 +49,8 @@ def _stat(path: str) -> os.stat_result:
         st = os.stat(path)
     except OSError as exc:
         raise LocalFileError(f"cannot read {path}: {exc.strerror}") from None
+    if not stat.S_ISREG(st.st_mode):  # a FIFO would block or upload as 0 bytes
+        raise LocalFileError(f"cannot upload {path}: not a regular file")
     if not os.access(path, os.R_OK):
         raise LocalFileError(f"cannot read {path}: Permission denied")
     return st

@@ -123,6 +123,12 @@ def _walk_dir(
                         _join_key(base, rel),
                         error=LocalFileError(f"{entry.path}: broken symbolic link"),
                     )
+                else:  # FIFO, socket, device: reported, never silently skipped
+                    yield LocalEntry(
+                        entry.path,
+                        _join_key(base, rel),
+                        error=LocalFileError(f"{entry.path}: not a regular file"),
+                    )
             except OSError as exc:
                 yield LocalEntry(
                     entry.path,
