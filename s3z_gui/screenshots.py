@@ -116,7 +116,7 @@ async def scenario(work: Path) -> None:
         done.write_bytes(os.urandom(24 * MiB))
         photos = files / "holiday-photos"
         photos.mkdir()
-        for i in range(6):
+        for i in range(4):
             (photos / f"IMG_{4100 + i}.jpg").write_bytes(os.urandom((3 + i) * MiB))
         big = _sparse(files / "vm-disk-image.qcow2", 3 * 1024 * MiB)
         paused = _sparse(files / "video-project.mov", 1536 * MiB)
@@ -151,12 +151,11 @@ async def scenario(work: Path) -> None:
         assert isinstance(app, QApplication)
         light = app.palette()
         app.setPalette(dark_palette())
-        window.chart.apply_palette()
+        await _sleep_pumping(0.5)  # palette-change events reach every widget (the chart too)
         window.chart.redraw()
-        await _sleep_pumping(0.3)
         _save(window, "main-window-dark.png")
         app.setPalette(light)
-        window.chart.apply_palette()
+        await _sleep_pumping(0.3)
 
         dialog = ProfileDialog(bridge, session.profiles, session.secrets, None, window)
         dialog.name.setText("Production (eu-central)")

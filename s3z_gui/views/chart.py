@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 
 from PySide6.QtCharts import QChart, QChartView, QLineSeries, QScatterSeries, QValueAxis
-from PySide6.QtCore import QMargins, QPointF, Qt
+from PySide6.QtCore import QEvent, QMargins, QPointF, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
@@ -122,6 +122,11 @@ class ThroughputChart(QWidget):
             scatter.setBorderColor(colour)
         self.upload_label.setStyleSheet(f"color: {UPLOAD_COLOUR.name()}; font-weight: bold")
         self.download_label.setStyleSheet(f"color: {DOWNLOAD_COLOUR.name()}; font-weight: bold")
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self.apply_palette()
 
     def record(self, changes: TickChanges) -> None:
         """One UI tick's bytes and markers; redraw only when a bin closed."""
