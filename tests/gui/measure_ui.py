@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import statistics
 import subprocess
@@ -100,8 +101,9 @@ async def heartbeat_during_upload(work: Path) -> dict[str, float]:
         result = await task
         elapsed = time.perf_counter() - started
         timer.stop()
-        assert result is not None and result.ok, result
-        gaps = [b - a for a, b in zip(beats, beats[1:], strict=False)]
+        assert result is not None
+        assert result.ok, result.failed
+        gaps = [b - a for a, b in itertools.pairwise(beats)]
         gaps.sort()
         return {
             "upload_s": elapsed,
