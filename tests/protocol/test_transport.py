@@ -1,0 +1,219 @@
+"""The transport: a lazy session (no I/O in the constructor), closing, config validation,
+and TLS verification on by default (checked end to end through a TLS front of ours)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import ipaddress
+import ssl
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from conftest import client_config
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from servers import S3Endpoint
+
+from s3z_core.config import ClientConfig, RetryPolicy
+from s3z_core.credentials import Credentials
+from s3z_core.errors import ConnectError, CredentialsError, InvalidValueError
+from s3z_core.operations import S3Operations
+from s3z_core.transport.client import S3Client
+
+
+def _creds(server: S3Endpoint) -> Credentials:
+    return Credentials(server.access_key, server.secret_key)
+
+
+def test_constructor_outside_a_loop_opens_nothing(seaweed: S3Endpoint) -> None:
+    with pytest.raises(RuntimeError):
+        asyncio.get_running_loop()
+    client = S3Client(client_config(seaweed), _creds(seaweed))
+    assert client._session is None
+    # Closing a client that never sent anything is fine, and leaves no session behind.
+    asyncio.run(client.close())
+    assert client._session is None
+
+
+@pytest.mark.asyncio
+async def test_session_is_created_on_first_request_and_closed(seaweed: S3Endpoint) -> None:
+    client = S3Client(client_config(seaweed, max_connections=3), _creds(seaweed))
+    assert client._session is None
+    ops = S3Operations(client)
+    await ops.list_buckets()
+    session = client._session
+    assert session is not None
+    assert not session.closed
+    assert session.connector is not None
+    assert session.connector.limit == 3
+    assert session.connector.limit_per_host == 3
+    await ops.list_buckets()
+    assert client._session is session  # one session, reused
+    await client.close()
+    assert session.closed
+    assert client._session is None
+    await client.close()  # idempotent
+    # A closed client can be used again: it makes a new session lazily.
+    async with client:
+        await ops.list_buckets()
+        assert client._session is not None
+        assert client._session is not session
+    assert client._session is None
+
+
+@pytest.mark.parametrize("field", ["max_connections", "connect_timeout_s", "read_timeout_s"])
+@pytest.mark.parametrize("value", [0, -1])
+def test_zero_or_negative_knobs_are_refused(field: str, value: int) -> None:
+    with pytest.raises(InvalidValueError, match=field):
+        ClientConfig(**{field: value})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("field", ["max_attempts", "base_delay_s", "max_delay_s"])
+def test_zero_retry_knobs_are_refused(field: str) -> None:
+    with pytest.raises(InvalidValueError, match=field):
+        RetryPolicy(**{field: 0})  # type: ignore[arg-type]
+
+
+def test_bad_addressing_and_region_are_refused() -> None:
+    with pytest.raises(InvalidValueError):
+        ClientConfig(addressing_style="sideways")  # type: ignore[arg-type]
+    with pytest.raises(InvalidValueError):
+        ClientConfig(region="")
+
+
+def test_tls_verification_is_on_by_default() -> None:
+    assert ClientConfig().verify_ssl is True
+
+
+@pytest.mark.asyncio
+async def test_no_credentials_fails_before_sending(seaweed: S3Endpoint) -> None:
+    client = S3Client(client_config(seaweed), None)
+    try:
+        with pytest.raises(CredentialsError):
+            await S3Operations(client).list_buckets()
+        with pytest.raises(CredentialsError):
+            client.presign("GET", "b", "k", 60)
+    finally:
+        await client.close()
+
+
+# -- TLS, end to end -------------------------------------------------------------------------
+
+
+def _self_signed(tmp: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(tz=dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp / "cert.pem", tmp / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+class TlsFront:
+    """Terminates TLS (self-signed) on 127.0.0.1 and pipes bytes to a real server."""
+
+    def __init__(self, upstream: S3Endpoint, ctx: ssl.SSLContext) -> None:
+        host_port = upstream.endpoint_url.removeprefix("http://").rstrip("/")
+        host, _, port = host_port.rpartition(":")
+        self.upstream = (host, int(port))
+        self.ctx = ctx
+        self.handshakes = 0
+        self.server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> int:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self.ctx)
+        port: int = self.server.sockets[0].getsockname()[1]
+        return port
+
+    async def stop(self) -> None:
+        assert self.server is not None
+        self.server.close()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.handshakes += 1
+        up_reader, up_writer = await asyncio.open_connection(*self.upstream)
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            try:
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                dst.close()
+
+        tasks = [
+            asyncio.create_task(pipe(reader, up_writer)),
+            asyncio.create_task(pipe(up_reader, writer)),
+        ]
+        self._tasks.update(tasks)
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks.difference_update(tasks)
+
+
+@pytest_asyncio.fixture
+async def tls_endpoint(seaweed: S3Endpoint, tmp_path: Path) -> AsyncIterator[S3Endpoint]:
+    cert, key = _self_signed(tmp_path)
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    front = TlsFront(seaweed, ctx)
+    port = await front.start()
+
+    class Endpoint:
+        endpoint_url = f"https://127.0.0.1:{port}"
+        access_key = seaweed.access_key
+        secret_key = seaweed.secret_key
+        region = seaweed.region
+
+    try:
+        yield Endpoint()
+    finally:
+        await front.stop()
+
+
+@pytest.mark.asyncio
+async def test_tls_certificate_is_verified_unless_disabled(tls_endpoint: S3Endpoint) -> None:
+    strict = S3Client(
+        client_config(tls_endpoint, retry=RetryPolicy(max_attempts=1)), _creds(tls_endpoint)
+    )
+    lax = S3Client(client_config(tls_endpoint, verify_ssl=False), _creds(tls_endpoint))
+    try:
+        with pytest.raises(ConnectError):
+            await S3Operations(strict).list_buckets()
+        # The same endpoint works once verification is explicitly off: it is the cert.
+        assert isinstance(await S3Operations(lax).list_buckets(), list)
+    finally:
+        await strict.close()
+        await lax.close()
