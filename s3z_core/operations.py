@@ -315,9 +315,15 @@ class S3Operations:
                 query.append(("key-marker", key_marker))
             if id_marker:
                 query.append(("upload-id-marker", id_marker))
-            resp = await self.client.request(
-                "ListMultipartUploads", "GET", bucket=bucket, query=query
-            )
+            try:
+                resp = await self.client.request(
+                    "ListMultipartUploads", "GET", bucket=bucket, query=query
+                )
+            except ServiceError as exc:
+                # rclone serve s3 answers 404 NoSuchUpload when there is nothing to list.
+                if exc.code == "NoSuchUpload":
+                    return out
+                raise
             uploads, truncated, key_marker, id_marker = responses.parse_list_multipart_uploads(
                 resp.body
             )
