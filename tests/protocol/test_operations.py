@@ -205,6 +205,8 @@ async def test_multipart_upload_list_complete_and_abort(
     # Aborted at the end. Top-level on purpose: rclone's abort leaves the key's parent
     # directory behind, and an empty directory makes its bucket undeletable.
     keys["abort"] = "abort me +%~é.bin"
+    # None yet: an empty list (rclone answers 404 NoSuchUpload here).
+    assert await ops.list_multipart_uploads(name) == []
     ids = {
         kname: await ops.create_multipart_upload(name, key, metadata={"mp": "1"})
         for kname, key in keys.items()
