@@ -1,63 +1,18 @@
-"""Local helpers for the protocol suite: our client for a server fixture, and the key set."""
+"""Fixtures for the protocol suite: every server kind, and our client for a server."""
 
 from __future__ import annotations
 
-import hashlib
-import unicodedata
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 import pytest_asyncio
+from s3z_protocol_helpers import OpsFactory, client_config
 from servers import S3Endpoint
 
-from s3z_core.config import ClientConfig, RetryPolicy
 from s3z_core.credentials import Credentials
 from s3z_core.operations import S3Operations
 from s3z_core.transport.client import S3Client
-
-FAST_RETRY = RetryPolicy(max_attempts=4, base_delay_s=0.01, max_delay_s=0.05)
-
-# Keys with every shape the issue names. Each backend's limits (LOCAL_SERVERS.md) are
-# listed in UNSTORABLE with the reason; those keys are covered on moto instead.
-KEYS: dict[str, str] = {
-    "space": "dir with space/file name.txt",
-    "plus": "plus+sign=eq&amp.bin",
-    "percent": "percent%20literal%2F%.bin",
-    "nfc": unicodedata.normalize("NFC", "unicode/é-ñ-日本.txt"),
-    "nfd": unicodedata.normalize("NFD", "unicode/é-ñ-日本.txt"),
-    "tilde": "~tilde/x~y",
-    "double_slash": "double//slash/x.bin",
-    "mixed": "a b/+c/%41/~/é e\u0301/!'()*,;:@$.bin",
-}
-UNSTORABLE: dict[str, dict[str, str]] = {
-    "seaweed": {"double_slash": "SeaweedFS normalises a//b to a/b (LOCAL_SERVERS.md)"},
-    "rclone": {"double_slash": "rclone serve s3 is a filesystem: it cannot store a//b"},
-    "moto": {},
-}
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def payload(tag: str, size: int) -> bytes:
-    """Deterministic, non-repeating-looking bytes of ``size`` (distinct per tag)."""
-    seed = hashlib.sha256(tag.encode()).digest()
-    block = b"".join(hashlib.sha256(seed + i.to_bytes(4, "big")).digest() for i in range(2048))
-    reps, rest = divmod(size, len(block))
-    return block * reps + block[:rest]
-
-
-def client_config(server: S3Endpoint, **overrides: Any) -> ClientConfig:
-    settings: dict[str, Any] = {
-        "endpoint_url": server.endpoint_url,
-        "region": server.region,
-        "addressing_style": "path",
-        "retry": FAST_RETRY,
-    }
-    settings.update(overrides)
-    return ClientConfig(**settings)
 
 
 @pytest.fixture(params=["seaweed", "rclone", "moto"])
@@ -66,29 +21,6 @@ def any_server(request: pytest.FixtureRequest) -> S3Endpoint:
     name = {"seaweed": "seaweed", "rclone": "rclone_s3", "moto": "moto_s3"}[request.param]
     server: S3Endpoint = request.getfixturevalue(name)
     return server
-
-
-def server_kind(request: pytest.FixtureRequest) -> str:
-    """The parametrized server name of the running test (seaweed, rclone or moto)."""
-    for name in ("any_server", "s3_server"):
-        callspec = getattr(request.node, "callspec", None)
-        if callspec is not None and name in callspec.params:
-            return str(callspec.params[name])
-    raise LookupError("test is not parametrized over a server")
-
-
-def storable_keys(request: pytest.FixtureRequest) -> dict[str, str]:
-    skip = UNSTORABLE[server_kind(request)]
-    return {name: key for name, key in KEYS.items() if name not in skip}
-
-
-def skip_unstorable(request: pytest.FixtureRequest, key_name: str) -> None:
-    reason = UNSTORABLE[server_kind(request)].get(key_name)
-    if reason:
-        pytest.skip(f"{reason}; covered on moto")
-
-
-OpsFactory = Callable[..., S3Operations]
 
 
 @pytest_asyncio.fixture

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from conftest import KEYS, payload, sha256
 from fault_proxy import FaultProxy, RecordedRequest
+from s3z_protocol_helpers import KEYS, payload, sha256
 from servers import S3Endpoint, boto3_client
 
 from s3z_core.config import RetryPolicy

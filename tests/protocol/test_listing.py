@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Callable
 
 import pytest
-from conftest import OpsFactory
+from s3z_protocol_helpers import OpsFactory
 from servers import S3Endpoint, boto3_client
 
 from s3z_core.errors import InvalidValueError, ServiceError

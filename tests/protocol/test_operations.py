@@ -13,7 +13,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from botocore.exceptions import ClientError
-from conftest import (
+from s3z_protocol_helpers import (
     KEYS,
     OpsFactory,
     payload,
@@ -23,6 +23,7 @@ from conftest import (
     storable_keys,
 )
 from servers import S3Endpoint, boto3_client
+from yarl import URL
 
 from s3z_core.errors import NoSuchBucketError, NoSuchKeyError, ProtocolError, ServiceError
 from s3z_core.transport.body import FileRange
@@ -446,16 +447,16 @@ async def test_presigned_get_and_put(
     data = payload("presign", 50_000)
     put_url = ops.client.presign("PUT", name, key, 300)
     async with aiohttp.ClientSession() as session:
-        async with session.put(aiohttp.client.URL(put_url, encoded=True), data=data) as resp:
+        async with session.put(URL(put_url, encoded=True), data=data) as resp:
             assert resp.status == 200, await resp.text()
         assert _boto_sha(any_server, name, key) == sha256(data)
         get_url = ops.client.presign("GET", name, key, 300)
-        async with session.get(aiohttp.client.URL(get_url, encoded=True)) as resp:
+        async with session.get(URL(get_url, encoded=True)) as resp:
             assert resp.status == 200
             assert sha256(await resp.read()) == sha256(data)
         # A tampered signature is refused (moto checks no signatures).
         if server_kind(request) != "moto":
             sig = get_url.rsplit("X-Amz-Signature=", 1)[1]
             forged = get_url[: -len(sig)] + ("0" if sig[0] != "0" else "1") + sig[1:]
-            async with session.get(aiohttp.client.URL(forged, encoded=True)) as resp:
+            async with session.get(URL(forged, encoded=True)) as resp:
                 assert resp.status == 403

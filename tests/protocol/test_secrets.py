@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import client_config
 from fault_proxy import FaultProxy
+from s3z_protocol_helpers import client_config
 from servers import S3Endpoint
 
 from s3z_core.config import RetryPolicy

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from conftest import client_config
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from s3z_protocol_helpers import client_config
 from servers import S3Endpoint
 
 from s3z_core.config import ClientConfig, RetryPolicy
@@ -76,7 +76,7 @@ def test_zero_or_negative_knobs_are_refused(field: str, value: int) -> None:
 @pytest.mark.parametrize("field", ["max_attempts", "base_delay_s", "max_delay_s"])
 def test_zero_retry_knobs_are_refused(field: str) -> None:
     with pytest.raises(InvalidValueError, match=field):
-        RetryPolicy(**{field: 0})  # type: ignore[arg-type]
+        RetryPolicy(**{field: 0})
 
 
 def test_bad_addressing_and_region_are_refused() -> None:
