@@ -31,6 +31,7 @@ from s3z_core.errors import (
     LocalFileError,
     NoSuchBucketError,
     S3zError,
+    ServiceError,
     UnsafeKeyError,
 )
 from s3z_core.events import (
@@ -45,6 +46,7 @@ from s3z_core.listing import iter_objects, paginate_objects
 from s3z_core.models import (
     BatchResult,
     BucketInfo,
+    DeleteFailure,
     DeleteResult,
     ListPage,
     MultipartUploadInfo,
@@ -302,6 +304,11 @@ class Engine:
 
         try:
             for key in keys:
+                if _has_control_chars(key):
+                    # Some stores reject a whole DeleteObjects document holding such a key
+                    # (SeaweedFS: MalformedXML); one DeleteObject per such key always works.
+                    await self._delete_one(bucket, key, result)
+                    continue
                 batch.append(key)
                 if len(batch) == DELETE_BATCH:
                     running.add(asyncio.ensure_future(self.ops.delete_objects(bucket, batch)))
@@ -314,6 +321,14 @@ class Engine:
             for task in running:
                 task.cancel()
         return result
+
+    async def _delete_one(self, bucket: str, key: str, result: DeleteResult) -> None:
+        try:
+            await self.ops.delete_object(bucket, key)
+        except ServiceError as exc:
+            result.failures.append(DeleteFailure(key, exc.code, exc.message))
+        else:
+            result.deleted.append(key)
 
     async def delete_prefix(self, bucket: str, prefix: str) -> DeleteResult:
         keys: list[str] = []
@@ -589,6 +604,10 @@ class Engine:
                     )
 
         return self._batch(jobs)
+
+
+def _has_control_chars(key: str) -> bool:
+    return any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in key)
 
 
 def _size_or_none(path: str) -> int | None:

@@ -8,6 +8,7 @@
     ├── CredentialsError ────────── no credentials found, bad profile
     ├── TransportError ──────────── the request never got a complete answer (retryable)
     │   ├── ConnectError
+    │   │   └── TLSVerificationError  bad certificate (not retryable)
     │   └── ReadTimeoutError
     ├── ServiceError ────────────── the server answered with an S3 error (code, status, …)
     │   ├── RetryableServiceError ─ 5xx, SlowDown, RequestTimeout, 429 (retryable)
@@ -62,6 +63,12 @@ class TransportError(S3zError):
 
 class ConnectError(TransportError):
     """Could not connect to the endpoint."""
+
+
+class TLSVerificationError(ConnectError):
+    """The server's certificate did not verify: retrying cannot help (and we never skip it)."""
+
+    retryable = False
 
 
 class ReadTimeoutError(TransportError):

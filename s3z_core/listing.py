@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from s3z_core.config import require_positive
+from s3z_core.errors import ProtocolError
 from s3z_core.models import ListPage, ObjectInfo
 from s3z_core.operations import S3Operations
 
@@ -31,8 +32,14 @@ async def paginate_objects(
             max_keys=min(page_size, 1000),
         )
         yield page
-        if not page.is_truncated or not page.next_token:
+        if not page.is_truncated:
             return
+        if not page.next_token or page.next_token == token:
+            # Stopping here would silently drop the rest of the listing.
+            raise ProtocolError(
+                f"ListObjectsV2 s3://{bucket}/{prefix}: truncated page without a new "
+                "continuation token"
+            )
         token = page.next_token
 
 

@@ -271,7 +271,7 @@ class S3Operations:
             headers=headers,
             error_in_200=True,
         )
-        return responses.parse_copy_result(resp.body)
+        return responses.parse_copy_result(resp.body, "UploadPartCopy")
 
     async def complete_multipart_upload(
         self, bucket: str, key: str, upload_id: str, parts: Sequence[tuple[int, str]]

@@ -138,8 +138,8 @@ def parse_complete_multipart(body: bytes) -> str:
     return _text(root, "ETag").strip('"')
 
 
-def parse_copy_result(body: bytes) -> str:
-    root = parse_xml(body, "CopyObject")
+def parse_copy_result(body: bytes, operation: str = "CopyObject") -> str:
+    root = parse_xml(body, operation)
     return _text(root, "ETag").strip('"')
 
 

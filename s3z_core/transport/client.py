@@ -300,6 +300,7 @@ class S3Client:
                     operation=operation,
                     bucket=bucket or "",
                     key=key or "",
+                    signed_at_epoch_s=time.time() + self._clock_offset_s,
                 )
             if counter.sent and progress is not None:
                 progress(-counter.sent)
@@ -367,6 +368,7 @@ class S3Client:
                     operation=operation,
                     bucket=bucket,
                     key=key,
+                    signed_at_epoch_s=time.time() + self._clock_offset_s,
                 )
             delay = self._retry_wait(err, attempt, operation, on_retry)
             if delay is None:

@@ -6,6 +6,7 @@ Retryability follows from the class chosen here (by status and code), never from
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Mapping
 
 import aiohttp
@@ -19,10 +20,12 @@ from s3z_core.errors import (
     ReadTimeoutError,
     RetryableServiceError,
     ServiceError,
+    TLSVerificationError,
     TransportError,
     WrongRegionError,
 )
 from s3z_core.protocol.responses import parse_error
+from s3z_core.transport.retry import clock_offset_s
 
 RETRYABLE_CODES = frozenset(
     {
@@ -46,6 +49,11 @@ REGION_CODES = frozenset(
     {"AuthorizationHeaderMalformed", "PermanentRedirect", "IllegalLocationConstraintException"}
 )
 
+# S3 refuses signatures more than 15 minutes off; a bodiless 403 (HEAD) with a server Date
+# that far from ours is clock skew, not a permission problem (botocore checks the same way).
+MAX_SKEW_S = 900.0
+PERMANENT_5XX = frozenset({501, 505})
+
 _HEAD_CODES = {301: "PermanentRedirect", 400: "BadRequest", 403: "Forbidden", 404: "NotFound"}
 
 
@@ -57,6 +65,7 @@ def service_error(
     operation: str,
     bucket: str = "",
     key: str = "",
+    signed_at_epoch_s: float | None = None,
 ) -> ServiceError:
     """Build the typed error for a non-2xx response (or a 200 that carries ``<Error>``)."""
     fields = parse_error(body)
@@ -65,6 +74,11 @@ def service_error(
         code = "NoSuchKey" if key else "NoSuchBucket"
     region_hint = fields.get("Region", "") or headers.get("x-amz-bucket-region", "")
     cls: type[ServiceError]
+    if not fields and status == 403:
+        signed_at = time.time() if signed_at_epoch_s is None else signed_at_epoch_s
+        offset = clock_offset_s(headers.get("Date", ""), signed_at)
+        if offset is not None and abs(offset) > MAX_SKEW_S:
+            code = "RequestTimeTooSkewed"
     if code == "RequestTimeTooSkewed":
         cls = ClockSkewError
     elif code in REGION_CODES or (status == 301 and region_hint):
@@ -75,7 +89,11 @@ def service_error(
         cls = NoSuchKeyError
     elif code in ACCESS_CODES or (status == 403 and code == "Forbidden"):
         cls = AccessDeniedError
-    elif code in RETRYABLE_CODES or status >= 500 or status == 429:
+    elif (
+        code in RETRYABLE_CODES
+        or (status >= 500 and status not in PERMANENT_5XX)
+        or (status == 429)
+    ):
         cls = RetryableServiceError
     else:
         cls = ServiceError
@@ -101,6 +119,13 @@ def transport_error(exc: BaseException, *, operation: str, target: str) -> Trans
     """aiohttp/asyncio failures while sending or receiving → our retryable transport errors."""
     if isinstance(exc, asyncio.TimeoutError | aiohttp.ServerTimeoutError):
         return ReadTimeoutError("timed out", operation=operation, target=target)
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
+        return TLSVerificationError(
+            f"TLS certificate verification failed ({exc}); fix the certificate or trust its CA "
+            "(SSL_CERT_FILE) — verification is never skipped silently",
+            operation=operation,
+            target=target,
+        )
     if isinstance(exc, aiohttp.ClientConnectorError):
         return ConnectError(
             f"cannot connect ({exc.os_error.strerror or exc.os_error})",

@@ -107,6 +107,8 @@ def test_retryability_is_by_type_not_by_message_text() -> None:
         (503, "k", RetryableServiceError, "HTTP503", True),
         (429, "k", RetryableServiceError, "HTTP429", True),
         (409, "k", ServiceError, "HTTP409", False),
+        # 501 NotImplemented is a permanent answer: retrying cannot make it implemented.
+        (501, "k", ServiceError, "HTTP501", False),
     ],
 )
 def test_bodyless_errors_map_by_status(
