@@ -461,8 +461,10 @@ class Engine:
         )
 
     # -- batches -----------------------------------------------------------------------------
-    def _batch(self, jobs: Callable[[Batch], AsyncIterator[Job]]) -> BatchHandle:
-        batch = Batch(self._ctx, self.transfer_config.workers)
+    def _batch(
+        self, jobs: Callable[[Batch], AsyncIterator[Job]], keep_results: bool = True
+    ) -> BatchHandle:
+        batch = Batch(self._ctx, self.transfer_config.workers, keep_results)
         task: asyncio.Task[BatchResult] = self._spawn(batch.run(jobs(batch)))
         return BatchHandle(batch, task)
 
@@ -474,6 +476,7 @@ class Engine:
         include: Sequence[str] = (),
         exclude: Sequence[str] = (),
         keep_dir_names: bool = True,
+        keep_results: bool = True,
     ) -> BatchHandle:
         """Files upload as ``prefix + name``; a folder ``d`` as ``prefix + d/relative/path``
         (``keep_dir_names=False``: its contents go straight under ``prefix``, like
@@ -521,7 +524,7 @@ class Engine:
                     )
                 await asyncio.sleep(0)  # let workers start on the first files at once
 
-        return self._batch(jobs)
+        return self._batch(jobs, keep_results)
 
     def _marker_job(
         self, control: TransferControl, bucket: str, key: str
@@ -549,6 +552,7 @@ class Engine:
         dest_dir: str | Path,
         include: Sequence[str] = (),
         exclude: Sequence[str] = (),
+        keep_results: bool = True,
     ) -> BatchHandle:
         """Listing pages stream straight into the worker pool: the first file starts
         downloading while later pages are still being listed."""
@@ -559,7 +563,9 @@ class Engine:
                 if matches(relative_key(obj.key, strip), include, exclude):
                     yield obj
 
-        return self.download_keys(bucket, objects(), dest_dir, strip_prefix=strip)
+        return self.download_keys(
+            bucket, objects(), dest_dir, strip_prefix=strip, keep_results=keep_results
+        )
 
     def download_keys(
         self,
@@ -567,6 +573,7 @@ class Engine:
         objects: Iterable[ObjectInfo] | Iterable[str] | AsyncIterator[ObjectInfo],
         dest_dir: str | Path,
         strip_prefix: str = "",
+        keep_results: bool = True,
     ) -> BatchHandle:
         dest_root = Path(dest_dir)
 
@@ -603,7 +610,7 @@ class Engine:
                         _bind_download(self._ctx, control, bucket, key, local, info),
                     )
 
-        return self._batch(jobs)
+        return self._batch(jobs, keep_results)
 
 
 def _has_control_chars(key: str) -> bool:

@@ -97,10 +97,17 @@ class TransferFailure:
 
 @dataclass(slots=True)
 class BatchResult:
-    """Every file of a batch, in one of two lists: nothing is silently skipped."""
+    """Every file of a batch is counted as done or listed as failed: nothing silently skipped.
+
+    ``completed`` holds each ``TransferResult`` only when the batch was asked to keep them
+    (``keep_results=True``, the default); a million-file job can turn that off and keep
+    memory flat, while the counters still say what arrived.
+    """
 
     completed: list[TransferResult] = field(default_factory=list)
     failed: list[TransferFailure] = field(default_factory=list)
+    files_done: int = 0
+    bytes_done: int = 0
 
     @property
     def ok(self) -> bool:
@@ -108,7 +115,13 @@ class BatchResult:
 
     @property
     def bytes_transferred(self) -> int:
-        return sum(r.size for r in self.completed)
+        return self.bytes_done
+
+    def add(self, result: TransferResult, keep: bool) -> None:
+        self.files_done += 1
+        self.bytes_done += result.size
+        if keep:
+            self.completed.append(result)
 
 
 __all__ = [

@@ -357,6 +357,8 @@ class EngineBridge(QObject):
                 result = await self._finish_batch(batch, "Downloaded")
                 total.completed += result.completed
                 total.failed += result.failed
+                total.files_done += result.files_done
+                total.bytes_done += result.bytes_done
             return total
 
         return self._spawn(run(), "Download")
@@ -370,11 +372,11 @@ class EngineBridge(QObject):
         if result.failed:
             first = result.failed[0]
             self.failed.emit(
-                f"{verb} {len(result.completed)} file(s); {len(result.failed)} failed — "
+                f"{verb} {result.files_done} file(s); {len(result.failed)} failed — "
                 f"{first.source}: {describe_error(first.error)}"
             )
         else:
-            self.notice.emit(f"{verb} {len(result.completed)} file(s)")
+            self.notice.emit(f"{verb} {result.files_done} file(s)")
         return result
 
     def cancel(self, ids: Sequence[int]) -> int:

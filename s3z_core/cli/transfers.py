@@ -33,15 +33,26 @@ class Failed:
 
 @dataclass(slots=True)
 class Outcome:
-    completed: list[TransferResult]
-    failed: list[Failed]
+    """Counts what arrived and lists what failed; keeps no per-file record of successes,
+    so a million-file copy stays flat in memory (only ``mv`` tracks sources to delete)."""
+
+    files_done: int = 0
+    bytes_done: int = 0
+    failed: list[Failed] = field(default_factory=list)
     # The sources (local path or s3:// URL, as given to the job) that arrived: what mv deletes.
     done_sources: list[str] = field(default_factory=list)
 
     def merge(self, other: Outcome) -> None:
-        self.completed += other.completed
+        self.files_done += other.files_done
+        self.bytes_done += other.bytes_done
         self.failed += other.failed
         self.done_sources += other.done_sources
+
+    def arrived(self, result: TransferResult, source: str, track_source: bool) -> None:
+        self.files_done += 1
+        self.bytes_done += result.size
+        if track_source:
+            self.done_sources.append(source)
 
 
 async def finish_handle(handle: TransferHandle) -> TransferResult:
@@ -73,15 +84,14 @@ class Job:
     start: Callable[[], TransferHandle]
 
 
-async def run_jobs(jobs: Iterable[Job], workers: int) -> Outcome:
-    outcome = Outcome([], [])
+async def run_jobs(jobs: Iterable[Job], workers: int, track_sources: bool = False) -> Outcome:
+    outcome = Outcome()
     pending = iter(jobs)
 
     async def slot() -> None:
         for job in pending:
             try:
-                outcome.completed.append(await finish_handle(job.start()))
-                outcome.done_sources.append(job.source)
+                outcome.arrived(await finish_handle(job.start()), job.source, track_sources)
             except S3zError as exc:
                 outcome.failed.append(Failed(job.operation, job.source, job.destination, exc))
 
@@ -97,8 +107,10 @@ async def run_jobs(jobs: Iterable[Job], workers: int) -> Outcome:
 
 
 def batch_outcome(operation: str, result: BatchResult) -> Outcome:
+    """``result.completed`` is filled only by batches run with ``keep_results`` (mv)."""
     return Outcome(
-        list(result.completed),
+        result.files_done,
+        result.bytes_done,
         [Failed(operation, f.source, f.destination, f.error) for f in result.failed],
         [r.source for r in result.completed],
     )
@@ -110,13 +122,13 @@ def report_outcome(console: Console, command: str, outcome: Outcome, elapsed_s: 
         console.failure(
             failure.operation, f"{failure.source} -> {failure.destination}", failure.error
         )
-    total = sum(r.size for r in outcome.completed)
+    total = outcome.bytes_done
     rate = total / elapsed_s if elapsed_s > 0 else 0.0
     record = {
         "type": "summary",
         "command": command,
         "ok": not outcome.failed,
-        "files_done": len(outcome.completed),
+        "files_done": outcome.files_done,
         "files_failed": len(outcome.failed),
         "bytes": total,
         "elapsed_s": round(elapsed_s, 3),
@@ -124,10 +136,10 @@ def report_outcome(console: Console, command: str, outcome: Outcome, elapsed_s: 
     }
     if console.json_lines:
         console.emit(record)
-    elif not console.quiet and (outcome.completed or outcome.failed):
+    elif not console.quiet and (outcome.files_done or outcome.failed):
         failed = f", {len(outcome.failed)} failed" if outcome.failed else ""
         console.err.write(
-            f"{command}: {len(outcome.completed)} files, {format_size(total)} in "
+            f"{command}: {outcome.files_done} files, {format_size(total)} in "
             f"{elapsed_s:.2f} s ({format_size(rate)}/s){failed}\n"
         )
     return 1 if outcome.failed else 0

@@ -79,9 +79,10 @@ def queue_job(
 
 
 class Batch:
-    def __init__(self, ctx: TransferContext, workers: int) -> None:
+    def __init__(self, ctx: TransferContext, workers: int, keep_results: bool = True) -> None:
         require_positive("workers", workers)
         self.ctx = ctx
+        self.keep_results = keep_results
         self.workers = workers
         self.gate = PauseGate()
         self.result = BatchResult()
@@ -99,7 +100,8 @@ class Batch:
         async def produce() -> None:
             try:
                 async for job in jobs:
-                    self.transfer_ids.append(job.control.transfer_id)
+                    if self.keep_results:
+                        self.transfer_ids.append(job.control.transfer_id)
                     if job.error is not None:
                         self.ctx.emit(TransferFailed(job.control.transfer_id, job.error))
                         self.ctx.forget(job.control.transfer_id)
@@ -121,7 +123,7 @@ class Batch:
                 task = asyncio.create_task(run_tracked(self.ctx, job.control, job.run))
                 job.control.task = task
                 try:
-                    self.result.completed.append(await task)
+                    self.result.add(await task, self.keep_results)
                 except asyncio.CancelledError:
                     current = asyncio.current_task()
                     if current is not None and current.cancelling():

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +29,7 @@ from s3z_core.errors import ConfigError
 if TYPE_CHECKING:
     from s3z_core.cli.session import Session
     from s3z_core.engine import Engine
+    from s3z_core.models import ObjectInfo
 
 
 def _key_prefix(prefix: str) -> str:
@@ -103,15 +104,34 @@ def local_target(src: Location, dst: Location) -> Path:
 async def download_prefix(
     session: Session, engine: Engine, *, bucket: str, prefix: str, strip: str, dest_dir: Path
 ) -> Outcome:
-    """Every object under ``prefix`` (filtered on the name after ``strip``) into ``dest_dir``."""
-    objects = [
-        obj
-        async for obj in engine.iter_objects(bucket, prefix)
-        if session.filters.accepts(obj.key[len(strip) :])
-    ]
-    if not objects:
-        return Outcome([], [])
-    batch = engine.download_keys(bucket, objects, ensure_dir(dest_dir), strip_prefix=strip)
+    """Every object under ``prefix`` (filtered on the name after ``strip``) into ``dest_dir``.
+
+    The listing streams into the engine's worker pool page by page: the first file starts
+    downloading while later pages are still being listed, and memory stays flat.
+    """
+
+    async def accepted() -> AsyncIterator[ObjectInfo]:
+        async for obj in engine.iter_objects(bucket, prefix):
+            if session.filters.accepts(obj.key[len(strip) :]):
+                yield obj
+
+    objects = accepted()
+    first = await anext(objects, None)
+    if first is None:
+        return Outcome()  # nothing to fetch: do not even create the destination folder
+
+    async def chained() -> AsyncIterator[ObjectInfo]:
+        yield first
+        async for obj in objects:
+            yield obj
+
+    batch = engine.download_keys(
+        bucket,
+        chained(),
+        ensure_dir(dest_dir),
+        strip_prefix=strip,
+        keep_results=session.args.command == "mv",  # only mv needs to know each source
+    )
     return batch_outcome("download", await finish_batch(batch))
 
 
@@ -120,6 +140,7 @@ async def copy_tree(
 ) -> Outcome:
     """Plan and run one cp: the four directions, single object or recursive."""
     workers = session.workers
+    moving = session.args.command == "mv"  # mv deletes the sources that arrived
     if not src.is_remote:
         jobs = upload_jobs(
             session,
@@ -130,7 +151,7 @@ async def copy_tree(
             recursive=recursive,
             key_is_prefix=dst.looks_like_dir,
         )
-        return await run_jobs(jobs, workers)
+        return await run_jobs(jobs, workers, track_sources=moving)
     if recursive:
         prefix = src.dir_prefix
         if not dst.is_remote:
@@ -148,14 +169,18 @@ async def copy_tree(
             async for o in engine.iter_objects(src.bucket, prefix)
             if session.filters.accepts(o.key[len(prefix) :])
         ]
-        return await run_jobs(copies, workers)
+        return await run_jobs(copies, workers, track_sources=moving)
     if src.is_bucket_only or src.key.endswith("/"):
         raise ConfigError(f"{src} is a bucket or prefix: use -r to copy what is under it")
     if not dst.is_remote:
         dest = local_target(src, dst)
-        return await run_jobs([download_job(engine, src.bucket, src.key, dest)], workers)
+        return await run_jobs(
+            [download_job(engine, src.bucket, src.key, dest)], workers, track_sources=moving
+        )
     dk = dst.key + src.basename if dst.looks_like_dir else dst.key
-    return await run_jobs([copy_job(engine, src.bucket, src.key, dst.bucket, dk)], workers)
+    return await run_jobs(
+        [copy_job(engine, src.bucket, src.key, dst.bucket, dk)], workers, track_sources=moving
+    )
 
 
 async def _remove_sources(session: Session, engine: Engine, outcome: Outcome) -> None:
@@ -217,7 +242,7 @@ async def run_upload(session: Session) -> int:
     prefix = _key_prefix(args.prefix)
     started = time.monotonic()
     async with session.engine() as engine:
-        outcome = Outcome([], [])
+        outcome = Outcome()
         try:
             for source in args.sources:
                 jobs = upload_jobs(

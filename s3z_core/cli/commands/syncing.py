@@ -160,11 +160,15 @@ async def _execute(
     elif names:
         dest_dir = ensure_dir(Path(dst.path))
         batch = engine.download_keys(
-            src.bucket, [src_objects[n] for n in names], dest_dir, strip_prefix=src.dir_prefix
+            src.bucket,
+            [src_objects[n] for n in names],
+            dest_dir,
+            strip_prefix=src.dir_prefix,
+            keep_results=False,
         )
         outcome = batch_outcome("download", await finish_batch(batch))
     else:
-        outcome = Outcome([], [])
+        outcome = Outcome()
     if plan.deletes:
         if dst.is_remote:
             from s3z_core.cli.commands.removal import report_deletes
