@@ -157,6 +157,13 @@ def _global_options(suppress: bool) -> argparse.ArgumentParser:
         metavar="SIZE",
         help="multipart part size: 8MiB, 64M, or bytes (default: by file size)",
     )
+    t.add_argument(
+        "--ignore-checksum",
+        dest="verify_checksums",
+        action="store_false",
+        default=argparse.SUPPRESS if suppress else True,
+        help="skip the MD5/composite-ETag check of downloads (sizes are still checked)",
+    )
     o = p.add_argument_group("output")
     o.add_argument(
         "--json",

@@ -59,6 +59,8 @@ class Session:
             knobs["part_size"] = a.part_size
         if getattr(a, "follow_symlinks", False):
             knobs["follow_symlinks"] = True
+        if not getattr(a, "verify_checksums", True):
+            knobs["verify"] = False
         return TransferConfig(**knobs)  # type: ignore[arg-type]
 
     @property

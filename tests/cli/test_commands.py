@@ -283,3 +283,21 @@ def test_json_transfer_events_follow_the_schema(
     assert summary["files_done"] == 4
     assert summary["bytes"] == sum(p.stat().st_size for p in tree.rglob("*") if p.is_file())
     assert proc.stderr == ""
+
+
+def test_downloads_are_verified_unless_checksums_are_ignored(
+    seaweed: LocalS3Server, home: Path, tmp_path: Path, bucket: Callable[..., str]
+) -> None:
+    b = bucket(seaweed)
+    data = os.urandom(700_000)
+    boto3_client(seaweed).put_object(Bucket=b, Key="v.bin", Body=data)
+
+    def verification(*flags: str) -> str:
+        out = tmp_path / f"v{len(flags)}.bin"
+        proc = run(seaweed, home, "--json", *flags, "cp", f"s3://{b}/v.bin", str(out))
+        assert out.read_bytes() == data
+        done = [json.loads(line) for line in proc.stdout.splitlines()]
+        return str(next(r for r in done if r["type"] == "completed")["verification"])
+
+    assert verification() == "verified-md5"
+    assert verification("--ignore-checksum") == "unverified"
