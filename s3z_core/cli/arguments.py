@@ -169,7 +169,7 @@ def _global_options(suppress: bool) -> argparse.ArgumentParser:
         "--json",
         action="store_true",
         default=argparse.SUPPRESS if suppress else False,
-        help="JSON lines on stdout (schema in docs/CLI.md)",
+        help="JSON lines on stdout (schema in the README)",
     )
     o.add_argument(
         "-q",
@@ -221,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Fast, safe transfers for S3 and S3-compatible stores.",
         parents=[_global_options(suppress=False)],
         epilog="Exit codes: 0 ok, 1 some operations failed, 2 usage or config error, "
-        "130 interrupted. Docs: docs/CLI.md",
+        "130 interrupted. Docs: README.md, section CLI",
     )
     parser.add_argument("--version", action="version", version=f"s3z-core {__version__}")
     parser.add_argument("-r", dest="region", default=None, help=argparse.SUPPRESS)

@@ -5,7 +5,7 @@ then ``close()``), like s5cmd's, with a no-op implementation. The TTY bar goes t
 stderr, redrawn with ``\\r`` at most ``MAX_REDRAWS_PER_S`` times a second whatever the
 event rate; off a TTY nothing but plain lines is written (no escape codes, CI logs
 stay readable); ``--json`` writes one JSON object per line to stdout (schema in
-docs/CLI.md; fields are only ever added, never renamed). The clock is injected so
+the README; fields are only ever added, never renamed). The clock is injected so
 the throttle is tested without sleeping.
 """
 
