@@ -55,7 +55,7 @@ from s3z_core.models import (
     TransferResult,
 )
 from s3z_core.operations import S3Operations
-from s3z_core.transfer.batch import Batch, Job, queue_job, run_tracked
+from s3z_core.transfer.batch import Batch, Job, queue_job, run_tracked, track_task
 from s3z_core.transfer.control import TransferContext, TransferControl
 from s3z_core.transfer.copy import copy_object
 from s3z_core.transfer.download import download_file
@@ -63,6 +63,7 @@ from s3z_core.transfer.paths import is_dir_marker, relative_key, safe_local_path
 from s3z_core.transfer.upload import upload_file
 from s3z_core.transfer.walk import matches, walk_sources
 from s3z_core.transport.client import RetryNotice, S3Client
+from s3z_core.transport.error_mapping import TRANSPORT_EXCEPTIONS, transport_error
 
 DELETE_BATCH = 1000
 DELETE_PARALLEL = 4
@@ -368,7 +369,12 @@ class Engine:
 
             async def chunks() -> AsyncIterator[bytes]:
                 while True:
-                    chunk, _ = await resp.content.readchunk()
+                    try:
+                        chunk, _ = await resp.content.readchunk()
+                    except TRANSPORT_EXCEPTIONS as exc:
+                        raise transport_error(
+                            exc, operation="GetObject", target=f"s3://{bucket}/{key}"
+                        ) from None
                     if not chunk:
                         return
                     yield chunk
@@ -409,7 +415,7 @@ class Engine:
         task: asyncio.Task[TransferResult] = self._spawn(
             run_tracked(self._ctx, control, lambda: run(control))
         )
-        control.task = task
+        track_task(self._ctx, control, task)
         return TransferHandle(self._ctx, control, task, source, destination)
 
     def upload_file(

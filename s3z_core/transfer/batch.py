@@ -11,9 +11,10 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from s3z_core.config import require_positive
-from s3z_core.errors import S3zError, TransferCancelledError
+from s3z_core.errors import LocalFileError, S3zError, TransferCancelledError
 from s3z_core.events import (
     Direction,
     TransferCancelled,
@@ -44,25 +45,52 @@ def first_error(exc: BaseException) -> BaseException:
 async def run_tracked(
     ctx: TransferContext, control: TransferControl, run: Callable[[], Awaitable[TransferResult]]
 ) -> TransferResult:
-    """Run one transfer and emit exactly one terminal event for it."""
+    """Run one transfer and emit exactly one terminal event for it.
+
+    This is the boundary where a local ``OSError`` the transfer code did not name becomes
+    a ``LocalFileError`` of this file, so one bad file never takes its batch down.
+    """
     tid = control.transfer_id
     try:
         try:
             result = await run()
         except BaseExceptionGroup as group:
             raise first_error(group) from None
+        except OSError as exc:
+            raise LocalFileError(f"{control_label(control)}: {exc.strerror or exc}") from None
     except asyncio.CancelledError:
+        control.finished = True
         ctx.emit(TransferCancelled(tid))
         raise
     except S3zError as exc:
+        control.finished = True
         ctx.emit(TransferFailed(tid, exc))
         raise
     finally:
         ctx.forget(tid)
+    control.finished = True
     ctx.emit(
         TransferCompleted(tid, result.size, result.verification, result.etag, result.elapsed_s)
     )
     return result
+
+
+def control_label(control: TransferControl) -> str:
+    return control.label or f"transfer {control.transfer_id}"
+
+
+def track_task(ctx: TransferContext, control: TransferControl, task: asyncio.Task[Any]) -> None:
+    """A task cancelled before its first step never runs ``run_tracked``: still give its
+    transfer a terminal event and forget its control, so no UI row is left hanging."""
+    control.task = task
+
+    def done(t: asyncio.Task[Any]) -> None:
+        if t.cancelled() and not control.finished:
+            control.finished = True
+            ctx.emit(TransferCancelled(control.transfer_id))
+            ctx.forget(control.transfer_id)
+
+    task.add_done_callback(done)
 
 
 def queue_job(
@@ -74,6 +102,7 @@ def queue_job(
     gate: PauseGate | None = None,
 ) -> TransferControl:
     control = ctx.new_control(gate)
+    control.label = source
     ctx.emit(TransferQueued(control.transfer_id, direction, source, destination, size))
     return control
 
@@ -109,19 +138,24 @@ class Batch:
                         continue
                     await queue.put(job)
             finally:
-                for _ in range(self.workers):
-                    await queue.put(None)
+                current = asyncio.current_task()
+                if current is None or not current.cancelling():
+                    # Cancelled, the consumers are gone too: a put on a full queue would
+                    # wait forever (the batch would hang on Ctrl-C).
+                    for _ in range(self.workers):
+                        await queue.put(None)
 
         async def consume() -> None:
             while (job := await queue.get()) is not None:
                 await self.gate.wait()
                 if job.control.cancelled or job.run is None:
+                    job.control.finished = True
                     self.ctx.emit(TransferCancelled(job.control.transfer_id))
                     self.ctx.forget(job.control.transfer_id)
                     self._fail(job, TransferCancelledError(f"{job.source}: cancelled"))
                     continue
                 task = asyncio.create_task(run_tracked(self.ctx, job.control, job.run))
-                job.control.task = task
+                track_task(self.ctx, job.control, task)
                 try:
                     self.result.add(await task, self.keep_results)
                 except asyncio.CancelledError:

@@ -46,7 +46,9 @@ class TransferControl:
     gate: PauseGate = field(default_factory=PauseGate)
     task: asyncio.Task[Any] | None = None
     parent_gate: PauseGate | None = None
-    cancelled: bool = False
+    cancelled: bool = False  # cancelled while still queued: skip it
+    finished: bool = False  # its one terminal event has been emitted
+    label: str = ""  # what users call it (source path or URL), for error messages
 
     async def wait_runnable(self) -> None:
         if self.parent_gate is not None:

@@ -8,7 +8,7 @@ import time
 from s3z_core.events import TransferStarted, Verification
 from s3z_core.models import TransferResult
 from s3z_core.transfer.control import TransferContext, TransferControl
-from s3z_core.transfer.guard import multipart_abort_guard
+from s3z_core.transfer.guard import create_multipart_guarded, multipart_abort_guard
 from s3z_core.transfer.planning import (
     MAX_SINGLE_PUT_BYTES,
     split,
@@ -16,6 +16,7 @@ from s3z_core.transfer.planning import (
     upload_part_size,
 )
 from s3z_core.transfer.progress import ProgressReporter
+from s3z_core.transfer.upload import PART_SIZE_META
 
 
 async def copy_object(
@@ -42,8 +43,11 @@ async def copy_object(
         streams = streams_for_size(size, ctx.config)
         plan = split(size, upload_part_size(size, streams, ctx.config.part_size))
         ctx.emit(TransferStarted(control.transfer_id, size, len(plan)))
-        upload_id = await ctx.ops.create_multipart_upload(
-            bucket, key, content_type=head.content_type or None, metadata=head.metadata
+        part_size = plan[0].length
+        meta = dict(head.metadata)
+        meta[PART_SIZE_META] = str(part_size)  # our parts, not the source's
+        upload_id = await create_multipart_guarded(
+            ctx.ops, bucket, key, content_type=head.content_type or None, metadata=meta
         )
         async with multipart_abort_guard(ctx.ops, bucket, key, upload_id):
             etags: dict[int, str] = {}

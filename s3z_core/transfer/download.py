@@ -15,8 +15,10 @@ import hashlib
 import os
 import secrets
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 from s3z_core.config import WRITE_COALESCE_BYTES
 from s3z_core.errors import LocalFileError, TransportError, VerificationError
@@ -32,10 +34,36 @@ from s3z_core.transport.client import RetryNotice
 from s3z_core.transport.error_mapping import TRANSPORT_EXCEPTIONS, transport_error
 
 TEMP_SUFFIX = ".s3z-part"
+T = TypeVar("T")
+
+
+TEMP_NAME_BYTES = 120  # room for the token and suffix under NAME_MAX (255 bytes)
 
 
 def temp_name(dest: Path) -> Path:
-    return dest.with_name(f".{dest.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
+    """Hidden, recognisable, unique, and short enough even when the final name is not."""
+    stem = dest.name.encode()[:TEMP_NAME_BYTES].decode(errors="ignore")
+    return dest.with_name(f".{stem}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
+
+
+class _VersionPin:
+    """All ranges (and resumed reads) of one download must come from one object version:
+    the first response's ETag pins it; a different one means the object was replaced."""
+
+    __slots__ = ("etag",)
+
+    def __init__(self) -> None:
+        self.etag: str | None = None
+
+    def check(self, etag: str, bucket: str, key: str) -> None:
+        if not etag:
+            return
+        if self.etag is None:
+            self.etag = etag
+        elif etag != self.etag:
+            raise VerificationError(
+                f"s3://{bucket}/{key} changed while downloading (ETag {self.etag} became {etag})"
+            )
 
 
 def _md5_file(path: str) -> str:
@@ -95,9 +123,10 @@ async def download_file(
         raise LocalFileError(f"cannot write {dest}: {exc.strerror}") from None
     writer: FileWriter | None = None
     renamed = False
+    pin = _VersionPin()
     try:
         if plan.ranged:
-            os.ftruncate(fd, size)
+            _local(os.ftruncate, dest, fd, size)
         writer = FileWriter(fd, str(dest), asyncio.get_running_loop(), hasher=hasher)
         queue: list[Part] = list(plan.ranges)
 
@@ -106,14 +135,14 @@ async def download_file(
                 part = queue.pop(0)
                 await control.wait_runnable()
                 async with ctx.requests:
-                    await _fetch(ctx, bucket, key, part, plan.ranged, w, reporter)
+                    await _fetch(ctx, bucket, key, part, plan.ranged, w, reporter, pin)
 
         async with asyncio.TaskGroup() as group:
             for _ in range(plan.streams):
                 group.create_task(work(writer))
         await writer.close()
         reporter.flush()
-        written = os.fstat(fd).st_size
+        written = _local(os.fstat, dest, fd).st_size
         if written != size or reporter.total != size:
             raise VerificationError(
                 f"s3://{bucket}/{key}: expected {size} bytes, received {reporter.total}"
@@ -122,8 +151,8 @@ async def download_file(
         os.close(fd)
         fd = -1
         if mtime_s is not None:
-            os.utime(tmp, (mtime_s, mtime_s))
-        os.replace(tmp, dest)
+            _local(os.utime, dest, tmp, (mtime_s, mtime_s))
+        _local(os.replace, dest, tmp, dest)
         renamed = True
     except BaseException:
         if writer is not None:
@@ -146,6 +175,14 @@ async def download_file(
         parts=len(plan.ranges),
         elapsed_s=time.monotonic() - started,
     )
+
+
+def _local(fn: Callable[..., T], dest: Path, *args: Any) -> T:
+    """A local filesystem call whose failure is this file's ``LocalFileError``."""
+    try:
+        return fn(*args)
+    except OSError as exc:
+        raise LocalFileError(f"cannot write {dest}: {exc.strerror or exc}") from None
 
 
 async def _verify(
@@ -182,6 +219,7 @@ async def _fetch(
     ranged: bool,
     writer: FileWriter,
     reporter: ProgressReporter,
+    pin: _VersionPin,
 ) -> None:
     """Stream one range into the writer, resuming mid-body failures from the last byte."""
     client = ctx.ops.client
@@ -198,6 +236,12 @@ async def _fetch(
         buffered = 0
         try:
             async with client.open_get(bucket, key, byte_range=byte_range, on_retry=on_retry) as r:
+                pin.check(r.headers.get("ETag", "").strip('"'), bucket, key)
+                if r.content_length is not None and r.content_length != end - pos:
+                    raise VerificationError(
+                        f"s3://{bucket}/{key}: server sent {r.content_length} bytes for "
+                        f"{end - pos} asked (did the object change since it was listed?)"
+                    )
                 content = r.content
                 while True:
                     chunk, _ = await content.readchunk()

@@ -2,14 +2,15 @@
 
 Ctrl-C, a closed window or a cancelled handle all arrive as ``CancelledError``; the
 abort of a multipart upload (or a writer's final flush) must still run to completion,
-or parts would keep costing storage.
+or parts would keep costing storage. The upload id may even exist before we have read
+it (CreateMultipartUpload in flight when the cancel lands), so creation is guarded too.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Coroutine, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
@@ -20,24 +21,60 @@ T = TypeVar("T")
 log = logging.getLogger("s3z.transfer")
 
 
-async def finish_despite_cancel(coro: Coroutine[Any, Any, T]) -> T:
-    """Await ``coro`` to the end; if we were cancelled meanwhile, re-raise that afterwards."""
-    task: asyncio.Task[T] = asyncio.ensure_future(coro)
+async def _wait_out(task: asyncio.Future[T]) -> tuple[T, bool]:
+    """Wait for ``task`` whatever happens to us; say whether we were cancelled meanwhile."""
     cancelled = False
     while True:
         try:
-            result = await asyncio.shield(task)
-            break
+            return await asyncio.shield(task), cancelled
         except asyncio.CancelledError:
             if task.done():
                 if task.cancelled():
                     raise
-                result = task.result()
-                break
+                return task.result(), True
             cancelled = True
+
+
+async def finish_despite_cancel(aw: Coroutine[Any, Any, T] | Awaitable[T]) -> T:
+    """Await ``aw`` to the end; if we were cancelled meanwhile, re-raise that afterwards."""
+    result, cancelled = await _wait_out(asyncio.ensure_future(aw))
     if cancelled:
         raise asyncio.CancelledError
     return result
+
+
+async def _abort(ops: S3Operations, bucket: str, key: str, upload_id: str) -> None:
+    try:
+        await finish_despite_cancel(ops.abort_multipart_upload(bucket, key, upload_id))
+    except S3zError as exc:
+        log.warning(
+            "could not abort multipart upload %s of s3://%s/%s (%s); it may keep using "
+            "storage until aborted",
+            upload_id,
+            bucket,
+            key,
+            exc,
+        )
+
+
+async def create_multipart_guarded(
+    ops: S3Operations,
+    bucket: str,
+    key: str,
+    *,
+    content_type: str | None = None,
+    metadata: Mapping[str, str] | None = None,
+) -> str:
+    """CreateMultipartUpload that cannot leak: cancelled mid-request, it waits for the id
+    the server may already have assigned, aborts that upload, then re-raises."""
+    task = asyncio.ensure_future(
+        ops.create_multipart_upload(bucket, key, content_type=content_type, metadata=metadata)
+    )
+    upload_id, cancelled = await _wait_out(task)
+    if cancelled:
+        await _abort(ops, bucket, key, upload_id)
+        raise asyncio.CancelledError
+    return upload_id
 
 
 @asynccontextmanager
@@ -48,15 +85,5 @@ async def multipart_abort_guard(
     try:
         yield
     except BaseException:
-        try:
-            await finish_despite_cancel(ops.abort_multipart_upload(bucket, key, upload_id))
-        except S3zError as exc:
-            log.warning(
-                "could not abort multipart upload %s of s3://%s/%s (%s); it may keep using "
-                "storage until aborted",
-                upload_id,
-                bucket,
-                key,
-                exc,
-            )
+        await _abort(ops, bucket, key, upload_id)
         raise

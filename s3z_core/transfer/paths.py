@@ -36,9 +36,12 @@ def safe_local_path(dest_dir: Path, key: str, strip_prefix: str = "") -> Path:
         raise UnsafeKeyError(key, "'..' segment would leave the destination")
     if not segments:
         raise UnsafeKeyError(key, "names no file inside the destination")
-    base = dest_dir.resolve()
-    target = base.joinpath(*segments)
-    resolved = target.resolve()
+    try:
+        base = dest_dir.resolve()
+        target = base.joinpath(*segments)
+        resolved = target.resolve()
+    except (OSError, RuntimeError):  # 3.11 raises RuntimeError on a symlink loop
+        raise UnsafeKeyError(key, "cannot be resolved (symlink loop?)") from None
     if resolved != base and base not in resolved.parents:
         raise UnsafeKeyError(key, "resolves outside the destination (symlink)")
     return target

@@ -20,7 +20,7 @@ from s3z_core.errors import LocalFileError, ProtocolError
 from s3z_core.events import TransferStarted, Verification
 from s3z_core.models import TransferResult
 from s3z_core.transfer.control import MultipartRecord, TransferContext, TransferControl
-from s3z_core.transfer.guard import multipart_abort_guard
+from s3z_core.transfer.guard import create_multipart_guarded, multipart_abort_guard
 from s3z_core.transfer.planning import Part, UploadPlan, plan_upload
 from s3z_core.transfer.progress import ProgressReporter
 from s3z_core.transport.body import FileRange
@@ -54,6 +54,12 @@ def _stat(path: str) -> os.stat_result:
     if not os.access(path, os.R_OK):
         raise LocalFileError(f"cannot read {path}: Permission denied")
     return st
+
+
+def _check_unchanged(path: str, before: os.stat_result) -> None:
+    after = _stat(path)
+    if after.st_size != before.st_size or after.st_mtime_ns != before.st_mtime_ns:
+        raise LocalFileError(f"{path} changed while it was uploading; upload it again")
 
 
 async def upload_file(
@@ -106,9 +112,7 @@ async def upload_file(
             Verification.VERIFIED_MD5 if ctx.config.content_md5 else (Verification.SIZE_ONLY)
         )
         parts = len(plan.parts)
-    after = _stat(path)
-    if after.st_size != size or after.st_mtime_ns != st.st_mtime_ns:
-        raise LocalFileError(f"{path} changed while it was uploading; upload it again")
+    _check_unchanged(path, st)
     return TransferResult(
         transfer_id=control.transfer_id,
         source=path,
@@ -133,8 +137,8 @@ async def _upload_multipart(
     content_type: str,
     reporter: ProgressReporter,
 ) -> str:
-    upload_id = await ctx.ops.create_multipart_upload(
-        bucket, key, content_type=content_type, metadata=meta
+    upload_id = await create_multipart_guarded(
+        ctx.ops, bucket, key, content_type=content_type, metadata=meta
     )
     async with multipart_abort_guard(ctx.ops, bucket, key, upload_id):
         ctx.multipart[control.transfer_id] = MultipartRecord(
@@ -179,6 +183,8 @@ async def _upload_multipart(
         missing = [p.number for p in plan.parts if p.number not in etags]
         if missing:  # cannot happen with blocking gets; a loud guard, never a silent gap
             raise ProtocolError(f"parts {missing[:5]} of s3://{bucket}/{key} were never uploaded")
+        # Before Complete, not after: a torn object must be aborted, never committed.
+        _check_unchanged(path, st)
         return await ctx.ops.complete_multipart_upload(
             bucket, key, upload_id, sorted(etags.items())
         )

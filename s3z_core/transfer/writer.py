@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from s3z_core.config import WRITER_QUEUE_DEPTH
-from s3z_core.errors import LocalFileError
+from s3z_core.errors import LocalFileError, S3zError, VerificationError
 
 _IOV_MAX = 512
 
@@ -40,6 +40,8 @@ class PartHasher:
             view = memoryview(chunk)
             while view:
                 index = offset // self.part_size
+                if index >= len(self._md5):
+                    raise VerificationError("received more bytes than the object's size")
                 if offset != self._next[index]:
                     raise LocalFileError("internal: part bytes arrived out of order for hashing")
                 take = min(len(view), (index + 1) * self.part_size - offset)
@@ -75,7 +77,7 @@ class FileWriter:
         self._slots = asyncio.Semaphore(depth)
         self._queue: queue.SimpleQueue[tuple[int, list[bytes]] | None] = queue.SimpleQueue()
         self._done: asyncio.Future[None] = loop.create_future()
-        self._error: LocalFileError | None = None
+        self._error: S3zError | None = None
         self._thread = threading.Thread(target=self._run, name=f"s3z-writer:{path}", daemon=True)
         self._thread.start()
 
@@ -121,8 +123,13 @@ class FileWriter:
                             self._hasher.update(offset, chunks)
                     except OSError as exc:
                         self._error = LocalFileError(f"cannot write {self._path}: {exc.strerror}")
-                    except LocalFileError as exc:
+                    except S3zError as exc:
                         self._error = exc
+                    except Exception as exc:  # noqa: BLE001 - thread edge: never die silently
+                        # A dead writer would leave the loop waiting on its slots forever.
+                        self._error = LocalFileError(
+                            f"internal error writing {self._path}: {type(exc).__name__}: {exc}"
+                        )
                 self._call(self._release)
         finally:
             self._call(self._finish)

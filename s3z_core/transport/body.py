@@ -27,12 +27,15 @@ ProgressCallback = Callable[[int], None]
 
 
 class SentCounter:
-    """How many body bytes the current attempt handed to the socket (for progress rewind)."""
+    """How many body bytes the current attempt handed to the socket (for progress rewind),
+    and the local read error that stopped it, if any: aiohttp wraps exceptions raised
+    inside a body generator as connection errors, which must not be retried as such."""
 
-    __slots__ = ("sent",)
+    __slots__ = ("local_error", "sent")
 
     def __init__(self) -> None:
         self.sent = 0
+        self.local_error: LocalFileError | None = None
 
 
 async def stream_file_range(
@@ -41,7 +44,8 @@ async def stream_file_range(
     try:
         fd = os.open(rng.path, os.O_RDONLY)
     except OSError as exc:
-        raise LocalFileError(f"cannot read {rng.path}: {exc.strerror}") from None
+        counter.local_error = LocalFileError(f"cannot read {rng.path}: {exc.strerror}")
+        raise counter.local_error from None
     try:
         pos = rng.offset
         end = rng.offset + rng.length
@@ -50,11 +54,13 @@ async def stream_file_range(
             try:
                 chunk = os.pread(fd, want, pos)
             except OSError as exc:
-                raise LocalFileError(f"cannot read {rng.path}: {exc.strerror}") from None
+                counter.local_error = LocalFileError(f"cannot read {rng.path}: {exc.strerror}")
+                raise counter.local_error from None
             if not chunk:
-                raise LocalFileError(
+                counter.local_error = LocalFileError(
                     f"{rng.path} shrank while uploading (expected {end} bytes, EOF at {pos})"
                 )
+                raise counter.local_error
             pos += len(chunk)
             yield chunk
             counter.sent += len(chunk)

@@ -30,6 +30,7 @@ from s3z_core.credentials import Credentials
 from s3z_core.errors import (
     ClockSkewError,
     CredentialsError,
+    LocalFileError,
     S3zError,
     ServiceError,
     TransportError,
@@ -287,7 +288,15 @@ class S3Client:
                     resp_headers = resp.headers
                     status = resp.status
             except TRANSPORT_EXCEPTIONS as exc:
+                if counter.local_error is not None:
+                    if counter.sent and progress is not None:
+                        progress(-counter.sent)
+                    raise counter.local_error from None
                 err = transport_error(exc, operation=operation, target=target)
+            except LocalFileError:
+                if counter.sent and progress is not None:
+                    progress(-counter.sent)
+                raise
             else:
                 if status < 300 and not (error_in_200 and is_error_document(payload)):
                     if progress is not None and not isinstance(body, FileRange) and length:
