@@ -2,10 +2,10 @@
 
 Memory math, so users can size the knobs: an upload part streams from disk in
 ``UPLOAD_CHUNK_BYTES`` reads, so in-flight upload memory is about
-``max_in_flight_requests × 1 MiB``; a download range buffers up to
-``WRITE_COALESCE_BYTES`` before handing it to the file's writer thread, whose queue
-holds at most ``WRITER_QUEUE_DEPTH`` such batches, so per file about
-``(streams + WRITER_QUEUE_DEPTH) × 512 KiB``.
+``max_in_flight_requests × 2 × 256 KiB`` (a chunk being read, one in the socket's
+buffer); a download range buffers up to ``WRITE_COALESCE_BYTES`` before handing it to
+the file's writer thread, whose queue holds at most ``WRITER_QUEUE_DEPTH`` such batches,
+so per file about ``(streams + WRITER_QUEUE_DEPTH) × 512 KiB``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ MiB = 1024 * KiB
 GiB = 1024 * MiB
 TiB = 1024 * GiB
 
-UPLOAD_CHUNK_BYTES = 1 * MiB
+# 256 KiB, not 1 MiB: 100 × 8 MiB uploads peaked at 108 MiB RSS with 1 MiB chunks and at
+# 60 MiB with these, at the same speed and CPU (bench, side by side with s5cmd).
+UPLOAD_CHUNK_BYTES = 256 * KiB
 WRITE_COALESCE_BYTES = 512 * KiB
 WRITER_QUEUE_DEPTH = 8
 

@@ -1,4 +1,4 @@
-"""Request bodies: in-memory bytes, or a file range streamed from disk in 1 MiB preads.
+"""Request bodies: in-memory bytes, or a file range streamed from disk in 256 KiB preads.
 
 A file range never sits in memory whole (the original s3z buffered single PUTs and hit
 1.5 GiB RSS). Each attempt opens its own descriptor, so a retry rereads from the
