@@ -59,7 +59,7 @@ from s3z_core.transfer.batch import Batch, Job, queue_job, run_tracked, track_ta
 from s3z_core.transfer.control import TransferContext, TransferControl
 from s3z_core.transfer.copy import copy_object
 from s3z_core.transfer.download import download_file
-from s3z_core.transfer.paths import is_dir_marker, relative_key, safe_local_path
+from s3z_core.transfer.paths import DestinationGuard, is_dir_marker, relative_key
 from s3z_core.transfer.upload import upload_file
 from s3z_core.transfer.walk import matches, walk_sources
 from s3z_core.transport.client import RetryNotice, S3Client
@@ -582,6 +582,7 @@ class Engine:
         keep_results: bool = True,
     ) -> BatchHandle:
         dest_root = Path(dest_dir)
+        guard = DestinationGuard(dest_root, strip_prefix)
 
         async def source() -> AsyncIterator[ObjectInfo | str]:
             if isinstance(objects, AsyncIterator):
@@ -597,7 +598,7 @@ class Engine:
                 key = info.key if info else str(item)
                 src = f"s3://{bucket}/{key}"
                 try:
-                    local = safe_local_path(dest_root, key, strip_prefix)
+                    local = guard.path_for(key)
                 except UnsafeKeyError as exc:
                     control = queue_job(
                         self._ctx, "download", src, str(dest_root), None, batch.gate

@@ -22,8 +22,7 @@ def relative_key(key: str, strip_prefix: str) -> str:
     return key
 
 
-def safe_local_path(dest_dir: Path, key: str, strip_prefix: str = "") -> Path:
-    """The path a key downloads to, or ``UnsafeKeyError`` naming why it may not."""
+def _segments(key: str, strip_prefix: str) -> list[str]:
     rel = relative_key(key, strip_prefix)
     if "\x00" in rel:
         raise UnsafeKeyError(key, "contains a NUL byte")
@@ -36,15 +35,50 @@ def safe_local_path(dest_dir: Path, key: str, strip_prefix: str = "") -> Path:
         raise UnsafeKeyError(key, "'..' segment would leave the destination")
     if not segments:
         raise UnsafeKeyError(key, "names no file inside the destination")
-    try:
-        base = dest_dir.resolve()
-        target = base.joinpath(*segments)
-        resolved = target.resolve()
-    except (OSError, RuntimeError):  # 3.11 raises RuntimeError on a symlink loop
-        raise UnsafeKeyError(key, "cannot be resolved (symlink loop?)") from None
-    if resolved != base and base not in resolved.parents:
-        raise UnsafeKeyError(key, "resolves outside the destination (symlink)")
-    return target
+    return segments
+
+
+class DestinationGuard:
+    """Maps keys to paths under one destination folder, resolving each folder only once.
+
+    A batch of 100,000 files in a few folders costs a few ``realpath`` walks instead of
+    200,000; the final name costs one ``lstat`` (only a symlink there is resolved).
+    """
+
+    MAX_CACHED_FOLDERS = 10_000
+
+    def __init__(self, dest_dir: Path, strip_prefix: str = "") -> None:
+        self.strip_prefix = strip_prefix
+        self._base = dest_dir.resolve()
+        self._folders: dict[tuple[str, ...], bool] = {}
+
+    def _inside(self, path: Path) -> bool:
+        resolved = path.resolve()
+        return resolved == self._base or self._base in resolved.parents
+
+    def path_for(self, key: str) -> Path:
+        """The path ``key`` downloads to, or ``UnsafeKeyError`` naming why it may not."""
+        segments = _segments(key, self.strip_prefix)
+        target = self._base.joinpath(*segments)
+        folder = tuple(segments[:-1])
+        try:
+            inside = self._folders.get(folder)
+            if inside is None:
+                if len(self._folders) >= self.MAX_CACHED_FOLDERS:
+                    self._folders.clear()
+                inside = self._folders[folder] = self._inside(target.parent)
+            if inside and target.is_symlink():
+                inside = self._inside(target)
+        except (OSError, RuntimeError):  # 3.11 raises RuntimeError on a symlink loop
+            raise UnsafeKeyError(key, "cannot be resolved (symlink loop?)") from None
+        if not inside:
+            raise UnsafeKeyError(key, "resolves outside the destination (symlink)")
+        return target
+
+
+def safe_local_path(dest_dir: Path, key: str, strip_prefix: str = "") -> Path:
+    """The path a key downloads to, or ``UnsafeKeyError`` naming why it may not."""
+    return DestinationGuard(dest_dir, strip_prefix).path_for(key)
 
 
 def is_dir_marker(key: str, size: int) -> bool:
