@@ -124,7 +124,7 @@ class Runner:
         return samples
 
     def _run_operation(self, op: Operation) -> list[Sample]:
-        cells = [_Cell(tool, ctx) for tool, ctx in self._tools]
+        cells = [_Cell(tool, ctx) for tool, ctx in self._tools if op.kind in tool.kinds]
         samples: list[Sample] = []
         for _ in range(self._policy.warmups):
             for cell in self._shuffled(cells):

@@ -43,6 +43,9 @@ class Tool(ABC):
     """
 
     name: str = ""
+    # Operation kinds this plug-in takes part in; a variant measuring one option of a tool
+    # (s3z-core without download verification) joins only the kinds the option changes.
+    kinds: frozenset[str] = frozenset({"upload", "download", "list"})
 
     @abstractmethod
     def locate(self) -> Path:
