@@ -116,12 +116,18 @@ def batch_outcome(operation: str, result: BatchResult) -> Outcome:
     )
 
 
+def report_failed(console: Console, failed: Iterable[Failed]) -> None:
+    """One line each (``operation source -> destination: error``), and a JSON record."""
+    for failure in failed:
+        target = failure.source
+        if failure.destination:
+            target = f"{failure.source} -> {failure.destination}"
+        console.failure(failure.operation, target, failure.error)
+
+
 def report_outcome(console: Console, command: str, outcome: Outcome, elapsed_s: float) -> int:
     """List every failure (one line each), print a summary; exit 1 if anything failed."""
-    for failure in outcome.failed:
-        console.failure(
-            failure.operation, f"{failure.source} -> {failure.destination}", failure.error
-        )
+    report_failed(console, outcome.failed)
     total = outcome.bytes_done
     rate = total / elapsed_s if elapsed_s > 0 else 0.0
     record = {

@@ -34,11 +34,27 @@ def cli_env(server: Any | None, home: Path, **extra: str) -> dict[str, str]:
     return env | extra
 
 
+def without_file_modes_override() -> list[str]:
+    """A command prefix under which file modes apply even to root: ``setpriv`` drops the
+    capabilities that let root ignore them (DAC override, DAC read-search). Empty when
+    not root (the modes apply already)."""
+    if os.getuid() != 0:
+        return []
+    return ["setpriv", "--inh-caps=-all", "--bounding-set=-dac_override,-dac_read_search"]
+
+
 def run(
-    server: Any | None, home: Path, *args: str, check: int | None = 0, **extra: str
+    server: Any | None,
+    home: Path,
+    *args: str,
+    check: int | None = 0,
+    modes_apply: bool = False,
+    **extra: str,
 ) -> subprocess.CompletedProcess[str]:
+    """Run ``s3z-core ARGS``; ``modes_apply`` makes mode-000 files unreadable even as root."""
+    prefix = without_file_modes_override() if modes_apply else []
     proc = subprocess.run(
-        [*command(), *args],
+        [*prefix, *command(), *args],
         capture_output=True,
         text=True,
         env=cli_env(server, home, **extra),

@@ -245,14 +245,13 @@ def test_original_s3z_upload_download_shape(
 ) -> None:
     b = bucket(seaweed)
     client = boto3_client(seaweed)
-    env_free = {"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_ENDPOINT_URL": ""}
     creds = [
         "-e", seaweed.endpoint_url, "--access-key", seaweed.access_key,
         "--secret-key", seaweed.secret_key, "-q",
     ]  # fmt: skip
     proc = run(
         None, home, *creds, "upload", str(tree), str(tree / "a.bin"), "-b", b, "-p", "x",
-        "-w", "4", "-c", "2", **env_free,
+        "-w", "4", "-c", "2", AWS_ACCESS_KEY_ID="", AWS_SECRET_ACCESS_KEY="", AWS_ENDPOINT_URL="",
     )  # fmt: skip
     assert proc.stdout == ""  # -q
     expected = {f"x/{k}": v for k, v in files_of(tree).items()} | {
@@ -260,7 +259,10 @@ def test_original_s3z_upload_download_shape(
     }
     assert keys_of(client, b) == expected
     dest = tmp_path / "dl"
-    run(None, home, *creds, "download", "-b", b, "-p", "x/sub/", "-d", str(dest), **env_free)
+    run(
+        None, home, *creds, "download", "-b", b, "-p", "x/sub/", "-d", str(dest),
+        AWS_ACCESS_KEY_ID="", AWS_SECRET_ACCESS_KEY="", AWS_ENDPOINT_URL="",
+    )  # fmt: skip
     assert files_of(dest) == {
         k.removeprefix("sub/"): v for k, v in files_of(tree).items() if k.startswith("sub/")
     }

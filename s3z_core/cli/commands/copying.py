@@ -14,8 +14,9 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from s3z_core.cli.local_tree import walk_files
+from s3z_core.cli.local_tree import WalkError, walk_files
 from s3z_core.cli.transfers import (
+    Failed,
     Job,
     Outcome,
     batch_outcome,
@@ -45,8 +46,14 @@ def upload_jobs(
     *,
     recursive: bool,
     key_is_prefix: bool,
+    failed: list[Failed],
 ) -> Iterator[Job]:
-    """Jobs uploading ``source`` (a file, or a folder's contents with ``recursive``)."""
+    """Jobs uploading ``source`` (a file, or a folder's contents with ``recursive``).
+
+    What the folder walk cannot upload (an unreadable folder, a FIFO, a broken link…) is
+    appended to ``failed`` as the generator runs: complete once the jobs are consumed.
+    A symlink left alone because ``--follow-symlinks`` is off is only a warning.
+    """
     if source.is_dir():
         if not recursive:
             raise ConfigError(f"{source} is a folder: use -r to copy its contents")
@@ -55,10 +62,16 @@ def upload_jobs(
         def skipped(path: Path, reason: str) -> None:
             session.console.warn(f"skipping {path}: {reason}")
 
+        def unusable(error: WalkError) -> None:
+            if error.counts(session.filters.accepts):
+                target = s3_url(bucket, prefix + error.relative)
+                failed.append(Failed("upload", str(error.path), target, error.error()))
+
         for item in walk_files(
             source,
             follow_symlinks=bool(getattr(session.args, "follow_symlinks", False)),
             on_skip=skipped,
+            on_error=unusable,
         ):
             if session.filters.accepts(item.relative):
                 yield upload_job(engine, item.path, bucket, prefix + item.relative)
@@ -142,6 +155,7 @@ async def copy_tree(
     workers = session.workers
     moving = session.args.command == "mv"  # mv deletes the sources that arrived
     if not src.is_remote:
+        unusable: list[Failed] = []
         jobs = upload_jobs(
             session,
             engine,
@@ -150,8 +164,11 @@ async def copy_tree(
             dst.key,
             recursive=recursive,
             key_is_prefix=dst.looks_like_dir,
+            failed=unusable,
         )
-        return await run_jobs(jobs, workers, track_sources=moving)
+        outcome = await run_jobs(jobs, workers, track_sources=moving)
+        outcome.failed += unusable
+        return outcome
     if recursive:
         prefix = src.dir_prefix
         if not dst.is_remote:
@@ -245,6 +262,7 @@ async def run_upload(session: Session) -> int:
         outcome = Outcome()
         try:
             for source in args.sources:
+                unusable: list[Failed] = []
                 jobs = upload_jobs(
                     session,
                     engine,
@@ -253,8 +271,10 @@ async def run_upload(session: Session) -> int:
                     prefix,
                     recursive=True,
                     key_is_prefix=True,
+                    failed=unusable,
                 )
                 outcome.merge(await run_jobs(jobs, session.workers))
+                outcome.failed += unusable
         finally:
             session.progress.close()
     return report_outcome(session.console, "upload", outcome, time.monotonic() - started)

@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from s3z_core.cli.commands.copying import copy_job, ensure_dir, upload_job
-from s3z_core.cli.local_tree import walk_files
+from s3z_core.cli.local_tree import WalkError, walk_files
 from s3z_core.cli.sync_plan import SyncEntry, SyncPlan, plan_sync, settle
 from s3z_core.cli.transfers import (
+    Failed,
     Outcome,
     batch_outcome,
     finish_batch,
+    report_failed,
     report_outcome,
     run_jobs,
 )
@@ -35,7 +37,11 @@ MTIME_METADATA = "mtime"  # x-amz-meta-mtime, written by the engine on upload
 HEAD_CONCURRENCY = 32
 
 
-def _local_entries(session: Session, root: Path) -> list[SyncEntry]:
+def _local_entries(
+    session: Session, root: Path, failed: list[Failed], *, upload_to: Location | None
+) -> list[SyncEntry]:
+    """The files under ``root``; what could not be read is appended to ``failed``
+    (as an upload to its key when ``root`` is the source of an upload)."""
     if not root.exists():
         return []
     if not root.is_dir():
@@ -44,10 +50,22 @@ def _local_entries(session: Session, root: Path) -> list[SyncEntry]:
     def skipped(path: Path, reason: str) -> None:
         session.console.warn(f"skipping {path}: {reason}")
 
+    def unusable(error: WalkError) -> None:
+        if not error.counts(session.filters.accepts):
+            return
+        if upload_to is None:
+            failed.append(Failed("read", str(error.path), "", error.error()))
+        else:
+            target = _endpoint_name(upload_to, error.relative)
+            failed.append(Failed("upload", str(error.path), target, error.error()))
+
     return [
         SyncEntry(f.relative, f.size, f.mtime)
         for f in walk_files(
-            root, follow_symlinks=bool(session.args.follow_symlinks), on_skip=skipped
+            root,
+            follow_symlinks=bool(session.args.follow_symlinks),
+            on_skip=skipped,
+            on_error=unusable,
         )
         if session.filters.accepts(f.relative)
     ]
@@ -199,6 +217,7 @@ async def run_sync(session: Session) -> int:
         raise ConfigError("one of source and destination must be an s3:// URL")
     _check_source(src)
     started = time.monotonic()
+    unreadable: list[Failed] = []  # local paths the walk could not use, on either side
     async with session.engine() as engine:
         src_objects: dict[str, ObjectInfo] = {}
         if src.is_remote:
@@ -208,14 +227,23 @@ async def run_sync(session: Session) -> int:
                 session, engine, src, upper_bound=not dst.is_remote
             )
         else:
-            sources = _local_entries(session, Path(src.path))
+            sources = _local_entries(session, Path(src.path), unreadable, upload_to=dst)
+        # A source that could not be read completely lacks files that may well exist:
+        # deleting "what is not in the source" would then delete their only other copy.
+        source_unread = len(unreadable)
         if dst.is_remote:
             destinations, _ = await _remote_entries(session, engine, dst, upper_bound=False)
         else:
-            destinations = _local_entries(session, Path(dst.path))
+            destinations = _local_entries(session, Path(dst.path), unreadable, upload_to=None)
         plan = plan_sync(
             sources, destinations, size_only=bool(args.size_only), delete=bool(args.delete)
         )
+        if args.delete and source_unread:
+            session.console.warn(
+                f"deletions skipped: {source_unread} source path(s) could not be read, so "
+                f"nothing is deleted ({len(plan.deletes)} would have been)"
+            )
+            plan.deletes = []
         if plan.needs_mtime:
             stored = await _stored_mtimes(engine, src, [a.source.name for a in plan.needs_mtime])
             plan = settle(plan, stored)
@@ -225,12 +253,14 @@ async def run_sync(session: Session) -> int:
             )
         if args.dry_run:
             _print_plan(session, plan, src, dst)
-            return 0
+            report_failed(session.console, unreadable)
+            return 1 if unreadable else 0
         try:
             outcome = await _execute(
                 session, engine, plan, src=src, dst=dst, src_objects=src_objects
             )
         finally:
             session.progress.close()
+    outcome.failed += unreadable
     code = report_outcome(session.console, "sync", outcome, time.monotonic() - started)
     return 1 if session.console.failures else code
