@@ -3,19 +3,22 @@
 Views call plain methods here; each starts an asyncio task on the qasync loop and
 returns it (tests await it, views ignore it). Typed S3 errors become a short message
 on ``failed`` (shown in the status bar with the S3 error code); anything else is a bug
-and goes to ``sys.excepthook`` — this wrapper is one of the two outer edges where a
-blind ``except Exception`` is allowed. Engine events go straight into the queue
-model's store; the model's own timer decides when Qt hears about them.
+and goes to ``sys.excepthook`` — this wrapper (with its twin for the synchronous
+commands) is one of the two outer edges where a blind ``except Exception`` is allowed.
+No command touches the engine outside them, so "not connected" is a status-bar message.
+Engine events go straight into the queue model's store; the model's own timer decides
+when Qt hears about them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,13 +27,14 @@ from PySide6.QtCore import QObject, Signal
 from s3z_core.config import AddressingStyle, ClientConfig, TransferConfig
 from s3z_core.credentials import Credentials
 from s3z_core.engine import BatchHandle, Engine, TransferHandle
-from s3z_core.errors import CredentialsError, S3zError
-from s3z_core.events import TransferEvent
+from s3z_core.errors import CredentialsError, S3zError, UnsafeKeyError
+from s3z_core.events import TransferEvent, TransferQueued
 from s3z_core.models import BatchResult, BucketInfo, ListPage, ObjectHead, ObjectInfo
+from s3z_core.transfer.paths import safe_local_path
 from s3z_gui.models.listing import Entry
 from s3z_gui.models.object_model import ObjectTableModel
 from s3z_gui.models.transfer_model import TransferQueueModel
-from s3z_gui.models.transfer_store import Status, describe_error
+from s3z_gui.models.transfer_store import Status, TransferRow, describe_error, unsafe_refusal
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +81,38 @@ def make_engine(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class DownloadPlan:
+    """What the bridge asked the engine to download: keys of ``bucket`` into ``root`` with
+    ``strip_prefix`` cut off. Rows of the batch carry ``root`` and ``strip_prefix`` so a
+    retry derives the local path from the key again (never from the row's destination)."""
+
+    bucket: str
+    root: Path
+    strip_prefix: str
+    key_prefix: str = ""  # every key of this download starts with it (a quick filter)
+    resolved: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "resolved", os.path.join(self.root.resolve(), ""))
+
+    def may_claim(self, bucket: str, key: str, destination: str) -> bool:
+        """Cheap (no file system): could a queued download of ``key`` come from this plan?"""
+        if bucket != self.bucket or not key.startswith(self.key_prefix):
+            return False
+        # The engine reports an unsafe key with the root itself as the destination.
+        return destination == str(self.root) or destination.startswith(self.resolved)
+
+    def claims(self, key: str, destination: str) -> bool:
+        """Exactly: would this plan download ``key`` to ``destination``?"""
+        if destination == str(self.root):
+            return True
+        try:
+            return destination == str(safe_local_path(self.root, key, self.strip_prefix))
+        except UnsafeKeyError:
+            return False
+
+
 def split_s3_url(url: str) -> tuple[str, str] | None:
     """``s3://bucket/key`` → (bucket, key); None for a local path."""
     if not url.startswith("s3://"):
@@ -110,6 +146,7 @@ class EngineBridge(QObject):
         self._handles: dict[int, TransferHandle] = {}
         self._batches: list[BatchHandle] = []
         self._pagers: dict[int, tuple[int, AsyncIterator[ListPage]]] = {}
+        self._plans: list[DownloadPlan] = []  # downloads whose rows may still be queued
 
     # plumbing -----------------------------------------------------------------------
 
@@ -125,6 +162,20 @@ class EngineBridge(QObject):
 
     def _on_event(self, event: TransferEvent) -> None:
         self.queue.apply(event)
+        if isinstance(event, TransferQueued) and event.direction == "download" and self._plans:
+            self._remember_plan(event)
+
+    def _remember_plan(self, event: TransferQueued) -> None:
+        row = self.queue.store.row_for(event.transfer_id)
+        where = split_s3_url(event.source)
+        if row is None or where is None:
+            return
+        bucket, key = where
+        candidates = [p for p in self._plans if p.may_claim(bucket, key, event.destination)]
+        if len(candidates) > 1:  # nested folders of one bucket at once: check the full path
+            candidates = [p for p in candidates if p.claims(key, event.destination)]
+        if candidates:
+            row.local_root, row.strip_prefix = str(candidates[0].root), candidates[0].strip_prefix
 
     def _spawn(self, coro: Coroutine[Any, Any, T], what: str) -> asyncio.Task[T | None]:
         task = asyncio.ensure_future(self._guard(coro, what))
@@ -136,14 +187,27 @@ class EngineBridge(QObject):
         try:
             return await coro
         except S3zError as exc:
-            message = f"{what}: {describe_error(exc)}"
-            log.warning("%s", message)
-            self.failed.emit(message)
+            self._report(what, exc)
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 — outer edge: a bug, not an S3 error — log and show the dialog
             sys.excepthook(*sys.exc_info())
         return None
+
+    def _guard_now(self, call: Callable[[], T], what: str, default: T) -> T:
+        """``_guard`` for the synchronous commands (cancel, pause, resume, retry)."""
+        try:
+            return call()
+        except S3zError as exc:
+            self._report(what, exc)
+        except Exception:  # noqa: BLE001 — outer edge: a bug, not an S3 error — log and show the dialog
+            sys.excepthook(*sys.exc_info())
+        return default
+
+    def _report(self, what: str, error: S3zError) -> None:
+        message = f"{what}: {describe_error(error)}"
+        log.warning("%s", message)
+        self.failed.emit(message)
 
     # connection ---------------------------------------------------------------------
 
@@ -244,7 +308,17 @@ class EngineBridge(QObject):
             if old is not None:
                 return self._spawn(_close_then_zero(old[1]), "Closing listing")
             return self._spawn(_zero(), "Listing")
-        pager = self.engine.list_objects(bucket, prefix, delimiter="/", page_size=PAGE_SIZE)
+        try:
+            pager = self.engine.list_objects(bucket, prefix, delimiter="/", page_size=PAGE_SIZE)
+        except S3zError as exc:
+            error = exc
+
+            async def refuse() -> int:
+                if old is not None:
+                    await _close_pager(old[1])
+                raise error
+
+            return self._spawn(self._listing_guard(model, generation, refuse()), "Listing")
         self._pagers[id(model)] = (generation, pager)
 
         async def first_page() -> int:
@@ -285,9 +359,11 @@ class EngineBridge(QObject):
         if not clean:
             self.failed.emit("A folder needs a name")
             return self._spawn(_none_str(), "New folder")
-        return self._spawn(
-            self.engine.put_bytes(bucket, f"{prefix}{clean}/", b""), f"Creating folder {clean}"
-        )
+
+        async def run() -> str:
+            return await self.engine.put_bytes(bucket, f"{prefix}{clean}/", b"")
+
+        return self._spawn(run(), f"Creating folder {clean}")
 
     def delete_entries(self, bucket: str, entries: Sequence[Entry]) -> asyncio.Task[int | None]:
         """Objects in batches of 1000; folders by prefix. Returns how many keys went."""
@@ -315,7 +391,11 @@ class EngineBridge(QObject):
         return self._spawn(run(), "Deleting")
 
     def head(self, bucket: str, key: str) -> asyncio.Task[ObjectHead | None]:
-        return self._spawn(self.engine.head_object(bucket, key), f"Reading s3://{bucket}/{key}")
+
+        async def run() -> ObjectHead:
+            return await self.engine.head_object(bucket, key)
+
+        return self._spawn(run(), f"Reading s3://{bucket}/{key}")
 
     def presign(self, bucket: str, key: str, expires_s: int = 3600) -> str | None:
         try:
@@ -329,37 +409,64 @@ class EngineBridge(QObject):
     def upload_paths(
         self, paths: Sequence[str | Path], bucket: str, prefix: str
     ) -> asyncio.Task[BatchResult | None]:
-        batch = self.engine.upload_paths([Path(p) for p in paths], bucket, prefix)
-        return self._spawn(self._finish_batch(batch, "Uploaded"), "Upload")
+        async def run() -> BatchResult:
+            batch = self.engine.upload_paths([Path(p) for p in paths], bucket, prefix)
+            return await self._finish_batch(batch, "Uploaded")
+
+        return self._spawn(run(), "Upload")
 
     def download_entries(
         self, bucket: str, entries: Sequence[Entry], dest_dir: str | Path, strip_prefix: str
     ) -> asyncio.Task[BatchResult | None]:
-        """Files keep their names, folders their subtree, all relative to ``strip_prefix``."""
+        """Files keep their names, folders their subtree, all relative to ``strip_prefix``.
+
+        A folder whose own key would leave ``dest_dir`` (``a/../``) is refused here; the
+        engine checks every file key the same way and fails those rows."""
         dest = Path(dest_dir)
-        objects = [
-            ObjectInfo(e.key, e.size or 0, e.etag, e.modified, e.storage_class)
-            for e in entries
-            if not e.is_folder
-        ]
-        batches: list[BatchHandle] = []
-        if objects:
-            batches.append(
-                self.engine.download_keys(bucket, objects, dest, strip_prefix=strip_prefix)
-            )
-        for folder in (e for e in entries if e.is_folder):
-            target = dest / folder.key[len(strip_prefix) :].rstrip("/")
-            batches.append(self.engine.download_prefix(bucket, folder.key, target))
 
         async def run() -> BatchResult:
-            total = BatchResult()
-            for batch in batches:
-                result = await self._finish_batch(batch, "Downloaded")
-                total.completed += result.completed
-                total.failed += result.failed
-                total.files_done += result.files_done
-                total.bytes_done += result.bytes_done
-            return total
+            engine = self.engine  # not connected: nothing is planned, the guard says why
+            batches: list[BatchHandle] = []
+            plans: list[DownloadPlan] = []
+
+            def plan(root: Path, strip: str, key_prefix: str = "") -> None:
+                # Before the batch starts: its rows are matched to the plan as they queue.
+                plans.append(DownloadPlan(bucket, root, strip, key_prefix))
+                self._plans.append(plans[-1])
+
+            try:
+                objects = [
+                    ObjectInfo(e.key, e.size or 0, e.etag, e.modified, e.storage_class)
+                    for e in entries
+                    if not e.is_folder
+                ]
+                if objects:
+                    plan(dest, strip_prefix)
+                    batches.append(engine.download_keys(bucket, objects, dest, strip_prefix))
+                refused: list[UnsafeKeyError] = []
+                for folder in (e for e in entries if e.is_folder):
+                    try:
+                        target = safe_local_path(dest, folder.key, strip_prefix)
+                    except UnsafeKeyError as exc:
+                        refused.append(exc)
+                        continue
+                    plan(target, folder.key, folder.key)
+                    batches.append(engine.download_prefix(bucket, folder.key, target))
+                if refused:
+                    self.failed.emit(
+                        f"Download: {len(refused)} folder(s) skipped — {describe_error(refused[0])}"
+                    )
+                total = BatchResult()
+                for batch in batches:
+                    result = await self._finish_batch(batch, "Downloaded")
+                    total.completed += result.completed
+                    total.failed += result.failed
+                    total.files_done += result.files_done
+                    total.bytes_done += result.bytes_done
+                return total
+            finally:
+                for done in plans:
+                    self._plans.remove(done)
 
         return self._spawn(run(), "Download")
 
@@ -381,44 +488,93 @@ class EngineBridge(QObject):
 
     def cancel(self, ids: Sequence[int]) -> int:
         """Cancel these rows' transfers; the engine aborts their multipart uploads."""
-        return sum(1 for transfer_id in ids if self.engine.cancel_transfer(transfer_id))
+        return self._guard_now(
+            lambda: sum(1 for transfer_id in ids if self.engine.cancel_transfer(transfer_id)),
+            "Cancel",
+            0,
+        )
 
     def pause(self, ids: Sequence[int]) -> int:
-        for transfer_id in ids:
-            self.engine.pause_transfer(transfer_id)
-        return len(ids)
+        def run() -> int:
+            for transfer_id in ids:
+                self.engine.pause_transfer(transfer_id)
+            return len(ids)
+
+        return self._guard_now(run, "Pause", 0)
 
     def resume(self, ids: Sequence[int]) -> int:
-        for transfer_id in ids:
-            self.engine.resume_transfer(transfer_id)
-        return len(ids)
+        def run() -> int:
+            for transfer_id in ids:
+                self.engine.resume_transfer(transfer_id)
+            return len(ids)
+
+        return self._guard_now(run, "Resume", 0)
 
     def retry(self, ids: Sequence[int]) -> int:
-        """Start failed or cancelled rows again as new single transfers."""
+        """Start failed or cancelled rows again as new single transfers.
+
+        Rows whose key would leave the download folder are refused (and say so);
+        a download's local path is derived from its key again, never taken from the row."""
+        return self._guard_now(lambda: self._retry(ids), "Retry", 0)
+
+    def _retry(self, ids: Sequence[int]) -> int:
         started = 0
+        refused: list[str] = []
         for transfer_id in ids:
             row = self.queue.store.row_for(transfer_id)
             if row is None or row.status not in (Status.FAILED, Status.CANCELLED):
                 continue
-            handle: TransferHandle | None = None
-            if row.direction == "upload" and (where := split_s3_url(row.destination)):
-                handle = self.engine.upload_file(Path(row.source), where[0], where[1])
-            elif row.direction == "download" and (where := split_s3_url(row.source)):
-                handle = self.engine.download_file(where[0], where[1], Path(row.destination))
-            if handle is None:
+            if row.retry_refusal:
+                refused.append(f"{row.source}: {row.retry_refusal}")
                 continue
+            try:
+                restarted = self._restart(row)
+            except UnsafeKeyError as exc:
+                row.retry_refusal = unsafe_refusal(exc)
+                refused.append(f"{row.source}: {row.retry_refusal}")
+                continue
+            if restarted is None:
+                refused.append(f"{row.source}: Retry is off: its download folder is unknown")
+                continue
+            handle, plan = restarted
             self._handles[handle.transfer_id] = handle
-            self._spawn(self._finish_handle(handle), "Retry")
+            self._spawn(self._finish_handle(handle, plan), "Retry")
             started += 1
+        if refused:
+            self.failed.emit(f"Retry refused for {len(refused)} transfer(s) — {refused[0]}")
         return started
 
-    async def _finish_handle(self, handle: TransferHandle) -> None:
+    def _restart(self, row: TransferRow) -> tuple[TransferHandle, DownloadPlan | None] | None:
+        """A new transfer for ``row``; raises ``UnsafeKeyError`` for a key that would escape."""
+        if row.direction == "upload" and (where := split_s3_url(row.destination)):
+            return self.engine.upload_file(Path(row.source), where[0], where[1]), None
+        if row.direction != "download" or row.local_root is None:
+            return None
+        where = split_s3_url(row.source)
+        if where is None:
+            return None
+        bucket, key = where
+        root = Path(row.local_root)
+        local = safe_local_path(root, key, row.strip_prefix)
+        engine = self.engine  # before the plan: a missing connection must leave no plan behind
+        plan = DownloadPlan(bucket, root, row.strip_prefix, key_prefix=key)
+        self._plans.append(plan)
+        try:
+            handle = engine.download_file(bucket, key, local)
+        except BaseException:
+            self._plans.remove(plan)
+            raise
+        return handle, plan
+
+    async def _finish_handle(self, handle: TransferHandle, plan: DownloadPlan | None) -> None:
         # The row shows the outcome (events); here we only keep the handle map small.
         try:
             with suppress(S3zError, asyncio.CancelledError):
                 await handle.result()
         finally:
             self._handles.pop(handle.transfer_id, None)
+            if plan is not None:
+                self._plans.remove(plan)
 
 
 async def _close_pager(pager: AsyncIterator[ListPage]) -> None:

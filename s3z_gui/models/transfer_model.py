@@ -149,7 +149,8 @@ class TransferQueueModel(QAbstractTableModel):
             return row
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == Column.STATUS:
-                return row.error or row.status_text
+                text = row.error or row.status_text
+                return f"{text}\n{row.retry_refusal}" if row.retry_refusal else text
             if column == Column.NAME:
                 return f"{row.source}\n→ {row.destination}"
             return None

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from pathlib import PurePosixPath
 
-from s3z_core.errors import S3zError, ServiceError
+from s3z_core.errors import S3zError, ServiceError, UnsafeKeyError
 from s3z_core.events import (
     BytesTransferred,
     Direction,
@@ -94,6 +94,11 @@ def describe_error(error: S3zError) -> str:
     return str(error) or type(error).__name__
 
 
+def unsafe_refusal(error: UnsafeKeyError) -> str:
+    """Why a row whose key would leave the download folder is never retried."""
+    return f"Retry is off: the key would be written outside the download folder ({error.reason})"
+
+
 def _leaf(path: str) -> str:
     trimmed = path.rstrip("/")
     if trimmed.startswith("s3://"):
@@ -118,6 +123,15 @@ class TransferRow:
     elapsed_s: float | None = None
     # (time, cumulative bytes) samples for the moving-average speed
     samples: deque[tuple[float, int]] = field(default_factory=deque, repr=False)
+    # Downloads only: the folder the engine was given and the key prefix it stripped, so a
+    # retry re-derives the local path from the key (``destination`` is not trusted for that).
+    local_root: str | None = None
+    strip_prefix: str = ""
+    retry_refusal: str = ""  # why Retry must not run this row again; "" when it may
+
+    @property
+    def retryable(self) -> bool:
+        return self.status in (Status.FAILED, Status.CANCELLED) and not self.retry_refusal
 
     @property
     def name(self) -> str:
@@ -271,6 +285,8 @@ class TransferStore:
                 row.error = describe_error(event.error)
                 if isinstance(event.error, ServiceError):
                     row.error_code = event.error.code
+                if isinstance(event.error, UnsafeKeyError):
+                    row.retry_refusal = unsafe_refusal(event.error)
         elif isinstance(event, TransferCancelled):
             self._set_status(event.transfer_id, Status.CANCELLED)
 

@@ -173,11 +173,16 @@ class QueueView(QWidget):
         self._update_actions()
 
     def _update_actions(self) -> None:
-        statuses = {r.status for r in self.selected_rows()}
+        rows = self.selected_rows()
+        statuses = {r.status for r in rows}
         self.pause_action.setEnabled(bool(statuses & {Status.QUEUED, Status.RUNNING}))
         self.resume_action.setEnabled(Status.PAUSED in statuses)
         self.cancel_action.setEnabled(
             bool(statuses & {Status.QUEUED, Status.RUNNING, Status.PAUSED})
         )
-        self.retry_action.setEnabled(bool(statuses & {Status.FAILED, Status.CANCELLED}))
+        retryable = any(r.retryable for r in rows)
+        refusal = next((r.retry_refusal for r in rows if r.retry_refusal), "")
+        self.retry_action.setEnabled(retryable)
+        # A refused row says why on the button, not only in its status tooltip.
+        self.retry_action.setToolTip(refusal if refusal and not retryable else "Retry")
         self.open_folder_action.setEnabled(bool(statuses))

@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import keyring
@@ -57,9 +58,9 @@ def qsettings(settings_file: Path) -> QSettings:
     return QSettings(str(settings_file), QSettings.Format.IniFormat)
 
 
-def target_for(server: object) -> ConnectionTarget:
+def target_for(server: object, label: str = "SeaweedFS (test)") -> ConnectionTarget:
     return ConnectionTarget(
-        label="SeaweedFS (test)",
+        label=label,
         endpoint_url=server.endpoint_url,  # type: ignore[attr-defined]
         region=server.region,  # type: ignore[attr-defined]
         addressing_style="path",
@@ -85,11 +86,11 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-@pytest_asyncio.fixture
-async def session(
-    qapp: object, qsettings: QSettings, seaweed: object, tmp_path: Path, memory_keyring: object
+@asynccontextmanager
+async def app_session(
+    qapp: object, qsettings: QSettings, tmp_path: Path, target: ConnectionTarget | None
 ) -> AsyncIterator[object]:
-    """An AppSession connected to the shared SeaweedFS (no sandbox started)."""
+    """An AppSession with its window shown, connected to ``target`` (None: not connected)."""
     from s3z_gui.sandbox import Sandbox
     from s3z_gui.session import AppSession
     from s3z_gui.settings.preferences import Preferences
@@ -100,8 +101,39 @@ async def session(
     app_session.set_preferences(Preferences(confirm_deletes=False))
     app_session.queue_model.start()
     app_session.window.show()
-    buckets = await app_session.bridge.connect_to(target_for(seaweed))
-    assert buckets is not None, "could not connect to the SeaweedFS fixture"
-    yield app_session
-    app_session.window.close()
-    await app_session.shutdown()
+    try:
+        if target is not None:
+            buckets = await app_session.bridge.connect_to(target)
+            assert buckets is not None, f"could not connect to {target.label}"
+        yield app_session
+    finally:
+        app_session.window.close()
+        await app_session.shutdown()
+
+
+@pytest_asyncio.fixture
+async def session(
+    qapp: object, qsettings: QSettings, seaweed: object, tmp_path: Path, memory_keyring: object
+) -> AsyncIterator[object]:
+    """An AppSession connected to the shared SeaweedFS (no sandbox started)."""
+    async with app_session(qapp, qsettings, tmp_path, target_for(seaweed)) as opened:
+        yield opened
+
+
+@pytest_asyncio.fixture
+async def moto_session(
+    qapp: object, qsettings: QSettings, moto_s3: object, tmp_path: Path, memory_keyring: object
+) -> AsyncIterator[object]:
+    """An AppSession connected to moto, which stores unsafe keys such as ``a/../b`` verbatim."""
+    target = target_for(moto_s3, "moto (test)")
+    async with app_session(qapp, qsettings, tmp_path, target) as opened:
+        yield opened
+
+
+@pytest_asyncio.fixture
+async def offline_session(
+    qapp: object, qsettings: QSettings, tmp_path: Path, memory_keyring: object
+) -> AsyncIterator[object]:
+    """An AppSession whose window is up but which never connected."""
+    async with app_session(qapp, qsettings, tmp_path, None) as opened:
+        yield opened
