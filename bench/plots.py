@@ -31,7 +31,9 @@ def write_plots(record: dict[str, Any], out_dir: Path) -> list[Path]:
     fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.4 * rows), squeeze=False)
     for i, op in enumerate(ops):
         ax = axes[i // cols][i % cols]
-        for x, tool in enumerate(tools):
+        # Only the tools that took part in this operation (a variant may join only some).
+        present = [t for t in tools if any(s["op"] == op and s["tool"] == t for s in samples)]
+        for x, tool in enumerate(present):
             good = [
                 s["wall_s"]
                 for s in samples
@@ -48,8 +50,8 @@ def write_plots(record: dict[str, Any], out_dir: Path) -> list[Path]:
             if bad:
                 ax.scatter([x] * len(bad), bad, s=24, marker="x", color="tab:red", zorder=4)
         ax.set_title(op, fontsize=9)
-        ax.set_xticks(range(len(tools)))
-        ax.set_xticklabels(tools, fontsize=8, rotation=20)
+        ax.set_xticks(range(len(present)))
+        ax.set_xticklabels(present, fontsize=8, rotation=20)
         ax.set_ylabel("seconds", fontsize=8)
         ax.set_ylim(bottom=0)
         ax.tick_params(axis="y", labelsize=8)
