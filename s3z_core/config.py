@@ -5,7 +5,9 @@ Memory math, so users can size the knobs: an upload part streams from disk in
 ``max_in_flight_requests × 2 × 256 KiB`` (a chunk being read, one in the socket's
 buffer); a download range buffers up to ``WRITE_COALESCE_BYTES`` before handing it to
 the file's writer thread, whose queue holds at most ``WRITER_QUEUE_DEPTH`` such batches,
-so per file about ``(streams + WRITER_QUEUE_DEPTH) × 512 KiB``.
+so per file about ``(streams + WRITER_QUEUE_DEPTH) × 512 KiB``; across all files, batches
+waiting for a disk are capped at ``WRITE_BACKLOG_BATCHES`` (32 MiB), so 32 files onto a
+slow disk cannot queue 32 × 4 MiB.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ TiB = 1024 * GiB
 UPLOAD_CHUNK_BYTES = 256 * KiB
 WRITE_COALESCE_BYTES = 512 * KiB
 WRITER_QUEUE_DEPTH = 8
+WRITE_BACKLOG_BATCHES = 64  # × WRITE_COALESCE_BYTES: received, not yet written, all files
 
 AddressingStyle = Literal["auto", "path", "virtual"]
 

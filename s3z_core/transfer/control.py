@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from s3z_core.config import TransferConfig
+from s3z_core.config import WRITE_BACKLOG_BATCHES, TransferConfig
 from s3z_core.events import EventSink, TransferPaused, TransferResumed
 from s3z_core.operations import S3Operations
 
@@ -76,6 +76,8 @@ class TransferContext:
         self.config = config
         self._sink_ref = sink_ref
         self.requests = asyncio.Semaphore(config.max_in_flight_requests)
+        # Shared by every file's writer: bounds download memory when the disk is the slow end.
+        self.write_backlog = asyncio.Semaphore(WRITE_BACKLOG_BATCHES)
         self._ids = itertools.count(1)
         self.controls: dict[int, TransferControl] = {}
         self.multipart: dict[int, MultipartRecord] = {}

@@ -127,7 +127,9 @@ async def download_file(
     try:
         if plan.ranged:
             _local(os.ftruncate, dest, fd, size)
-        writer = FileWriter(fd, str(dest), asyncio.get_running_loop(), hasher=hasher)
+        writer = FileWriter(
+            fd, str(dest), asyncio.get_running_loop(), hasher=hasher, backlog=ctx.write_backlog
+        )
         queue: list[Part] = list(plan.ranges)
 
         async def work(w: FileWriter) -> None:

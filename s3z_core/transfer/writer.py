@@ -69,15 +69,18 @@ class FileWriter:
         *,
         hasher: PartHasher | None = None,
         depth: int = WRITER_QUEUE_DEPTH,
+        backlog: asyncio.Semaphore | None = None,
     ) -> None:
         self._fd = fd
         self._path = path
         self._loop = loop
         self._hasher = hasher
         self._slots = asyncio.Semaphore(depth)
+        self._backlog = backlog  # shared across files; released with the file's own slot
         self._queue: queue.SimpleQueue[tuple[int, list[bytes]] | None] = queue.SimpleQueue()
         self._done: asyncio.Future[None] = loop.create_future()
         self._error: S3zError | None = None
+        self._closed = False
         # A bare thread: ``threading.Thread.start`` would block until the thread signals it
         # started, which cost ~0.16 s per 1,000 small files (profiled). ``close`` is the join.
         _thread.start_new_thread(self._run, ())
@@ -85,19 +88,30 @@ class FileWriter:
     async def submit(self, offset: int, chunks: list[bytes]) -> None:
         if self._error is not None:
             raise self._error
+        if self._closed:
+            # The thread is gone: a batch queued now would never give its backlog place
+            # back, and the shared backlog would shrink for every later download.
+            raise LocalFileError(f"internal error: {self._path} written after its writer closed")
         await self._slots.acquire()
+        if self._backlog is not None:
+            try:
+                await self._backlog.acquire()
+            except BaseException:
+                self._slots.release()
+                raise
+        if self._closed:  # closed while this batch waited for a place
+            self._release()
+            raise LocalFileError(f"internal error: {self._path} written after its writer closed")
         self._queue.put((offset, chunks))
 
     async def close(self) -> None:
         """Flush everything queued, stop the thread; raise the first write error."""
-        self._queue.put(None)
+        if not self._closed:
+            self._closed = True
+            self._queue.put(None)
         await asyncio.shield(self._done)
         if self._error is not None:
             raise self._error
-
-    def abandon(self) -> None:
-        """Stop without waiting (cancellation path); the thread exits after its current write."""
-        self._queue.put(None)
 
     @property
     def etag(self) -> str | None:
@@ -105,6 +119,8 @@ class FileWriter:
 
     def _release(self) -> None:
         self._slots.release()
+        if self._backlog is not None:
+            self._backlog.release()
 
     def _finish(self, _: Any = None) -> None:
         if not self._done.done():

@@ -8,6 +8,7 @@ import hashlib
 import io
 import os
 import random
+import threading
 from pathlib import Path
 
 import boto3.s3.transfer
@@ -98,6 +99,93 @@ async def test_writer_error_is_a_local_file_error(tmp_path):
             await writer.close()
     finally:
         os.close(fd)
+
+
+@pytest.mark.asyncio
+async def test_shared_backlog_caps_batches_waiting_for_a_stalled_disk(tmp_path, monkeypatch):
+    """Many files onto a disk that stops: only ``backlog`` batches are accepted in all,
+    the rest wait (memory stays bounded); when the disk moves again everything lands."""
+    disk_moves = threading.Event()
+    real = os.pwritev
+
+    def stalled_pwritev(fd, buffers, offset):
+        disk_moves.wait(10)
+        return real(fd, buffers, offset)
+
+    monkeypatch.setattr(os, "pwritev", stalled_pwritev)
+    backlog = asyncio.Semaphore(3)
+    loop = asyncio.get_running_loop()
+    blobs = [os.urandom(4 * 100_000) for _ in range(4)]
+    fds, writers = [], []
+    for i in range(4):
+        fds.append(os.open(tmp_path / f"f{i}", os.O_WRONLY | os.O_CREAT))
+        writers.append(FileWriter(fds[-1], f"f{i}", loop, backlog=backlog))
+    accepted = 0
+
+    async def feed(writer: FileWriter, blob: bytes) -> None:
+        nonlocal accepted
+        for offset in range(0, len(blob), 100_000):
+            await writer.submit(offset, [blob[offset : offset + 100_000]])
+            accepted += 1
+
+    try:
+        feeders = [asyncio.create_task(feed(w, b)) for w, b in zip(writers, blobs, strict=True)]
+        await asyncio.sleep(0.2)
+        assert accepted == 3  # 16 batches offered, 3 in memory: the backlog's size
+        disk_moves.set()
+        await asyncio.wait_for(asyncio.gather(*feeders), 10)
+        for writer in writers:
+            await writer.close()
+    finally:
+        disk_moves.set()
+        for fd in fds:
+            os.close(fd)
+    assert accepted == 16
+    for i, blob in enumerate(blobs):
+        assert (tmp_path / f"f{i}").read_bytes() == blob
+    for _ in range(3):  # every batch gave its place back
+        await asyncio.wait_for(backlog.acquire(), 1)
+    assert backlog.locked()
+
+
+@pytest.mark.asyncio
+async def test_cancelled_wait_for_the_backlog_gives_the_file_slot_back(tmp_path):
+    backlog = asyncio.Semaphore(0)
+    path = tmp_path / "out.bin"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT)
+    try:
+        writer = FileWriter(fd, str(path), asyncio.get_running_loop(), depth=1, backlog=backlog)
+        waiting = asyncio.create_task(writer.submit(0, [b"lost"]))
+        await asyncio.sleep(0.05)
+        assert not waiting.done()  # holds the file's only slot, waits for the backlog
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        backlog.release()
+        # Had the cancelled wait kept the file's only slot, this would hang.
+        await asyncio.wait_for(writer.submit(0, [b"kept"]), 2)
+        await writer.close()
+    finally:
+        os.close(fd)
+    assert path.read_bytes() == b"kept"
+
+
+@pytest.mark.asyncio
+async def test_write_after_close_is_refused_and_keeps_the_backlog_whole(tmp_path):
+    backlog = asyncio.Semaphore(1)
+    path = tmp_path / "out.bin"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT)
+    try:
+        writer = FileWriter(fd, str(path), asyncio.get_running_loop(), backlog=backlog)
+        await writer.submit(0, [b"done"])
+        await writer.close()
+        with pytest.raises(LocalFileError, match="after its writer closed"):
+            await writer.submit(4, [b"late"])
+        await writer.close()  # a second close is harmless
+    finally:
+        os.close(fd)
+    assert path.read_bytes() == b"done"
+    await asyncio.wait_for(backlog.acquire(), 1)  # the one place came back
 
 
 @pytest.mark.parametrize("size", [0, 1, 5 * MiB - 1, 5 * MiB, 5 * MiB + 1, 17 * MiB + 3])
