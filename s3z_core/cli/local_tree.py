@@ -73,7 +73,9 @@ def walk_files(
     ``on_skip`` hears of symlinks left alone because ``follow_symlinks`` is off; ``on_error``
     of everything else that was not yielded (see the module docstring).
     """
-    seen: set[tuple[int, int]] = set()
+    # The folders on the path from the root to the one being listed: a folder met again
+    # among its own ancestors is a loop; one reached twice by different links is not.
+    ancestors: set[tuple[int, int]] = set()
 
     def fail(path: Path, relative: str, reason: str) -> None:
         if on_error is not None:
@@ -86,15 +88,21 @@ def walk_files(
             fail(folder, relative, f"cannot read folder: {_reason(exc)}")
             return
         ident = (info.st_dev, info.st_ino)
-        if ident in seen:
+        if ident in ancestors:
             fail(folder, relative, "symbolic link loop")
             return
-        seen.add(ident)
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as exc:
             fail(folder, relative, f"cannot read folder: {_reason(exc)}")
             return
+        ancestors.add(ident)
+        try:
+            yield from listed(entries, relative)
+        finally:
+            ancestors.discard(ident)
+
+    def listed(entries: list[os.DirEntry[str]], relative: str) -> Iterator[LocalFile]:
         for entry in entries:
             rel = f"{relative}{entry.name}"
             path = Path(entry.path)

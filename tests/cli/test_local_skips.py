@@ -102,6 +102,17 @@ def test_walk_reports_fifo_and_broken_link_as_errors_but_not_a_link_left_alone(
     ]
 
 
+def test_folder_reached_twice_by_links_is_walked_twice_not_called_a_loop(tmp_path: Path) -> None:
+    """Loops are links back to an ancestor; a second way into a sibling folder is not one."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "f").write_text("x")
+    (tmp_path / "a_link").symlink_to(tmp_path / "data", target_is_directory=True)
+    errors: list[WalkError] = []
+    files = [f.relative for f in walk_files(tmp_path, follow_symlinks=True, on_error=errors.append)]
+    assert files == ["a_link/f", "data/f"]
+    assert errors == []
+
+
 def test_walk_error_counts_unless_a_filter_excludes_a_file() -> None:
     def nothing(_: str) -> bool:
         return False
