@@ -597,6 +597,17 @@ class Engine:
                 info = item if isinstance(item, ObjectInfo) else None
                 key = info.key if info else str(item)
                 src = f"s3://{bucket}/{key}"
+                if (
+                    info is not None
+                    and is_dir_marker(key, info.size)
+                    and not relative_key(key, strip_prefix).strip("/")
+                ):
+                    # The marker of the folder being downloaded ("New folder" writes one):
+                    # it names the destination itself, which is created, not refused.
+                    control = queue_job(self._ctx, "download", src, str(dest_root), 0, batch.gate)
+                    mkdir = _bind_mkdir(self._ctx, control, src, dest_root)
+                    yield Job(control, src, str(dest_root), mkdir)
+                    continue
                 try:
                     local = guard.path_for(key)
                 except UnsafeKeyError as exc:

@@ -94,7 +94,11 @@ class DownloadPlan:
     resolved: str = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "resolved", os.path.join(self.root.resolve(), ""))
+        try:
+            resolved = str(self.root.resolve())
+        except (OSError, RuntimeError):  # a looping folder: the engine refuses it, with a message
+            resolved = os.path.abspath(self.root)
+        object.__setattr__(self, "resolved", os.path.join(resolved, ""))
 
     def may_claim(self, bucket: str, key: str, destination: str) -> bool:
         """Cheap (no file system): could a queued download of ``key`` come from this plan?"""
@@ -532,6 +536,9 @@ class EngineBridge(QObject):
             except UnsafeKeyError as exc:
                 row.retry_refusal = unsafe_refusal(exc)
                 refused.append(f"{row.source}: {row.retry_refusal}")
+                continue
+            except S3zError as exc:  # e.g. the download folder became unusable: this row only
+                refused.append(f"{row.source}: {describe_error(exc)}")
                 continue
             if restarted is None:
                 refused.append(f"{row.source}: Retry is off: its download folder is unknown")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from s3z_core.errors import UnsafeKeyError
+from s3z_core.errors import LocalFileError, UnsafeKeyError
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
@@ -49,7 +49,11 @@ class DestinationGuard:
 
     def __init__(self, dest_dir: Path, strip_prefix: str = "") -> None:
         self.strip_prefix = strip_prefix
-        self._base = dest_dir.resolve()
+        try:
+            self._base = dest_dir.resolve()
+        except (OSError, RuntimeError):  # 3.11 raises RuntimeError on a symlink loop
+            reason = "cannot be resolved (symlink loop?)"
+            raise LocalFileError(f"destination {dest_dir} {reason}") from None
         self._folders: dict[tuple[str, ...], bool] = {}
 
     def _inside(self, path: Path) -> bool:

@@ -348,3 +348,34 @@ async def test_object_replaced_mid_download_fails(seaweed, bucket, tmp_path):
                 await guard(handle.result())
     assert not dest.exists()
     assert temp_files(tmp_path) == []
+
+
+# -- 12. the marker of the folder being downloaded, and a destination that cannot resolve ----
+
+
+@pytest.mark.asyncio
+async def test_folder_marker_of_the_downloaded_prefix_is_not_a_failure(seaweed, bucket, tmp_path):
+    name = bucket(seaweed)
+    data = os.urandom(7000)
+    await asyncio.to_thread(put_object, seaweed, name, "made/", b"")  # the GUI's "New folder"
+    await asyncio.to_thread(put_object, seaweed, name, "made/a.bin", data)
+    dest = tmp_path / "out"
+    async with make_engine(seaweed) as engine:
+        result = await guard(engine.download_prefix(name, "made/", dest).result())
+    assert result.failed == []
+    assert sorted(r.source for r in result.completed) == [
+        f"s3://{name}/made/",
+        f"s3://{name}/made/a.bin",
+    ]
+    (expected := tmp_path / "expected.bin").write_bytes(data)
+    assert sha256_file(dest / "a.bin") == sha256_file(expected)
+    assert sorted(p.name for p in dest.iterdir()) == ["a.bin"]
+
+
+@pytest.mark.asyncio
+async def test_destination_that_is_a_symlink_loop_is_a_local_file_error(seaweed, tmp_path):
+    looped = tmp_path / "looped"
+    os.symlink("looped", looped)
+    async with make_engine(seaweed) as engine:
+        with pytest.raises(LocalFileError, match="cannot be resolved"):
+            engine.download_keys("any-bucket", ["k"], looped)
