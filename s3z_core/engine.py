@@ -499,6 +499,9 @@ class Engine:
                 include=include,
                 exclude=exclude,
             ):
+                if entry.skipped:
+                    batch.result.skipped.append((entry.path, entry.skipped))
+                    continue
                 dest = f"s3://{bucket}/{entry.key}"  # a marker's key ends with "/" already
                 control = queue_job(
                     self._ctx,

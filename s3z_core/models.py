@@ -108,6 +108,9 @@ class BatchResult:
     failed: list[TransferFailure] = field(default_factory=list)
     files_done: int = 0
     bytes_done: int = 0
+    # Local paths left out by policy, with why (a symlink while links are not followed):
+    # not failures, but named, so a caller can tell its user instead of staying silent.
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

@@ -480,14 +480,18 @@ class EngineBridge(QObject):
             result = await batch.result()
         finally:
             self._batches.remove(batch)
+        left_out = ""
+        if result.skipped:
+            path, why = result.skipped[0]
+            left_out = f"; {len(result.skipped)} left out — {path}: {why}"
         if result.failed:
             first = result.failed[0]
             self.failed.emit(
                 f"{verb} {result.files_done} file(s); {len(result.failed)} failed — "
-                f"{first.source}: {describe_error(first.error)}"
+                f"{first.source}: {describe_error(first.error)}{left_out}"
             )
         else:
-            self.notice.emit(f"{verb} {result.files_done} file(s)")
+            self.notice.emit(f"{verb} {result.files_done} file(s){left_out}")
         return result
 
     def cancel(self, ids: Sequence[int]) -> int:

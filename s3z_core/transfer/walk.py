@@ -22,6 +22,10 @@ class LocalEntry:
     key: str
     is_dir_marker: bool = False
     error: LocalFileError | None = None
+    skipped: str = ""  # why this path is left out on purpose ("" = it is to be uploaded)
+
+
+NOT_FOLLOWED = "symbolic link not followed (following links is off)"
 
 
 def matches(rel: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
@@ -101,8 +105,10 @@ def _walk_dir(
             rel = f"{rel_dir}{entry.name}"
             try:
                 is_link = entry.is_symlink()
-                if is_link and not follow:
-                    continue  # symlinks are not followed by default
+                if is_link and not follow:  # not followed by default: said, not silent
+                    if matches(rel, include, exclude):
+                        yield LocalEntry(entry.path, _join_key(base, rel), skipped=NOT_FOLLOWED)
+                    continue
                 if entry.is_dir(follow_symlinks=follow):
                     est = entry.stat(follow_symlinks=True)
                     ident = (est.st_dev, est.st_ino)

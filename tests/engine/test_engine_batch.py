@@ -13,6 +13,7 @@ from servers import boto3_client
 
 from s3z_core.errors import LocalFileError, UnsafeKeyError
 from s3z_core.events import TransferCompleted, TransferFailed
+from s3z_core.transfer.walk import NOT_FOLLOWED
 
 UNREADABLE = Path("/proc/sys/vm/drop_caches")
 
@@ -243,6 +244,12 @@ async def test_symlinks_not_followed_by_default(seaweed, bucket, tmp_path):
     assert result.failed == []
     keys = [o["Key"] for o in boto3_client(seaweed).list_objects_v2(Bucket=name)["Contents"]]
     assert keys == ["src/real.txt"]
+    # Left out on purpose, and said so (never silently): every link, with why.
+    assert sorted((Path(path).name, why) for path, why in result.skipped) == [
+        ("link-dir", NOT_FOLLOWED),
+        ("link-file", NOT_FOLLOWED),
+        ("loop", NOT_FOLLOWED),
+    ]
 
 
 @pytest.mark.asyncio

@@ -200,3 +200,26 @@ async def test_commands_while_disconnected_show_a_message_and_raise_nothing(
     assert "not connected" in session.window.statusBar().currentMessage()
     assert hooked == []
     assert bridge._plans == []
+
+
+@pytest.mark.asyncio
+async def test_links_left_out_of_a_dropped_folder_are_named_in_the_status_bar(
+    session: Any, seaweed: Any, bucket: Any, tmp_path: Path
+) -> None:
+    name = bucket(seaweed)
+    folder = tmp_path / "album"
+    folder.mkdir()
+    (folder / "one.jpg").write_bytes(b"jpeg")
+    (folder / "shortcut.jpg").symlink_to(folder / "one.jpg")
+    notices: list[str] = []
+    session.bridge.notice.connect(notices.append)
+    result = await session.bridge.upload_paths([folder], name, "")
+    assert result is not None
+    assert result.files_done == 1
+    keys = {o["Key"] for o in boto3_client(seaweed).list_objects_v2(Bucket=name)["Contents"]}
+    assert keys == {"album/one.jpg"}
+    assert notices == [
+        f"Uploaded 1 file(s); 1 left out — {folder / 'shortcut.jpg'}: "
+        "symbolic link not followed (following links is off)"
+    ]
+    assert "shortcut.jpg" in session.window.statusBar().currentMessage()
