@@ -600,19 +600,12 @@ class Engine:
                 info = item if isinstance(item, ObjectInfo) else None
                 key = info.key if info else str(item)
                 src = f"s3://{bucket}/{key}"
-                if (
-                    info is not None
-                    and is_dir_marker(key, info.size)
-                    and not relative_key(key, strip_prefix).strip("/")
-                ):
-                    # The marker of the folder being downloaded ("New folder" writes one):
-                    # it names the destination itself, which is created, not refused.
-                    control = queue_job(self._ctx, "download", src, str(dest_root), 0, batch.gate)
-                    mkdir = _bind_mkdir(self._ctx, control, src, dest_root)
-                    yield Job(control, src, str(dest_root), mkdir)
-                    continue
+                marker = info is not None and is_dir_marker(key, info.size)
+                # The marker of the folder being downloaded ("New folder" writes one) names
+                # the destination itself: created below like any marker, not refused.
+                names_root = marker and not relative_key(key, strip_prefix).strip("/")
                 try:
-                    local = guard.path_for(key)
+                    local = dest_root if names_root else guard.path_for(key)
                 except UnsafeKeyError as exc:
                     control = queue_job(
                         self._ctx, "download", src, str(dest_root), None, batch.gate
@@ -621,7 +614,7 @@ class Engine:
                     continue
                 size = info.size if info else None
                 control = queue_job(self._ctx, "download", src, str(local), size, batch.gate)
-                if info is not None and is_dir_marker(key, info.size):
+                if marker:
                     yield Job(control, src, str(local), _bind_mkdir(self._ctx, control, src, local))
                 else:
                     yield Job(

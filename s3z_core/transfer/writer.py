@@ -88,10 +88,9 @@ class FileWriter:
     async def submit(self, offset: int, chunks: list[bytes]) -> None:
         if self._error is not None:
             raise self._error
-        if self._closed:
-            # The thread is gone: a batch queued now would never give its backlog place
-            # back, and the shared backlog would shrink for every later download.
-            raise LocalFileError(f"internal error: {self._path} written after its writer closed")
+        # Once closed the thread is gone: a batch queued then would never give its backlog
+        # place back, and the shared backlog would shrink for every later download.
+        self._refuse_if_closed()
         await self._slots.acquire()
         if self._backlog is not None:
             try:
@@ -101,8 +100,12 @@ class FileWriter:
                 raise
         if self._closed:  # closed while this batch waited for a place
             self._release()
-            raise LocalFileError(f"internal error: {self._path} written after its writer closed")
+            self._refuse_if_closed()
         self._queue.put((offset, chunks))
+
+    def _refuse_if_closed(self) -> None:
+        if self._closed:
+            raise LocalFileError(f"internal error: {self._path} written after its writer closed")
 
     async def close(self) -> None:
         """Flush everything queued, stop the thread; raise the first write error."""
