@@ -13,6 +13,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from s3z_core.config import AddressingStyle
 from s3z_core.errors import ConfigError, CredentialsError
@@ -33,6 +34,54 @@ class Credentials:
         return f"Credentials(access_key={self.access_key!r}, secret_key=<redacted>{token})"
 
     __str__ = __repr__
+
+
+class CredentialProvider(Protocol):
+    """Where the transport gets the credentials it signs each attempt with.
+
+    ``credentials()`` returns the credentials valid now, refreshing them first when they are
+    about to expire (without blocking the event loop); ``current()`` is the last value
+    without any I/O (presigning is synchronous). ``source`` names the provider for users.
+    """
+
+    @property
+    def source(self) -> str: ...
+
+    async def credentials(self) -> Credentials: ...
+
+    def current(self) -> Credentials | None: ...
+
+
+class StaticCredentialProvider:
+    """Credentials that never change (keys given explicitly, from the environment or a file)."""
+
+    __slots__ = ("_credentials", "_source")
+
+    def __init__(self, credentials: Credentials, source: str = "static") -> None:
+        self._credentials = credentials
+        self._source = source
+
+    def __repr__(self) -> str:
+        return f"StaticCredentialProvider({self._credentials!r}, source={self._source!r})"
+
+    @property
+    def source(self) -> str:
+        return self._source
+
+    async def credentials(self) -> Credentials:
+        return self._credentials
+
+    def current(self) -> Credentials:
+        return self._credentials
+
+
+def as_provider(
+    credentials: Credentials | CredentialProvider | None,
+) -> CredentialProvider | None:
+    """Accept plain credentials wherever a provider is expected."""
+    if isinstance(credentials, Credentials):
+        return StaticCredentialProvider(credentials)
+    return credentials
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,19 +11,22 @@
     │   │   └── TLSVerificationError  bad certificate (not retryable)
     │   └── ReadTimeoutError
     ├── ServiceError ────────────── the server answered with an S3 error (code, status, …)
-    │   ├── RetryableServiceError ─ 5xx, SlowDown, RequestTimeout, 429 (retryable)
+    │   ├── RetryableServiceError ─ 5xx, RequestTimeout, InternalError (retryable)
+    │   │   └── ThrottledError ──── SlowDown, 503, 429, Throttling: the server asks us to slow down
     │   ├── ClockSkewError ──────── RequestTimeTooSkewed (retried once the offset is fixed)
     │   ├── WrongRegionError ────── the server wants another signing region
     │   ├── NoSuchBucketError
     │   ├── NoSuchKeyError
     │   └── AccessDeniedError
     ├── ProtocolError ───────────── a response we cannot parse
+    │   └── DamagedListingError ─── a listing whose entries did not all parse
     └── TransferError ───────────── a file-level failure inside a transfer
         ├── UnsafeKeyError ──────── a key that would land outside the destination
         ├── LocalFileError ──────── unreadable source / unwritable destination
         ├── VerificationError ───── size or checksum mismatch after download
         ├── MultipartAbortError ─── could not abort an upload (storage may leak)
-        └── TransferCancelledError  one file cancelled inside a batch that goes on
+        ├── TransferCancelledError  one file cancelled inside a batch that goes on
+        └── UnexpectedError ─────── a bug met while transferring one file (the batch goes on)
 
 Every message names the operation and the object; none ever contains a secret.
 """
@@ -123,6 +126,10 @@ class RetryableServiceError(ServiceError):
     retryable = True
 
 
+class ThrottledError(RetryableServiceError):
+    """The server is shedding load (SlowDown, ServiceUnavailable, TooManyRequests, 503, 429)."""
+
+
 class ClockSkewError(ServiceError):
     """RequestTimeTooSkewed: retried after correcting the clock offset from the server Date."""
 
@@ -149,6 +156,20 @@ class ProtocolError(S3zError):
     """A response we could not understand (malformed XML, missing fields)."""
 
 
+class DamagedListingError(ProtocolError):
+    """A listing ended, but some of its entries did not parse: named, never dropped.
+
+    Raised after every good entry was delivered, so the good ones are still used; ``entries``
+    are (key, reason) pairs (the key may be "" when even it was unreadable).
+    """
+
+    def __init__(self, where: str, entries: list[tuple[str, str]]) -> None:
+        self.entries = entries
+        shown = "; ".join(f"{key!r}: {reason}" for key, reason in entries[:3])
+        more = f" (and {len(entries) - 3} more)" if len(entries) > 3 else ""
+        super().__init__(f"{where}: {len(entries)} listed object(s) unreadable — {shown}{more}")
+
+
 class TransferError(S3zError):
     """A failure of one file inside a transfer; the batch goes on."""
 
@@ -171,8 +192,32 @@ class VerificationError(TransferError):
 
 
 class MultipartAbortError(TransferError):
-    """AbortMultipartUpload failed: the parts may keep costing storage until aborted."""
+    """AbortMultipartUpload failed: the parts may keep costing storage until aborted.
+
+    Names the upload (bucket, key, upload id) so the user can abort it later, and carries
+    the failure that made the abort necessary, which is what the user asked about first.
+    """
+
+    def __init__(
+        self, *, bucket: str, key: str, upload_id: str, cause: BaseException, abort_error: S3zError
+    ) -> None:
+        self.bucket = bucket
+        self.key = key
+        self.upload_id = upload_id
+        self.cause = cause
+        self.abort_error = abort_error
+        why = "cancelled" if not isinstance(cause, S3zError) else str(cause)
+        super().__init__(
+            f"{why}; and the incomplete multipart upload {upload_id} of s3://{bucket}/{key} "
+            f"could not be aborted ({abort_error}): it keeps using storage until aborted "
+            f"(s3z-core uploads abort s3://{bucket}/{key})"
+        )
 
 
 class TransferCancelledError(TransferError):
     """The user cancelled this file (the batch went on); nothing was left behind."""
+
+
+class UnexpectedError(TransferError):
+    """Something no branch of s3z expected happened to one file: a bug, reported as that
+    file's failure (with the original exception chained and logged) so its batch goes on."""

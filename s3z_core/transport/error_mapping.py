@@ -20,6 +20,7 @@ from s3z_core.errors import (
     ReadTimeoutError,
     RetryableServiceError,
     ServiceError,
+    ThrottledError,
     TLSVerificationError,
     TransportError,
     WrongRegionError,
@@ -27,11 +28,10 @@ from s3z_core.errors import (
 from s3z_core.protocol.responses import parse_error
 from s3z_core.transport.retry import clock_offset_s
 
-RETRYABLE_CODES = frozenset(
+# The server is shedding load: back off (and a UI may mark it as throttling).
+THROTTLING_CODES = frozenset(
     {
         "SlowDown",
-        "RequestTimeout",
-        "InternalError",
         "ServiceUnavailable",
         "Throttling",
         "ThrottlingException",
@@ -39,9 +39,9 @@ RETRYABLE_CODES = frozenset(
         "TooManyRequests",
         "RequestLimitExceeded",
         "BandwidthLimitExceeded",
-        "OperationAborted",
     }
 )
+RETRYABLE_CODES = THROTTLING_CODES | {"RequestTimeout", "InternalError", "OperationAborted"}
 ACCESS_CODES = frozenset(
     {"AccessDenied", "SignatureDoesNotMatch", "InvalidAccessKeyId", "InvalidToken", "ExpiredToken"}
 )
@@ -89,11 +89,9 @@ def service_error(
         cls = NoSuchKeyError
     elif code in ACCESS_CODES or (status == 403 and code == "Forbidden"):
         cls = AccessDeniedError
-    elif (
-        code in RETRYABLE_CODES
-        or (status >= 500 and status not in PERMANENT_5XX)
-        or (status == 429)
-    ):
+    elif code in THROTTLING_CODES or status in (429, 503):
+        cls = ThrottledError
+    elif code in RETRYABLE_CODES or (status >= 500 and status not in PERMANENT_5XX):
         cls = RetryableServiceError
     else:
         cls = ServiceError

@@ -1,15 +1,51 @@
-"""Backoff as a pure function of the attempt number, testable without sleeping (as rclone).
+"""What to do after a failed attempt: a pure decision, testable without sleeping (rclone's pacer).
 
-Equal jitter: half the exponential step is fixed, half random, so a herd of workers
-throttled together spreads out but never retries instantly.
+``decide(error, attempt, …)`` looks only at its arguments and answers one of
+
+* ``Retry(delay_s)``: back off (equal jitter) and send again;
+* ``ResignForRegion(region)``: the server named the bucket's region: sign for it, resend now;
+* ``CorrectClock(offset_s)``: our clock is off (RequestTimeTooSkewed): adopt it, resend now;
+* ``GIVE_UP``: raise the error.
+
+The transport's one attempt loop applies the decision (it owns the region cache and the clock
+offset); nothing here changes state. Equal jitter: half the exponential step is fixed, half
+random, so a herd of workers throttled together spreads out but never retries instantly.
+Every kind of decision spends one attempt of the same budget, so no failure mode can loop.
 """
 
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from typing import Final
 
 from s3z_core.config import RetryPolicy
+from s3z_core.errors import ClockSkewError, S3zError, WrongRegionError
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    delay_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class ResignForRegion:
+    region: str
+
+
+@dataclass(frozen=True, slots=True)
+class CorrectClock:
+    offset_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class GiveUp:
+    pass
+
+
+GIVE_UP: Final = GiveUp()
+Decision = Retry | ResignForRegion | CorrectClock | GiveUp
 
 
 def backoff_delay_s(attempt: int, policy: RetryPolicy, rng: random.Random) -> float:
@@ -32,3 +68,30 @@ def clock_offset_s(server_date: str, local_now_epoch_s: float) -> float | None:
     if server.tzinfo is None:
         return None
     return server.timestamp() - local_now_epoch_s
+
+
+def decide(
+    error: S3zError,
+    attempt: int,
+    policy: RetryPolicy,
+    rng: random.Random,
+    *,
+    signed_region: str,
+    now_epoch_s: float,
+) -> Decision:
+    """The next step after ``attempt`` (1-based) failed with ``error``.
+
+    ``signed_region`` is the region the failed attempt was signed for, ``now_epoch_s`` our
+    (uncorrected) clock when the answer arrived.
+    """
+    if attempt >= policy.max_attempts:
+        return GIVE_UP
+    if isinstance(error, WrongRegionError):
+        hint = error.region_hint
+        return ResignForRegion(hint) if hint and hint != signed_region else GIVE_UP
+    if isinstance(error, ClockSkewError):
+        offset = clock_offset_s(error.server_date, now_epoch_s)
+        return GIVE_UP if offset is None else CorrectClock(offset)
+    if not error.retryable:
+        return GIVE_UP
+    return Retry(backoff_delay_s(attempt, policy, rng))

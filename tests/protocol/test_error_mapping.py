@@ -16,6 +16,7 @@ from s3z_core.errors import (
     RetryableServiceError,
     S3zError,
     ServiceError,
+    ThrottledError,
     TransportError,
     WrongRegionError,
 )
@@ -33,12 +34,12 @@ def _error_doc(code: str, message: str = "msg", **extra: str) -> bytes:
 @pytest.mark.parametrize(
     ("status", "code", "cls", "retryable"),
     [
-        (503, "SlowDown", RetryableServiceError, True),
-        (503, "ServiceUnavailable", RetryableServiceError, True),
+        (503, "SlowDown", ThrottledError, True),
+        (503, "ServiceUnavailable", ThrottledError, True),
         (500, "InternalError", RetryableServiceError, True),
         (400, "RequestTimeout", RetryableServiceError, True),
-        (429, "TooManyRequests", RetryableServiceError, True),
-        (400, "Throttling", RetryableServiceError, True),
+        (429, "TooManyRequests", ThrottledError, True),
+        (400, "Throttling", ThrottledError, True),
         (502, "BadGateway", RetryableServiceError, True),
         (403, "AccessDenied", AccessDeniedError, False),
         (403, "SignatureDoesNotMatch", AccessDeniedError, False),
@@ -104,8 +105,8 @@ def test_retryability_is_by_type_not_by_message_text() -> None:
         (403, "k", AccessDeniedError, "Forbidden", False),
         (400, "k", ServiceError, "BadRequest", False),
         (500, "k", RetryableServiceError, "HTTP500", True),
-        (503, "k", RetryableServiceError, "HTTP503", True),
-        (429, "k", RetryableServiceError, "HTTP429", True),
+        (503, "k", ThrottledError, "HTTP503", True),
+        (429, "k", ThrottledError, "HTTP429", True),
         (409, "k", ServiceError, "HTTP409", False),
         # 501 NotImplemented is a permanent answer: retrying cannot make it implemented.
         (501, "k", ServiceError, "HTTP501", False),

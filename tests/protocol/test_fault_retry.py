@@ -21,10 +21,10 @@ from servers import S3Endpoint, boto3_client
 
 from s3z_core.config import RetryPolicy
 from s3z_core.credentials import Credentials
-from s3z_core.errors import AccessDeniedError, RetryableServiceError
+from s3z_core.errors import AccessDeniedError, RetryableServiceError, TransportError
 from s3z_core.operations import S3Operations
 from s3z_core.transport.body import FileRange
-from s3z_core.transport.client import RetryNotice, S3Client, is_transport_failure
+from s3z_core.transport.client import RetryNotice, S3Client
 
 MiB = 1024 * 1024
 BucketFactory = Callable[[S3Endpoint], str]
@@ -66,10 +66,9 @@ def _signature(r: RecordedRequest) -> str:
     return (r.header("authorization") or "").rsplit("Signature=", 1)[-1]
 
 
-async def _drain(client: S3Client, bucket: str, key: str, into: bytearray) -> None:
-    async with client.open_get(bucket, key) as resp:
-        while chunk := await resp.content.read(64 * 1024):
-            into += chunk
+async def _drain(client: S3Client, bucket: str, key: str, into: bytearray, **kw: Any) -> None:
+    async for chunk in client.stream(bucket, key, **kw):
+        into += chunk
 
 
 def _boto_sha(server: S3Endpoint, bucket: str, key: str) -> str:
@@ -171,26 +170,52 @@ async def test_reset_mid_body_is_retried(rig: Rig, bucket: BucketFactory) -> Non
 
 
 @pytest.mark.asyncio
-async def test_open_get_retries_a_reset_before_headers_and_surfaces_one_mid_stream(
+async def test_stream_retries_a_reset_before_headers_and_resumes_one_mid_stream(
     rig: Rig, bucket: BucketFactory
 ) -> None:
     name = bucket(rig.server)
     data = payload("stream", 2 * MiB)
     boto3_client(rig.server).put_object(Bucket=name, Key="s.bin", Body=data)
     rig.proxy.reset_response(method="GET", after_bytes=0)
-    async with rig.client.open_get(name, "s.bin") as resp:
-        assert sha256(await resp.read()) == sha256(data)
+    got = bytearray()
+    await _drain(rig.client, name, "s.bin", got)
+    assert sha256(bytes(got)) == sha256(data)
     assert len(rig.proxy.requests_matching(method="GET")) == 2
 
-    # Mid-stream, the caller (who knows how far it got) resumes: it must see a failure.
+    # Mid-stream, the transport resumes from the next byte: one more attempt, a Range GET.
     rig.proxy.clear()
     rig.proxy.reset_response(method="GET", after_bytes=MiB)
     got = bytearray()
-    with pytest.raises(Exception) as info:  # the kind is checked just below
-        await _drain(rig.client, name, "s.bin", got)
-    assert is_transport_failure(info.value)
-    assert len(got) < len(data)
-    assert bytes(got) == data[: len(got)]
+    await _drain(rig.client, name, "s.bin", got)
+    assert sha256(bytes(got)) == sha256(data)
+    first, second = rig.proxy.requests_matching(method="GET")
+    assert first.header("range") is None
+    resumed_at = int((second.header("range") or "").removeprefix("bytes=").split("-")[0])
+    assert 0 < resumed_at < len(data)
+    assert (second.header("range") or "").endswith(f"-{len(data) - 1}")
+
+
+@pytest.mark.asyncio
+async def test_a_range_cut_ten_times_costs_at_most_max_attempts_requests(
+    rig: Rig, bucket: BucketFactory
+) -> None:
+    """Before, open_get and the download's resume loop nested: up to max_attempts**2."""
+    name = bucket(rig.server)
+    data = payload("cut", 3 * MiB)
+    boto3_client(rig.server).put_object(Bucket=name, Key="c.bin", Body=data)
+    rig.proxy.reset_response(method="GET", after_bytes=200_000, times=10)
+    got = bytearray()
+    with pytest.raises(TransportError):
+        await _drain(rig.client, name, "c.bin", got, start=MiB, end=3 * MiB, ranged=True)
+    gets = rig.proxy.requests_matching(method="GET")
+    assert len(gets) == rig.client.config.retry.max_attempts == 4
+    # What did arrive is exact, and each attempt asked only for what was still missing.
+    assert bytes(got) == data[MiB : MiB + len(got)]
+    starts = [int((r.header("range") or "").removeprefix("bytes=").split("-")[0]) for r in gets]
+    assert starts == sorted(starts)
+    assert starts[0] == MiB
+    assert len(set(starts)) == 4
+    assert all((r.header("range") or "").endswith(f"-{3 * MiB - 1}") for r in gets)
 
 
 @pytest.mark.asyncio

@@ -27,6 +27,7 @@ from yarl import URL
 
 from s3z_core.errors import NoSuchBucketError, NoSuchKeyError, ProtocolError, ServiceError
 from s3z_core.transport.body import FileRange
+from s3z_core.transport.client import StreamHead
 
 MiB = 1024 * 1024
 BucketFactory = Callable[[S3Endpoint], str]
@@ -108,20 +109,25 @@ async def test_boto3_writes_and_we_read_list_and_stream(
     assert [(o.key, o.size) for o in page.objects] == [(key, len(data))]
     assert sha256(await ops.get_object_bytes(name, key)) == sha256(data)
 
-    # Streamed GET, whole and ranged (inclusive range, like HTTP).
-    async with ops.client.open_get(name, key) as resp:
-        streamed = bytearray()
-        while chunk := await resp.content.read(256 * 1024):
-            streamed += chunk
+    # Streamed GET, whole and ranged ([start, end) in, an inclusive Range header out).
+    streamed = bytearray()
+    async for chunk in ops.client.stream(name, key):
+        streamed += chunk
     assert sha256(bytes(streamed)) == sha256(data)
     first, last = MiB - 3, 2 * MiB + 5
-    async with ops.client.open_get(name, key, byte_range=(first, last)) as resp:
-        # rclone answers 200 (not 206) to a Range GET, with the right Content-Range and
-        # only the range in the body: check those, not the status.
-        assert resp.status in (200, 206)
-        assert resp.headers["Content-Range"] == f"bytes {first}-{last}/{len(data)}"
-        part = await resp.read()
-    assert sha256(part) == sha256(data[first : last + 1])
+    heads: list[StreamHead] = []
+    part = bytearray()
+    async for chunk in ops.client.stream(
+        name, key, start=first, end=last + 1, ranged=True, on_head=heads.append
+    ):
+        part += chunk
+    # rclone answers 200 (not 206) to a Range GET, with the right Content-Range and
+    # only the range in the body: check those, not the status.
+    (head,) = heads
+    assert head.status in (200, 206)
+    assert head.headers["Content-Range"] == f"bytes {first}-{last}/{len(data)}"
+    assert head.content_length == last + 1 - first
+    assert sha256(bytes(part)) == sha256(data[first : last + 1])
 
 
 @pytest.mark.asyncio
