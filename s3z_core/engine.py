@@ -10,8 +10,10 @@
 
     asyncio.run(main())
 
-Every transfer starts at once as tasks on the running loop and returns a handle
-(await it, cancel, pause, resume). Progress arrives as events on the loop thread.
+Every transfer starts at once as tasks on the running loop and returns a handle (await
+it, cancel, pause, resume); progress arrives as events on the loop thread. Whatever the
+entry point, work is a ``TransferSpec`` run by a job (``transfer/jobs.py``), alone or in a
+batch: ``upload_paths`` / ``download_prefix`` / ``copy_prefix`` only *plan* specs.
 Cancellation, Ctrl-C and ``close()`` abort in-flight multipart uploads and remove
 download temp files before they finish.
 """
@@ -19,144 +21,60 @@ download temp files before they finish.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Iterable, Sequence
+from contextlib import aclosing, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from s3z_core.config import ClientConfig, RetryPolicy, TransferConfig
-from s3z_core.credentials import Credentials, resolve_settings
-from s3z_core.errors import (
-    CredentialsError,
-    LocalFileError,
-    NoSuchBucketError,
-    S3zError,
-    ServiceError,
-    UnsafeKeyError,
-)
-from s3z_core.events import (
-    EventSink,
-    RequestRetried,
-    TransferEvent,
-    TransferStarted,
-    Verification,
-    ignore_event,
-)
+from s3z_core.credentials import CredentialProvider, Credentials, resolve_settings
+from s3z_core.errors import CredentialsError, NoSuchBucketError, S3zError
+from s3z_core.events import EventSink, RequestRetried, TransferEvent, ignore_event
+from s3z_core.filters import FilterKind, PathFilter
+from s3z_core.handles import BatchHandle, TransferHandle
 from s3z_core.listing import iter_objects, paginate_objects
 from s3z_core.models import (
-    BatchResult,
     BucketInfo,
-    DeleteFailure,
     DeleteResult,
     ListPage,
     MultipartUploadInfo,
     ObjectHead,
     ObjectInfo,
-    TransferResult,
 )
 from s3z_core.operations import S3Operations
-from s3z_core.transfer.batch import Batch, Job, queue_job, run_tracked, track_task
-from s3z_core.transfer.control import TransferContext, TransferControl
-from s3z_core.transfer.copy import copy_object
-from s3z_core.transfer.download import download_file
-from s3z_core.transfer.paths import DestinationGuard, is_dir_marker, relative_key
-from s3z_core.transfer.upload import upload_file
-from s3z_core.transfer.walk import matches, walk_sources
+from s3z_core.specs import TransferSpec
+from s3z_core.transfer.batch import Batch, run_tracked, track_task
+from s3z_core.transfer.control import TransferContext
+from s3z_core.transfer.deletes import DELETE_BATCH, delete_keys, delete_local_files
+from s3z_core.transfer.filesystem import iterate
+from s3z_core.transfer.jobs import build_job
+from s3z_core.transfer.paths import DestinationGuard
+from s3z_core.transfer.plans import (
+    Listed,
+    PlanItem,
+    Planned,
+    plan_copies,
+    plan_downloads,
+    plan_uploads,
+)
+from s3z_core.transfer.walk import LocalEntry, walk_tree
 from s3z_core.transport.client import RetryNotice, S3Client
-from s3z_core.transport.error_mapping import TRANSPORT_EXCEPTIONS, transport_error
 
-DELETE_BATCH = 1000
-DELETE_PARALLEL = 4
-
-
-class TransferHandle:
-    """One running transfer. ``await handle`` or ``await handle.result()``."""
-
-    def __init__(
-        self,
-        ctx: TransferContext,
-        control: TransferControl,
-        task: asyncio.Task[TransferResult],
-        source: str,
-        destination: str,
-    ) -> None:
-        self._ctx = ctx
-        self._control = control
-        self._task = task
-        self.transfer_id = control.transfer_id
-        self.source = source
-        self.destination = destination
-
-    async def result(self) -> TransferResult:
-        """The result; raises the typed error, or CancelledError if it was cancelled."""
-        return await asyncio.shield(self._task)
-
-    def __await__(self) -> Generator[Any, None, TransferResult]:
-        return self.result().__await__()
-
-    def cancel(self) -> None:
-        self._control.gate.resume()
-        self._task.cancel()
-
-    def pause(self) -> None:
-        self._ctx.pause(self.transfer_id)
-
-    def resume(self) -> None:
-        self._ctx.resume(self.transfer_id)
-
-    def done(self) -> bool:
-        return self._task.done()
-
-    @property
-    def state(self) -> str:
-        if not self._task.done():
-            return "paused" if self._control.gate.paused else "running"
-        if self._task.cancelled():
-            return "cancelled"
-        return "failed" if self._task.exception() is not None else "completed"
-
-
-class BatchHandle:
-    """Many transfers as one job; per-file failures are in the result, never raised."""
-
-    def __init__(self, batch: Batch, task: asyncio.Task[BatchResult]) -> None:
-        self._batch = batch
-        self._task = task
-
-    @property
-    def transfer_ids(self) -> list[int]:
-        return list(self._batch.transfer_ids)
-
-    async def result(self) -> BatchResult:
-        return await asyncio.shield(self._task)
-
-    def __await__(self) -> Generator[Any, None, BatchResult]:
-        return self.result().__await__()
-
-    def cancel(self) -> None:
-        self._batch.gate.resume()
-        self._task.cancel()
-
-    def pause(self) -> None:
-        self._batch.gate.pause()
-
-    def resume(self) -> None:
-        self._batch.gate.resume()
-
-    def done(self) -> bool:
-        return self._task.done()
+FilterRules = PathFilter | Iterable[tuple[FilterKind, str]] | None
 
 
 class Engine:
     def __init__(
         self,
         client_config: ClientConfig | None = None,
-        credentials: Credentials | None = None,
+        credentials: Credentials | CredentialProvider | None = None,
         transfer_config: TransferConfig | None = None,
         on_event: EventSink | None = None,
     ) -> None:
-        self.client_config = client_config or ClientConfig()
         self.transfer_config = transfer_config or TransferConfig()
+        self.client_config = client_config or ClientConfig(
+            max_connections=connections_for(self.transfer_config)
+        )
         self._sink: EventSink = on_event or ignore_event
         self._client = S3Client(self.client_config, credentials, on_retry=self._request_retried)
         self.ops = S3Operations(self._client)
@@ -202,7 +120,7 @@ class Engine:
             region=settings.region or "us-east-1",
             addressing_style=(addressing_style or settings.addressing_style or "auto"),  # type: ignore[arg-type]
             verify_ssl=verify_ssl,
-            max_connections=max(tc.max_in_flight_requests, tc.workers) + 8,
+            max_connections=connections_for(tc),
             retry=retry or RetryPolicy(),
         )
         return cls(config, settings.credentials, tc, on_event)
@@ -230,7 +148,11 @@ class Engine:
         self._sink(event)
 
     def _request_retried(self, notice: RetryNotice) -> None:
-        self._emit(RequestRetried(notice.operation, notice.attempt, notice.reason, notice.delay_s))
+        self._emit(
+            RequestRetried(
+                notice.operation, notice.attempt, notice.reason, notice.delay_s, notice.throttled
+            )
+        )
 
     def _spawn(self, coro: Awaitable[Any]) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(coro)
@@ -288,64 +210,33 @@ class Engine:
     async def head_object(self, bucket: str, key: str) -> ObjectHead:
         return await self.ops.head_object(bucket, key)
 
-    async def delete_objects(self, bucket: str, keys: Iterable[str]) -> DeleteResult:
+    async def delete_objects(
+        self, bucket: str, keys: Iterable[str] | AsyncIterator[str]
+    ) -> DeleteResult:
         """Batched by 1000 keys, a few batches in flight; per-key failures are returned."""
-        result = DeleteResult(deleted=[], failures=[])
-        batch: list[str] = []
-        running: set[asyncio.Task[DeleteResult]] = set()
+        return await delete_keys(self.ops, bucket, keys)
 
-        async def drain(limit: int) -> None:
-            while len(running) > limit:
-                done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    running.discard(task)
-                    part = task.result()
-                    result.deleted.extend(part.deleted)
-                    result.failures.extend(part.failures)
+    async def delete_prefix(
+        self, bucket: str, prefix: str, filters: FilterRules = None
+    ) -> DeleteResult:
+        """Every key under ``prefix`` (filtered on the name after it), listed as it goes."""
+        rules = PathFilter.of(filters)
 
-        try:
-            for key in keys:
-                if _has_control_chars(key):
-                    # Some stores reject a whole DeleteObjects document holding such a key
-                    # (SeaweedFS: MalformedXML); one DeleteObject per such key always works.
-                    await self._delete_one(bucket, key, result)
-                    continue
-                batch.append(key)
-                if len(batch) == DELETE_BATCH:
-                    running.add(asyncio.ensure_future(self.ops.delete_objects(bucket, batch)))
-                    batch = []
-                    await drain(DELETE_PARALLEL - 1)
-            if batch:
-                running.add(asyncio.ensure_future(self.ops.delete_objects(bucket, batch)))
-            await drain(0)
-        finally:
-            for task in running:
-                task.cancel()
-        return result
+        async def keys() -> AsyncIterator[str]:
+            async for obj in self.iter_objects(bucket, prefix):
+                if rules.accepts(obj.key[len(prefix) :]):
+                    yield obj.key
 
-    async def _delete_one(self, bucket: str, key: str, result: DeleteResult) -> None:
-        try:
-            await self.ops.delete_object(bucket, key)
-        except ServiceError as exc:
-            result.failures.append(DeleteFailure(key, exc.code, exc.message))
-        else:
-            result.deleted.append(key)
+        return await delete_keys(self.ops, bucket, keys())
 
-    async def delete_prefix(self, bucket: str, prefix: str) -> DeleteResult:
-        keys: list[str] = []
-        total = DeleteResult(deleted=[], failures=[])
-        async for obj in self.iter_objects(bucket, prefix):
-            keys.append(obj.key)
-            if len(keys) >= DELETE_BATCH * DELETE_PARALLEL:
-                part = await self.delete_objects(bucket, keys)
-                total.deleted.extend(part.deleted)
-                total.failures.extend(part.failures)
-                keys = []
-        if keys:
-            part = await self.delete_objects(bucket, keys)
-            total.deleted.extend(part.deleted)
-            total.failures.extend(part.failures)
-        return total
+    async def delete_local_files(self, paths: Iterable[str]) -> DeleteResult:
+        return await delete_local_files(paths)
+
+    def walk_local(self, root: str, filters: FilterRules = None) -> AsyncIterator[LocalEntry]:
+        """The engine's one local walk of a folder (``sync`` compares it), off the loop."""
+        follow = self.transfer_config.follow_symlinks
+        walk = walk_tree(root, follow_symlinks=follow, filters=PathFilter.of(filters))
+        return iterate(walk)
 
     async def put_bytes(
         self,
@@ -364,22 +255,10 @@ class Engine:
 
     @asynccontextmanager
     async def open_stream(self, bucket: str, key: str) -> AsyncIterator[AsyncIterator[bytes]]:
-        """Stream an object's bytes (``cat``) without holding it in memory."""
-        async with self._client.open_get(bucket, key) as resp:
-
-            async def chunks() -> AsyncIterator[bytes]:
-                while True:
-                    try:
-                        chunk, _ = await resp.content.readchunk()
-                    except TRANSPORT_EXCEPTIONS as exc:
-                        raise transport_error(
-                            exc, operation="GetObject", target=f"s3://{bucket}/{key}"
-                        ) from None
-                    if not chunk:
-                        return
-                    yield chunk
-
-            yield chunks()
+        """Stream an object's bytes (``cat``) without holding it in memory; a body cut short
+        resumes where it broke off, within the request's retry budget."""
+        async with aclosing(self._client.stream(bucket, key)) as chunks:
+            yield chunks
 
     def presign(self, bucket: str, key: str, expires_s: int = 3600, method: str = "GET") -> str:
         return self._client.presign(method, bucket, key, expires_s)
@@ -403,20 +282,21 @@ class Engine:
         self._ctx.resume(transfer_id)
 
     # -- single transfers --------------------------------------------------------------------
-    def _single(
-        self,
-        direction: str,
-        source: str,
-        destination: str,
-        size: int | None,
-        run: Callable[[TransferControl], Awaitable[TransferResult]],
-    ) -> TransferHandle:
-        control = queue_job(self._ctx, direction, source, destination, size)  # type: ignore[arg-type]
-        task: asyncio.Task[TransferResult] = self._spawn(
-            run_tracked(self._ctx, control, lambda: run(control))
+    def transfer(self, spec: TransferSpec) -> TransferHandle:
+        """Run one spec now. A download into a folder (``local_root`` set) has its path
+        derived from the key again and checked by the destination guard."""
+        guard = (
+            DestinationGuard(Path(spec.local_root), spec.strip_prefix) if spec.local_root else None
         )
-        track_task(self._ctx, control, task)
-        return TransferHandle(self._ctx, control, task, source, destination)
+        job = build_job(self._ctx, spec, guard=guard)
+        assert job.run is not None
+        task: asyncio.Task[Any] = self._spawn(run_tracked(self._ctx, job.control, job.run))
+        track_task(self._ctx, job.control, task)
+        return TransferHandle(self._ctx, job.control, task, spec)
+
+    def restart(self, spec: TransferSpec) -> TransferHandle:
+        """Run a spec again (a failed or cancelled row's Retry): a new transfer of the same."""
+        return self.transfer(spec)
 
     def upload_file(
         self,
@@ -426,17 +306,9 @@ class Engine:
         metadata: dict[str, str] | None = None,
         content_type: str | None = None,
     ) -> TransferHandle:
-        src = str(path)
-        size = _size_or_none(src)
-        return self._single(
-            "upload",
-            src,
-            f"s3://{bucket}/{key}",
-            size,
-            lambda c: upload_file(
-                self._ctx, c, src, bucket, key, metadata=metadata, content_type=content_type
-            ),
-        )
+        meta = tuple((metadata or {}).items())
+        spec = TransferSpec.upload(str(path), bucket, key, content_type=content_type, metadata=meta)
+        return self.transfer(spec)
 
     def download_file(
         self,
@@ -446,32 +318,28 @@ class Engine:
         size: int | None = None,
         etag: str | None = None,
     ) -> TransferHandle:
-        dest = Path(dest_path)
-        return self._single(
-            "download",
-            f"s3://{bucket}/{key}",
-            str(dest),
-            size,
-            lambda c: download_file(self._ctx, c, bucket, key, dest, size=size, etag=etag),
+        return self.transfer(
+            TransferSpec.download(bucket, key, str(dest_path), size=size, etag=etag)
         )
 
     def copy_object(
         self, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str
     ) -> TransferHandle:
-        return self._single(
-            "copy",
-            f"s3://{src_bucket}/{src_key}",
-            f"s3://{dst_bucket}/{dst_key}",
-            None,
-            lambda c: copy_object(self._ctx, c, src_bucket, src_key, dst_bucket, dst_key),
-        )
+        return self.transfer(TransferSpec.copy(src_bucket, src_key, dst_bucket, dst_key))
 
     # -- batches -----------------------------------------------------------------------------
-    def _batch(
-        self, jobs: Callable[[Batch], AsyncIterator[Job]], keep_results: bool = True
+    def run_batch(
+        self,
+        plan: AsyncIterator[PlanItem] | Iterable[TransferSpec],
+        *,
+        keep_results: bool = True,
+        where: str = "",
+        guard: DestinationGuard | None = None,
     ) -> BatchHandle:
-        batch = Batch(self._ctx, self.transfer_config.workers, keep_results)
-        task: asyncio.Task[BatchResult] = self._spawn(batch.run(jobs(batch)))
+        """Run planned items (or plain specs) with ``workers`` files at a time."""
+        items = plan if isinstance(plan, AsyncIterator) else _planned(plan)
+        batch = Batch(self._ctx, self.transfer_config.workers, keep_results, guard)
+        task: asyncio.Task[Any] = self._spawn(batch.run(items, where))
         return BatchHandle(batch, task)
 
     def upload_paths(
@@ -479,207 +347,100 @@ class Engine:
         sources: Sequence[str | Path],
         bucket: str,
         prefix: str = "",
-        include: Sequence[str] = (),
-        exclude: Sequence[str] = (),
+        filters: FilterRules = None,
         keep_dir_names: bool = True,
         keep_results: bool = True,
     ) -> BatchHandle:
         """Files upload as ``prefix + name``; a folder ``d`` as ``prefix + d/relative/path``
         (``keep_dir_names=False``: its contents go straight under ``prefix``, like
-        ``aws s3 cp -r``)."""
+        ``aws s3 cp -r``). ``filters``: ordered include/exclude rules (``filters.py``)."""
         cfg = self.transfer_config
-
-        async def jobs(batch: Batch) -> AsyncIterator[Job]:
-            for entry in walk_sources(
-                sources,
-                prefix,
-                keep_dir_names=keep_dir_names,
-                follow_symlinks=cfg.follow_symlinks,
-                dir_markers=cfg.create_dir_markers,
-                include=include,
-                exclude=exclude,
-            ):
-                if entry.skipped:
-                    batch.result.skipped.append((entry.path, entry.skipped))
-                    continue
-                dest = f"s3://{bucket}/{entry.key}"  # a marker's key ends with "/" already
-                control = queue_job(
-                    self._ctx,
-                    "upload",
-                    entry.path,
-                    dest,
-                    0
-                    if entry.is_dir_marker
-                    else None
-                    if entry.error
-                    else _size_or_none(entry.path),
-                    batch.gate,
-                )
-                if entry.error is not None:
-                    yield Job(control, entry.path, dest, None, entry.error)
-                elif entry.is_dir_marker:
-                    yield Job(
-                        control,
-                        entry.path,
-                        dest,
-                        self._marker_job(control, bucket, entry.key),
-                    )
-                else:
-                    yield Job(
-                        control,
-                        entry.path,
-                        dest,
-                        _bind_upload(self._ctx, control, entry.path, bucket, entry.key),
-                    )
-                await asyncio.sleep(0)  # let workers start on the first files at once
-
-        return self._batch(jobs, keep_results)
-
-    def _marker_job(
-        self, control: TransferControl, bucket: str, key: str
-    ) -> Callable[[], Awaitable[TransferResult]]:
-        async def run() -> TransferResult:
-            self._emit(TransferStarted(control.transfer_id, 0, 1))
-            etag = await self.ops.put_object(bucket, key, b"")
-            return TransferResult(
-                control.transfer_id,
-                key,
-                f"s3://{bucket}/{key}",
-                0,
-                etag,
-                Verification.SIZE_ONLY,
-                1,
-                0.0,
-            )
-
-        return run
+        plan = plan_uploads(
+            sources,
+            bucket,
+            prefix,
+            keep_dir_names=keep_dir_names,
+            filters=PathFilter.of(filters),
+            follow_symlinks=cfg.follow_symlinks,
+            dir_markers=cfg.create_dir_markers,
+        )
+        return self.run_batch(plan, keep_results=keep_results, where="local walk")
 
     def download_prefix(
         self,
         bucket: str,
         prefix: str,
         dest_dir: str | Path,
-        include: Sequence[str] = (),
-        exclude: Sequence[str] = (),
+        filters: FilterRules = None,
         keep_results: bool = True,
+        strip_prefix: str | None = None,
     ) -> BatchHandle:
         """Listing pages stream straight into the worker pool: the first file starts
-        downloading while later pages are still being listed."""
-        strip = prefix[: prefix.rfind("/") + 1]
-
-        async def objects() -> AsyncIterator[ObjectInfo]:
-            async for obj in self.iter_objects(bucket, prefix):
-                if matches(relative_key(obj.key, strip), include, exclude):
-                    yield obj
-
+        downloading while later pages are still being listed. Keys land under ``dest_dir``
+        without ``strip_prefix`` (default: up to the prefix's last ``/``)."""
+        strip = prefix[: prefix.rfind("/") + 1] if strip_prefix is None else strip_prefix
         return self.download_keys(
-            bucket, objects(), dest_dir, strip_prefix=strip, keep_results=keep_results
+            bucket,
+            self.iter_objects(bucket, prefix),
+            dest_dir,
+            strip_prefix=strip,
+            filters=filters,
+            keep_results=keep_results,
+            where=f"s3://{bucket}/{prefix}",
         )
 
     def download_keys(
         self,
         bucket: str,
-        objects: Iterable[ObjectInfo] | Iterable[str] | AsyncIterator[ObjectInfo],
+        objects: Listed,
         dest_dir: str | Path,
         strip_prefix: str = "",
+        filters: FilterRules = None,
         keep_results: bool = True,
+        where: str = "",
     ) -> BatchHandle:
         dest_root = Path(dest_dir)
+        plan = plan_downloads(
+            objects,
+            bucket,
+            dest_root,
+            strip_prefix=strip_prefix,
+            filters=PathFilter.of(filters),
+        )
         guard = DestinationGuard(dest_root, strip_prefix)
+        return self.run_batch(plan, keep_results=keep_results, where=where, guard=guard)
 
-        async def source() -> AsyncIterator[ObjectInfo | str]:
-            if isinstance(objects, AsyncIterator):
-                async for obj in objects:
-                    yield obj
-            else:
-                for item in objects:
-                    yield item
-
-        async def jobs(batch: Batch) -> AsyncIterator[Job]:
-            async for item in source():
-                info = item if isinstance(item, ObjectInfo) else None
-                key = info.key if info else str(item)
-                src = f"s3://{bucket}/{key}"
-                marker = info is not None and is_dir_marker(key, info.size)
-                # The marker of the folder being downloaded ("New folder" writes one) names
-                # the destination itself: created below like any marker, not refused.
-                names_root = marker and not relative_key(key, strip_prefix).strip("/")
-                try:
-                    local = dest_root if names_root else guard.path_for(key)
-                except UnsafeKeyError as exc:
-                    control = queue_job(
-                        self._ctx, "download", src, str(dest_root), None, batch.gate
-                    )
-                    yield Job(control, src, str(dest_root), None, exc)
-                    continue
-                size = info.size if info else None
-                control = queue_job(self._ctx, "download", src, str(local), size, batch.gate)
-                if marker:
-                    yield Job(control, src, str(local), _bind_mkdir(self._ctx, control, src, local))
-                else:
-                    yield Job(
-                        control,
-                        src,
-                        str(local),
-                        _bind_download(self._ctx, control, bucket, key, local, info),
-                    )
-
-        return self._batch(jobs, keep_results)
-
-
-def _has_control_chars(key: str) -> bool:
-    return any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in key)
-
-
-def _size_or_none(path: str) -> int | None:
-    try:
-        return Path(path).stat().st_size
-    except OSError:
-        return None
-
-
-def _bind_upload(
-    ctx: TransferContext, control: TransferControl, path: str, bucket: str, key: str
-) -> Callable[[], Awaitable[TransferResult]]:
-    return lambda: upload_file(ctx, control, path, bucket, key)
-
-
-def _bind_download(
-    ctx: TransferContext,
-    control: TransferControl,
-    bucket: str,
-    key: str,
-    local: Path,
-    info: ObjectInfo | None,
-) -> Callable[[], Awaitable[TransferResult]]:
-    if info is None:
-        return lambda: download_file(ctx, control, bucket, key, local)
-    return lambda: download_file(
-        ctx,
-        control,
-        bucket,
-        key,
-        local,
-        size=info.size,
-        etag=info.etag,
-        mtime=info.last_modified,
-    )
-
-
-def _bind_mkdir(
-    ctx: TransferContext, control: TransferControl, src: str, local: Path
-) -> Callable[[], Awaitable[TransferResult]]:
-    async def run() -> TransferResult:
-        ctx.emit(TransferStarted(control.transfer_id, 0, 0))
-        try:
-            local.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - one syscall, no I/O wait
-        except OSError as exc:
-            raise LocalFileError(f"cannot create folder {local}: {exc.strerror}") from None
-        return TransferResult(
-            control.transfer_id, src, str(local), 0, "", Verification.SIZE_ONLY, 0, 0.0
+    def copy_prefix(
+        self,
+        src_bucket: str,
+        src_prefix: str,
+        dst_bucket: str,
+        dst_prefix: str,
+        filters: FilterRules = None,
+        keep_results: bool = True,
+    ) -> BatchHandle:
+        """Server-side copies of every key under ``src_prefix`` to ``dst_prefix + rest``."""
+        plan = plan_copies(
+            self.iter_objects(src_bucket, src_prefix),
+            src_bucket,
+            src_prefix,
+            dst_bucket,
+            dst_prefix,
+            filters=PathFilter.of(filters),
+        )
+        return self.run_batch(
+            plan, keep_results=keep_results, where=f"s3://{src_bucket}/{src_prefix}"
         )
 
-    return run
+
+def connections_for(config: TransferConfig) -> int:
+    """Enough sockets for every request the transfer config lets run at once."""
+    return max(config.max_in_flight_requests, config.workers) + 8
 
 
-__all__ = ["BatchHandle", "Engine", "TransferHandle"]
+async def _planned(specs: Iterable[TransferSpec]) -> AsyncIterator[PlanItem]:
+    for spec in specs:
+        yield Planned(spec)
+
+
+__all__ = ["DELETE_BATCH", "BatchHandle", "Engine", "TransferHandle"]

@@ -11,11 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Literal
 
 from s3z_core.errors import S3zError
-
-Direction = Literal["upload", "download", "copy"]
+from s3z_core.specs import Direction, TransferSpec
 
 
 class Verification(StrEnum):
@@ -29,11 +27,15 @@ class Verification(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class TransferQueued:
+    """``spec`` says exactly what the transfer is (bucket, key, local folder …): a UI acts
+    on it (retry is ``Engine.restart(spec)``) instead of parsing the display strings."""
+
     transfer_id: int
     direction: Direction
     source: str
     destination: str
     size: int | None
+    spec: TransferSpec | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,11 +53,14 @@ class BytesTransferred:
 
 @dataclass(frozen=True, slots=True)
 class PartRetried:
+    """``throttled``: the server asked us to slow down (by error type, never by text)."""
+
     transfer_id: int
     part_number: int
     attempt: int
     reason: str
     delay_s: float
+    throttled: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +101,16 @@ class RequestRetried:
     attempt: int
     reason: str
     delay_s: float
+    throttled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PathSkipped:
+    """A local path a batch left out on purpose (a symlink while links are not followed):
+    not a failure, but said at once, never silent."""
+
+    path: str
+    reason: str
 
 
 TransferEvent = (
@@ -109,6 +124,7 @@ TransferEvent = (
     | TransferFailed
     | TransferCancelled
     | RequestRetried
+    | PathSkipped
 )
 
 EventSink = Callable[[TransferEvent], None]
@@ -116,3 +132,24 @@ EventSink = Callable[[TransferEvent], None]
 
 def ignore_event(event: TransferEvent) -> None:
     """The no-op sink: progress behind an interface, like s5cmd's."""
+
+
+__all__ = [
+    "BytesTransferred",
+    "Direction",
+    "EventSink",
+    "PartRetried",
+    "PathSkipped",
+    "RequestRetried",
+    "TransferCancelled",
+    "TransferCompleted",
+    "TransferEvent",
+    "TransferFailed",
+    "TransferPaused",
+    "TransferQueued",
+    "TransferResumed",
+    "TransferSpec",
+    "TransferStarted",
+    "Verification",
+    "ignore_event",
+]

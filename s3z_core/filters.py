@@ -1,16 +1,23 @@
 """``--include`` / ``--exclude`` globs, applied in the order given (aws-cli semantics).
 
-Everything is included to start with; each filter that matches a relative path sets
-its fate, so the last matching filter wins: ``--exclude '*' --include '*.txt'`` keeps
-only text files. Patterns use ``fnmatch`` rules on the path relative to the source
-(``*`` also crosses ``/``), matched case-sensitively like S3 keys.
+The one filter of s3z: the engine's walker and listings, the CLI and the GUI all use it, so
+a pair of filters selects the same files whichever way they are given.
+
+Everything is included to start with; each filter that matches a relative path sets its
+fate, so the last matching filter wins: ``--exclude '*' --include '*.txt'`` keeps only text
+files, and ``--include '*.txt' --exclude '*'`` keeps nothing. Patterns use ``fnmatch`` rules
+on the path relative to the source (``*`` also crosses ``/``), matched case-sensitively like
+S3 keys.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Literal
+
+from s3z_core.errors import ConfigError
 
 FilterKind = Literal["include", "exclude"]
 
@@ -18,6 +25,18 @@ FilterKind = Literal["include", "exclude"]
 @dataclass(frozen=True, slots=True)
 class PathFilter:
     rules: tuple[tuple[FilterKind, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        for kind, _pattern in self.rules:
+            if kind not in ("include", "exclude"):
+                raise ConfigError(f"a filter is 'include' or 'exclude', got {kind!r}")
+
+    @classmethod
+    def of(cls, rules: Iterable[tuple[FilterKind, str]] | PathFilter | None) -> PathFilter:
+        """Accept a filter, ordered ``(kind, pattern)`` pairs, or None (everything passes)."""
+        if isinstance(rules, PathFilter):
+            return rules
+        return cls(tuple(rules or ()))
 
     def __bool__(self) -> bool:
         return bool(self.rules)
@@ -28,3 +47,6 @@ class PathFilter:
             if fnmatchcase(relative_path, pattern):
                 keep = kind == "include"
         return keep
+
+
+EVERYTHING = PathFilter()

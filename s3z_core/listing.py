@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from s3z_core.config import require_positive
-from s3z_core.errors import ProtocolError
+from s3z_core.errors import DamagedListingError, ProtocolError
 from s3z_core.models import ListPage, ObjectInfo
 from s3z_core.operations import S3Operations
 
@@ -46,6 +46,12 @@ async def paginate_objects(
 async def iter_objects(
     ops: S3Operations, bucket: str, prefix: str = "", start_after: str | None = None
 ) -> AsyncIterator[ObjectInfo]:
+    """Every object under ``prefix``; entries that did not parse are raised as one
+    ``DamagedListingError`` after all the good ones (named, never silently dropped)."""
+    damaged: list[tuple[str, str]] = []
     async for page in paginate_objects(ops, bucket, prefix=prefix, start_after=start_after):
+        damaged.extend((d.key, d.reason) for d in page.damaged)
         for obj in page.objects:
             yield obj
+    if damaged:
+        raise DamagedListingError(f"ListObjectsV2 s3://{bucket}/{prefix}", damaged)

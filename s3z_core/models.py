@@ -7,6 +7,7 @@ from datetime import datetime
 
 from s3z_core.errors import S3zError, ServiceError
 from s3z_core.events import Verification
+from s3z_core.specs import TransferSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,11 +26,21 @@ class ObjectInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class DamagedEntry:
+    """A listed object whose fields did not parse (a size that is no number …): the key,
+    when it could be read, and why. The rest of the page is still good."""
+
+    key: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class ListPage:
     objects: list[ObjectInfo]
     common_prefixes: list[str]
     is_truncated: bool
     next_token: str | None
+    damaged: list[DamagedEntry] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,12 +98,18 @@ class TransferResult:
 
 @dataclass(frozen=True, slots=True)
 class TransferFailure:
-    """One file that did not arrive, and why (typed)."""
+    """One file that did not arrive, and why (typed). ``spec`` is None for a failure of the
+    plan itself (a listing or walk that broke off), which names its source instead."""
 
     transfer_id: int
     source: str
     destination: str
     error: S3zError
+    spec: TransferSpec | None = None
+
+    @property
+    def operation(self) -> str:
+        return self.spec.direction if self.spec is not None else "list"
 
 
 @dataclass(slots=True)
@@ -130,6 +147,7 @@ class BatchResult:
 __all__ = [
     "BatchResult",
     "BucketInfo",
+    "DamagedEntry",
     "DeleteFailure",
     "DeleteResult",
     "ListPage",

@@ -71,10 +71,12 @@ class S3Operations:
         parts = None
         if "-" in etag:
             tail = etag.rsplit("-", 1)[1]
-            parts = int(tail) if tail.isdigit() else None
+            parts = int(tail) if tail.isascii() and tail.isdigit() else None
         return ObjectHead(
             key=key,
-            size=int(h.get("Content-Length", "0")),
+            size=responses.parse_count(
+                h.get("Content-Length", "0"), f"HeadObject s3://{bucket}/{key} Content-Length"
+            ),
             etag=etag,
             last_modified=_http_time(h.get("Last-Modified")),
             content_type=h.get("Content-Type", ""),

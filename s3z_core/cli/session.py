@@ -10,13 +10,14 @@ import argparse
 import time
 from typing import TYPE_CHECKING
 
-from s3z_core.cli.filters import PathFilter
 from s3z_core.cli.render import Console, JsonProgress, NoProgress, make_progress
 from s3z_core.errors import CredentialsError
+from s3z_core.filters import PathFilter
 
 if TYPE_CHECKING:
     from s3z_core.config import TransferConfig
     from s3z_core.engine import Engine
+    from s3z_core.events import TransferEvent
 
 _NO_CREDENTIALS = (
     "no credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
@@ -105,5 +106,14 @@ class Session:
             addressing_style=a.addressing_style,
             verify_ssl=a.verify_ssl,
             transfer_config=self.transfer_config(),
-            on_event=self.progress,
+            on_event=self.on_event,
         )
+
+    def on_event(self, event: TransferEvent) -> None:
+        """Engine events: a path left out is said at once; the rest feed the progress view."""
+        from s3z_core.events import PathSkipped
+
+        if isinstance(event, PathSkipped):
+            self.console.warn(f"skipping {event.path}: {event.reason}")
+            return
+        self.progress(event)

@@ -17,6 +17,7 @@ from lxml import etree
 from s3z_core.errors import ProtocolError
 from s3z_core.models import (
     BucketInfo,
+    DamagedEntry,
     DeleteFailure,
     DeleteResult,
     ListPage,
@@ -68,6 +69,18 @@ def url_decoded(value: str, encoded: bool) -> str:
     return unquote_plus(value) if encoded else value
 
 
+def parse_count(value: str, what: str) -> int:
+    """A non-negative integer the server sent (a size, a part number, a length).
+
+    Server data that is no such number is a ``ProtocolError`` naming what it was, never a
+    bare ``ValueError`` escaping into the caller (one bad answer must fail one file only).
+    """
+    text = value.strip()
+    if not text.isascii() or not text.isdigit():
+        raise ProtocolError(f"{what}: {value[:40]!r} is not a non-negative integer")
+    return int(text)
+
+
 def is_error_document(body: bytes) -> bool:
     """A 200 response can still carry ``<Error>`` (CompleteMultipartUpload, CopyObject)."""
     head = body.lstrip()[:200]
@@ -105,23 +118,39 @@ def parse_list_buckets(body: bytes) -> list[BucketInfo]:
 
 
 def parse_list_objects_v2(body: bytes) -> ListPage:
+    """One page; an entry whose fields do not parse is ``damaged``, the others are kept."""
     root = parse_xml(body, "ListObjectsV2")
     encoded = _text(root, "EncodingType").lower() == "url"
-    objects = [
-        ObjectInfo(
-            key=url_decoded(_text(c, "Key"), encoded),
-            size=int(_text(c, "Size", "0") or 0),
-            etag=_text(c, "ETag").strip('"'),
-            last_modified=_time(_text(c, "LastModified")),
-            storage_class=_text(c, "StorageClass"),
+    objects: list[ObjectInfo] = []
+    damaged: list[DamagedEntry] = []
+    for c in _children(root, "Contents"):
+        key = url_decoded(_text(c, "Key"), encoded)
+        if not key:
+            damaged.append(DamagedEntry("", "a listed object has no key"))
+            continue
+        try:
+            size = parse_count(_text(c, "Size", "0") or "0", f"ListObjectsV2 size of {key!r}")
+        except ProtocolError as exc:
+            damaged.append(DamagedEntry(key, str(exc)))
+            continue
+        objects.append(
+            ObjectInfo(
+                key=key,
+                size=size,
+                etag=_text(c, "ETag").strip('"'),
+                last_modified=_time(_text(c, "LastModified")),
+                storage_class=_text(c, "StorageClass"),
+            )
         )
-        for c in _children(root, "Contents")
-    ]
     prefixes = [url_decoded(_text(p, "Prefix"), encoded) for p in _children(root, "CommonPrefixes")]
     truncated = _text(root, "IsTruncated").lower() == "true"
     token = _text(root, "NextContinuationToken") or None
     return ListPage(
-        objects=objects, common_prefixes=prefixes, is_truncated=truncated, next_token=token
+        objects=objects,
+        common_prefixes=prefixes,
+        is_truncated=truncated,
+        next_token=token,
+        damaged=damaged,
     )
 
 
@@ -183,12 +212,12 @@ def parse_list_parts(body: bytes) -> tuple[list[PartInfo], bool, int | None]:
     root = parse_xml(body, "ListParts")
     parts = [
         PartInfo(
-            part_number=int(_text(p, "PartNumber", "0")),
+            part_number=parse_count(_text(p, "PartNumber", "0"), "ListParts part number"),
             etag=_text(p, "ETag").strip('"'),
-            size=int(_text(p, "Size", "0") or 0),
+            size=parse_count(_text(p, "Size", "0") or "0", "ListParts part size"),
         )
         for p in _children(root, "Part")
     ]
     truncated = _text(root, "IsTruncated").lower() == "true"
     marker = _text(root, "NextPartNumberMarker")
-    return parts, truncated, int(marker) if marker else None
+    return parts, truncated, parse_count(marker, "ListParts marker") if marker else None

@@ -1,38 +1,31 @@
-"""Batches: a producer streams jobs into a bounded queue drained by a fixed worker pool.
+"""Batches: a producer streams planned jobs into a bounded queue drained by a fixed worker pool.
 
-Per-file failure isolation: one file failing (or being cancelled by the user) is
-recorded and the batch goes on; every failure is reported at the end, none skipped.
-The queue bound keeps memory flat however long the listing or directory walk is.
+Failure isolation by construction: ``run_tracked`` turns *anything* one file's job raises —
+an S3 error, a local ``OSError``, even a bug — into that file's typed error and exactly one
+terminal event, so the batch goes on; a plan that breaks (a listing that fails half-way)
+is recorded as a failure of its own while the files already queued still finish. Every
+failure is reported at the end, none skipped. The queue bound keeps memory flat however
+long the listing or directory walk is.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from s3z_core.config import require_positive
-from s3z_core.errors import LocalFileError, S3zError, TransferCancelledError
-from s3z_core.events import (
-    Direction,
-    TransferCancelled,
-    TransferCompleted,
-    TransferFailed,
-    TransferQueued,
-)
+from s3z_core.errors import LocalFileError, S3zError, TransferCancelledError, UnexpectedError
+from s3z_core.events import PathSkipped, TransferCancelled, TransferCompleted, TransferFailed
 from s3z_core.models import BatchResult, TransferFailure, TransferResult
 from s3z_core.transfer.control import PauseGate, TransferContext, TransferControl
+from s3z_core.transfer.jobs import Job, build_job
+from s3z_core.transfer.paths import DestinationGuard
+from s3z_core.transfer.plans import PlanItem, Skipped
 
-
-@dataclass(slots=True)
-class Job:
-    control: TransferControl
-    source: str
-    destination: str
-    run: Callable[[], Awaitable[TransferResult]] | None
-    error: S3zError | None = None  # a job that failed while being planned (unsafe key, …)
+log = logging.getLogger("s3z.transfer")
 
 
 def first_error(exc: BaseException) -> BaseException:
@@ -42,30 +35,36 @@ def first_error(exc: BaseException) -> BaseException:
     return exc
 
 
+def file_error(exc: BaseException, label: str) -> S3zError:
+    """What a failure of one file is, as the typed error its row and result carry."""
+    exc = first_error(exc)
+    if isinstance(exc, S3zError):
+        return exc
+    if isinstance(exc, OSError):
+        return LocalFileError(f"{label}: {exc.strerror or exc}")
+    log.error("unexpected error in %s", label, exc_info=exc)
+    return UnexpectedError(f"{label}: unexpected {type(exc).__name__}: {exc} (a bug in s3z)")
+
+
 async def run_tracked(
     ctx: TransferContext, control: TransferControl, run: Callable[[], Awaitable[TransferResult]]
 ) -> TransferResult:
-    """Run one transfer and emit exactly one terminal event for it.
-
-    This is the boundary where a local ``OSError`` the transfer code did not name becomes
-    a ``LocalFileError`` of this file, so one bad file never takes its batch down.
-    """
+    """Run one transfer and emit exactly one terminal event for it; whatever goes wrong
+    comes out as an ``S3zError`` (or the cancellation itself)."""
     tid = control.transfer_id
     try:
-        try:
-            result = await run()
-        except BaseExceptionGroup as group:
-            raise first_error(group) from None
-        except OSError as exc:
-            raise LocalFileError(f"{control_label(control)}: {exc.strerror or exc}") from None
+        result = await run()
     except asyncio.CancelledError:
         control.finished = True
         ctx.emit(TransferCancelled(tid))
         raise
-    except S3zError as exc:
+    except Exception as exc:
+        error = file_error(exc, control_label(control))
         control.finished = True
-        ctx.emit(TransferFailed(tid, exc))
-        raise
+        ctx.emit(TransferFailed(tid, error))
+        if error is exc:
+            raise
+        raise error from exc
     finally:
         ctx.forget(tid)
     control.finished = True
@@ -93,26 +92,19 @@ def track_task(ctx: TransferContext, control: TransferControl, task: asyncio.Tas
     task.add_done_callback(done)
 
 
-def queue_job(
-    ctx: TransferContext,
-    direction: Direction,
-    source: str,
-    destination: str,
-    size: int | None,
-    gate: PauseGate | None = None,
-) -> TransferControl:
-    control = ctx.new_control(gate)
-    control.label = source
-    ctx.emit(TransferQueued(control.transfer_id, direction, source, destination, size))
-    return control
-
-
 class Batch:
-    def __init__(self, ctx: TransferContext, workers: int, keep_results: bool = True) -> None:
+    def __init__(
+        self,
+        ctx: TransferContext,
+        workers: int,
+        keep_results: bool = True,
+        guard: DestinationGuard | None = None,
+    ) -> None:
         require_positive("workers", workers)
         self.ctx = ctx
         self.keep_results = keep_results
         self.workers = workers
+        self.guard = guard
         self.gate = PauseGate()
         self.result = BatchResult()
         self.transfer_ids: list[int] = []
@@ -120,23 +112,38 @@ class Batch:
 
     def _fail(self, job: Job, error: S3zError) -> None:
         self.result.failed.append(
-            TransferFailure(job.control.transfer_id, job.source, job.destination, error)
+            TransferFailure(job.control.transfer_id, job.source, job.destination, error, job.spec)
         )
 
-    async def run(self, jobs: AsyncIterator[Job]) -> BatchResult:
+    def _plan_failed(self, exc: Exception, where: str) -> None:
+        error = file_error(exc, where)
+        self.result.failed.append(TransferFailure(0, where, "", error))
+
+    async def run(self, plan: AsyncIterator[PlanItem], where: str = "") -> BatchResult:
+        """Run every planned item; ``where`` names the plan's source in a failure of its own."""
         queue: asyncio.Queue[Job | None] = asyncio.Queue(maxsize=self.workers * 2)
 
         async def produce() -> None:
             try:
-                async for job in jobs:
+                async for item in plan:
+                    if isinstance(item, Skipped):
+                        self.result.skipped.append((item.path, item.reason))
+                        self.ctx.emit(PathSkipped(item.path, item.reason))
+                        continue
+                    job = build_job(
+                        self.ctx, item.spec, gate=self.gate, guard=self.guard, error=item.error
+                    )
                     if self.keep_results:
                         self.transfer_ids.append(job.control.transfer_id)
                     if job.error is not None:
+                        job.control.finished = True
                         self.ctx.emit(TransferFailed(job.control.transfer_id, job.error))
                         self.ctx.forget(job.control.transfer_id)
                         self._fail(job, job.error)
                         continue
                     await queue.put(job)
+            except Exception as exc:  # noqa: BLE001 - a broken plan fails itself, not the files queued
+                self._plan_failed(exc, where or "planning")
             finally:
                 current = asyncio.current_task()
                 if current is None or not current.cancelling():
@@ -152,7 +159,7 @@ class Batch:
                     job.control.finished = True
                     self.ctx.emit(TransferCancelled(job.control.transfer_id))
                     self.ctx.forget(job.control.transfer_id)
-                    self._fail(job, TransferCancelledError(f"{job.source}: cancelled"))
+                    self._fail(job, TransferCancelledError("cancelled"))
                     continue
                 task = asyncio.create_task(run_tracked(self.ctx, job.control, job.run))
                 track_task(self.ctx, job.control, task)
@@ -162,7 +169,7 @@ class Batch:
                     current = asyncio.current_task()
                     if current is not None and current.cancelling():
                         raise
-                    self._fail(job, TransferCancelledError(f"{job.source}: cancelled"))
+                    self._fail(job, TransferCancelledError("cancelled"))
                 except S3zError as exc:
                     self._fail(job, exc)
 

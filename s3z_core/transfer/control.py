@@ -56,16 +56,10 @@ class TransferControl:
         await self.gate.wait()
 
 
-@dataclass(frozen=True, slots=True)
-class MultipartRecord:
-    """Enough to resume after a crash: the plan is a pure function of (size, config)."""
-
-    bucket: str
-    key: str
-    upload_id: str
-    part_size: int
-    source_size: int
-    source_mtime_ns: int
+# Transfer ids are unique for the life of the process, across engines: a GUI that rebuilds
+# its engine (new settings, another connection) must never see a new transfer take an old
+# row's id.
+_TRANSFER_IDS = itertools.count(1)
 
 
 class TransferContext:
@@ -78,9 +72,7 @@ class TransferContext:
         self.requests = asyncio.Semaphore(config.max_in_flight_requests)
         # Shared by every file's writer: bounds download memory when the disk is the slow end.
         self.write_backlog = asyncio.Semaphore(WRITE_BACKLOG_BATCHES)
-        self._ids = itertools.count(1)
         self.controls: dict[int, TransferControl] = {}
-        self.multipart: dict[int, MultipartRecord] = {}
 
     def emit(self, event: object) -> None:
         self._sink_ref()(event)  # type: ignore[arg-type]
@@ -90,7 +82,7 @@ class TransferContext:
         return self._sink_ref()
 
     def new_control(self, parent_gate: PauseGate | None = None) -> TransferControl:
-        control = TransferControl(next(self._ids), parent_gate=parent_gate)
+        control = TransferControl(next(_TRANSFER_IDS), parent_gate=parent_gate)
         self.controls[control.transfer_id] = control
         return control
 
@@ -122,4 +114,3 @@ class TransferContext:
 
     def forget(self, transfer_id: int) -> None:
         self.controls.pop(transfer_id, None)
-        self.multipart.pop(transfer_id, None)

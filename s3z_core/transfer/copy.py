@@ -6,6 +6,7 @@ import asyncio
 import time
 
 from s3z_core.events import TransferStarted, Verification
+from s3z_core.metadata import PART_SIZE_META
 from s3z_core.models import TransferResult
 from s3z_core.transfer.control import TransferContext, TransferControl
 from s3z_core.transfer.guard import create_multipart_guarded, multipart_abort_guard
@@ -16,7 +17,6 @@ from s3z_core.transfer.planning import (
     upload_part_size,
 )
 from s3z_core.transfer.progress import ProgressReporter
-from s3z_core.transfer.upload import PART_SIZE_META
 
 
 async def copy_object(

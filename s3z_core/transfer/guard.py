@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Coroutine, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from s3z_core.errors import S3zError
+from s3z_core.errors import MultipartAbortError, S3zError
 from s3z_core.operations import S3Operations
 
 T = TypeVar("T")
@@ -43,7 +43,8 @@ async def finish_despite_cancel(aw: Coroutine[Any, Any, T] | Awaitable[T]) -> T:
     return result
 
 
-async def _abort(ops: S3Operations, bucket: str, key: str, upload_id: str) -> None:
+async def _abort(ops: S3Operations, bucket: str, key: str, upload_id: str) -> S3zError | None:
+    """Abort the upload; the error when that failed (logged: the parts keep costing storage)."""
     try:
         await finish_despite_cancel(ops.abort_multipart_upload(bucket, key, upload_id))
     except S3zError as exc:
@@ -55,6 +56,8 @@ async def _abort(ops: S3Operations, bucket: str, key: str, upload_id: str) -> No
             key,
             exc,
         )
+        return exc
+    return None
 
 
 async def create_multipart_guarded(
@@ -81,9 +84,21 @@ async def create_multipart_guarded(
 async def multipart_abort_guard(
     ops: S3Operations, bucket: str, key: str, upload_id: str
 ) -> AsyncIterator[None]:
-    """From the moment an upload id exists, any failure or cancellation aborts it."""
+    """From the moment an upload id exists, any failure or cancellation aborts it.
+
+    When the abort itself fails, a failure becomes ``MultipartAbortError`` naming the upload
+    (so the user can clean it up). A cancellation stays a cancellation — replacing it with
+    an error would break the caller's cancel — and the failed abort is logged with the id.
+    """
     try:
         yield
+    except Exception as exc:
+        abort_error = await _abort(ops, bucket, key, upload_id)
+        if abort_error is not None:
+            raise MultipartAbortError(
+                bucket=bucket, key=key, upload_id=upload_id, cause=exc, abort_error=abort_error
+            ) from exc
+        raise
     except BaseException:
         await _abort(ops, bucket, key, upload_id)
         raise

@@ -22,7 +22,8 @@ def relative_key(key: str, strip_prefix: str) -> str:
     return key
 
 
-def _segments(key: str, strip_prefix: str) -> list[str]:
+def key_segments(key: str, strip_prefix: str) -> list[str]:
+    """The path segments ``key`` maps to under a destination (pure: no file system)."""
     rel = relative_key(key, strip_prefix)
     if "\x00" in rel:
         raise UnsafeKeyError(key, "contains a NUL byte")
@@ -38,23 +39,37 @@ def _segments(key: str, strip_prefix: str) -> list[str]:
     return segments
 
 
+def planned_path(dest_dir: Path, key: str, strip_prefix: str = "") -> Path:
+    """Where ``key`` will land, checked lexically only (pure, for planning and display);
+    ``DestinationGuard.path_for`` does the full check (symlinks) before anything is written."""
+    return dest_dir.joinpath(*key_segments(key, strip_prefix))
+
+
 class DestinationGuard:
     """Maps keys to paths under one destination folder, resolving each folder only once.
 
     A batch of 100,000 files in a few folders costs a few ``realpath`` walks instead of
-    200,000; the final name costs one ``lstat`` (only a symlink there is resolved).
+    200,000; the final name costs one ``lstat`` (only a symlink there is resolved). The
+    constructor does no I/O; ``path_for`` blocks (it runs in the file-system pool).
     """
 
     MAX_CACHED_FOLDERS = 10_000
 
     def __init__(self, dest_dir: Path, strip_prefix: str = "") -> None:
+        self.dest_dir = dest_dir
         self.strip_prefix = strip_prefix
-        try:
-            self._base = dest_dir.resolve()
-        except (OSError, RuntimeError):  # 3.11 raises RuntimeError on a symlink loop
-            reason = "cannot be resolved (symlink loop?)"
-            raise LocalFileError(f"destination {dest_dir} {reason}") from None
+        self._resolved: Path | None = None
         self._folders: dict[tuple[str, ...], bool] = {}
+
+    @property
+    def _base(self) -> Path:
+        if self._resolved is None:
+            try:
+                self._resolved = self.dest_dir.resolve()
+            except (OSError, RuntimeError):  # 3.11 raises RuntimeError on a symlink loop
+                reason = "cannot be resolved (symlink loop?)"
+                raise LocalFileError(f"destination {self.dest_dir} {reason}") from None
+        return self._resolved
 
     def _inside(self, path: Path) -> bool:
         resolved = path.resolve()
@@ -62,7 +77,7 @@ class DestinationGuard:
 
     def path_for(self, key: str) -> Path:
         """The path ``key`` downloads to, or ``UnsafeKeyError`` naming why it may not."""
-        segments = _segments(key, self.strip_prefix)
+        segments = key_segments(key, self.strip_prefix)
         target = self._base.joinpath(*segments)
         folder = tuple(segments[:-1])
         try:

@@ -54,5 +54,6 @@ class ProgressReporter:
                 attempt=notice.attempt,
                 reason=notice.reason,
                 delay_s=notice.delay_s,
+                throttled=notice.throttled,
             )
         )

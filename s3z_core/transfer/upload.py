@@ -18,16 +18,15 @@ from collections.abc import Mapping
 
 from s3z_core.errors import LocalFileError, ProtocolError
 from s3z_core.events import TransferStarted, Verification
+from s3z_core.metadata import MTIME_META, PART_SIZE_META, format_mtime
 from s3z_core.models import TransferResult
-from s3z_core.transfer.control import MultipartRecord, TransferContext, TransferControl
+from s3z_core.transfer.control import TransferContext, TransferControl
+from s3z_core.transfer.filesystem import fs_call
 from s3z_core.transfer.guard import create_multipart_guarded, multipart_abort_guard
 from s3z_core.transfer.planning import Part, UploadPlan, plan_upload
 from s3z_core.transfer.progress import ProgressReporter
 from s3z_core.transport.body import FileRange
 from s3z_core.transport.client import RetryNotice
-
-PART_SIZE_META = "s3z-part-size"
-MTIME_META = "mtime"
 
 
 def _md5_range(path: str, offset: int, length: int) -> bytes:
@@ -73,12 +72,12 @@ async def upload_file(
     content_type: str | None = None,
 ) -> TransferResult:
     started = time.monotonic()
-    st = _stat(path)
+    st = await fs_call(_stat, path)
     size = st.st_size
     plan = plan_upload(size, ctx.config)
     meta = dict(metadata or {})
     if ctx.config.store_mtime:
-        meta.setdefault(MTIME_META, f"{st.st_mtime:.6f}")
+        meta.setdefault(MTIME_META, format_mtime(st.st_mtime))
     if plan.multipart:
         meta[PART_SIZE_META] = str(plan.part_size)
     ctype = content_type or mimetypes.guess_type(path)[0] or "application/octet-stream"
@@ -87,7 +86,7 @@ async def upload_file(
 
     if not plan.multipart:
         await control.wait_runnable()
-        md5 = await asyncio.to_thread(_md5_range, path, 0, size) if ctx.config.content_md5 else None
+        md5 = await fs_call(_md5_range, path, 0, size) if ctx.config.content_md5 else None
         async with ctx.requests:
             etag = await ctx.ops.put_object(
                 bucket,
@@ -112,7 +111,7 @@ async def upload_file(
             Verification.VERIFIED_MD5 if ctx.config.content_md5 else (Verification.SIZE_ONLY)
         )
         parts = len(plan.parts)
-    _check_unchanged(path, st)
+    await fs_call(_check_unchanged, path, st)
     return TransferResult(
         transfer_id=control.transfer_id,
         source=path,
@@ -141,9 +140,6 @@ async def _upload_multipart(
         ctx.ops, bucket, key, content_type=content_type, metadata=meta
     )
     async with multipart_abort_guard(ctx.ops, bucket, key, upload_id):
-        ctx.multipart[control.transfer_id] = MultipartRecord(
-            bucket, key, upload_id, plan.part_size, st.st_size, st.st_mtime_ns
-        )
         etags: dict[int, str] = {}
         queue: asyncio.Queue[Part | None] = asyncio.Queue(maxsize=plan.streams)
 
@@ -158,7 +154,7 @@ async def _upload_multipart(
                 await control.wait_runnable()
                 md5 = None
                 if ctx.config.content_md5:
-                    md5 = await asyncio.to_thread(_md5_range, path, part.offset, part.length)
+                    md5 = await fs_call(_md5_range, path, part.offset, part.length)
 
                 def on_retry(notice: RetryNotice, number: int = part.number) -> None:
                     reporter.retried(number, notice)
@@ -184,7 +180,7 @@ async def _upload_multipart(
         if missing:  # cannot happen with blocking gets; a loud guard, never a silent gap
             raise ProtocolError(f"parts {missing[:5]} of s3://{bucket}/{key} were never uploaded")
         # Before Complete, not after: a torn object must be aborted, never committed.
-        _check_unchanged(path, st)
+        await fs_call(_check_unchanged, path, st)
         return await ctx.ops.complete_multipart_upload(
             bucket, key, upload_id, sorted(etags.items())
         )

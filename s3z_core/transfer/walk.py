@@ -1,144 +1,177 @@
-"""Walking local sources for upload: lazily, without following symlinks unless asked.
+"""The one local walker: what uploads, ``sync`` and the GUI's folder drops see of a folder.
 
-Following symlinks detects cycles by (device, inode) of the directories on the current
-path, so a link to a parent (aws-cli #3709) cannot recurse forever; a broken link is a
-named failure for that entry (aws-cli #487 aborted the whole sync).
+A blocking generator (it is run in the file-system pool, never on the event loop). Files
+come in a stable order: sorted by name within each folder, a folder's contents where the
+folder sorts. Nothing is skipped silently:
+
+* a file yields its size and mtime (from the one ``stat`` it needs anyway);
+* a symlink while following links is off yields a ``skipped`` entry (said, not failed);
+* what cannot be used — an unreadable folder, a broken link, a link loop, a FIFO/socket/
+  device — yields an ``error`` entry, a failure of that path (aws-cli #487 aborted the
+  whole sync instead). A file the filters exclude is no failure; a folder that could not be
+  listed always is, since what it holds (and whether it is wanted) is unknown.
+
+Following links detects loops as a folder met again among its own ancestors, by (device,
+inode), so a link to a parent (aws-cli #3709) cannot recurse forever, while one folder
+reached by two different links is walked twice, as it should be.
 """
 
 from __future__ import annotations
 
-import fnmatch
+import errno
 import os
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from s3z_core.errors import LocalFileError
-
-
-@dataclass(frozen=True, slots=True)
-class LocalEntry:
-    path: str
-    key: str
-    is_dir_marker: bool = False
-    error: LocalFileError | None = None
-    skipped: str = ""  # why this path is left out on purpose ("" = it is to be uploaded)
-
+from s3z_core.filters import EVERYTHING, PathFilter
 
 NOT_FOLLOWED = "symbolic link not followed (following links is off)"
 
 
-def matches(rel: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
-    """``--include`` narrows, ``--exclude`` removes; patterns match the relative path."""
-    if include and not any(fnmatch.fnmatchcase(rel, p) for p in include):
-        return False
-    return not any(fnmatch.fnmatchcase(rel, p) for p in exclude)
+@dataclass(frozen=True, slots=True)
+class LocalEntry:
+    """One path of a walk. ``relative`` is ``/``-separated, relative to the walked folder (a
+    lone file: its name; a folder: ends with ``/``); ``under`` is the folder's own name plus
+    ``/`` when a walk keeps it (``upload dir`` → ``dir/…``), so the upload name is
+    ``under + relative``."""
+
+    path: str
+    relative: str
+    size: int = 0
+    mtime: float = 0.0
+    under: str = ""
+    is_dir_marker: bool = False
+    error: LocalFileError | None = None
+    skipped: str = ""  # why this path is left out on purpose ("" = it is to be used)
+
+    @property
+    def name(self) -> str:
+        return self.under + self.relative
+
+    @property
+    def is_folder(self) -> bool:
+        return self.relative == "" or self.relative.endswith("/")
 
 
-def _join_key(prefix: str, rel: str) -> str:
-    if prefix and not prefix.endswith("/"):
-        return f"{prefix}/{rel}"
-    return prefix + rel
+def _reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
+
+
+def walk_tree(
+    root: str,
+    *,
+    follow_symlinks: bool = False,
+    filters: PathFilter = EVERYTHING,
+    dir_markers: bool = False,
+    under: str = "",
+) -> Iterator[LocalEntry]:
+    """Every entry under the folder ``root`` (see the module docstring)."""
+    ancestors: list[tuple[int, int]] = []
+    stack: list[tuple[Iterator[os.DirEntry[str]], str]] = []
+
+    def failure(path: str, relative: str, reason: str) -> LocalEntry:
+        return LocalEntry(path, relative, under=under, error=LocalFileError(reason))
+
+    def enter(folder: str, relative: str) -> LocalEntry | None:
+        """Start listing ``folder``; an entry to yield instead when it cannot (or is empty)."""
+        try:
+            info = os.stat(folder)
+        except OSError as exc:
+            return failure(folder, relative, f"cannot read folder: {_reason(exc)}")
+        ident = (info.st_dev, info.st_ino)
+        if ident in ancestors:
+            return failure(folder, relative, "symbolic link loop")
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            return failure(folder, relative, f"cannot read folder: {_reason(exc)}")
+        if not entries and dir_markers and relative:
+            return LocalEntry(folder, relative, under=under, is_dir_marker=True)
+        ancestors.append(ident)
+        stack.append((iter(entries), relative))
+        return None
+
+    first = enter(root, "")
+    if first is not None:
+        yield first
+    while stack:
+        entries, folder_rel = stack[-1]
+        entry = next(entries, None)
+        if entry is None:
+            stack.pop()
+            ancestors.pop()
+            continue
+        rel = folder_rel + entry.name
+        is_link = False
+        try:
+            is_link = entry.is_symlink()
+            if is_link and not follow_symlinks:
+                if filters.accepts(rel):
+                    yield LocalEntry(entry.path, rel, under=under, skipped=NOT_FOLLOWED)
+                continue
+            info = entry.stat(follow_symlinks=True)
+        except OSError as exc:
+            if filters.accepts(rel):
+                if is_link and exc.errno == errno.ENOENT:
+                    yield failure(entry.path, rel, "broken symbolic link")
+                elif exc.errno == errno.ELOOP:
+                    yield failure(entry.path, rel, "symbolic link loop")
+                else:
+                    yield failure(entry.path, rel, _reason(exc))
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            blocked = enter(entry.path, rel + "/")
+            if blocked is not None:
+                yield blocked
+        elif not filters.accepts(rel):
+            continue
+        elif stat.S_ISREG(info.st_mode):
+            yield LocalEntry(entry.path, rel, info.st_size, info.st_mtime, under=under)
+        else:  # FIFO, socket, device: reported, never silently skipped
+            yield failure(entry.path, rel, "not a regular file")
 
 
 def walk_sources(
-    sources: Sequence[str | Path],
-    prefix: str,
+    sources: Sequence[str | os.PathLike[str]],
     *,
     keep_dir_names: bool = True,
     follow_symlinks: bool = False,
+    filters: PathFilter = EVERYTHING,
     dir_markers: bool = False,
-    include: Sequence[str] = (),
-    exclude: Sequence[str] = (),
 ) -> Iterator[LocalEntry]:
-    """Yield every file to upload (and optional ``dir/`` markers), in a stable order."""
+    """Each source in turn: a file is one entry named after it, a folder its walk.
+
+    A source named explicitly is used even when it is a symlink (like ``cp -r`` and rsync
+    treat command-line arguments); links found *inside* a folder follow ``follow_symlinks``.
+    """
     for source in sources:
-        src = os.fspath(source)
-        name = os.path.basename(os.path.normpath(src))
-        if os.path.islink(src) and not os.path.exists(src):
-            yield LocalEntry(
-                src, _join_key(prefix, name), error=LocalFileError(f"{src}: broken symbolic link")
-            )
-            continue
-        if os.path.isdir(src) and (follow_symlinks or not os.path.islink(src)):
-            base = _join_key(prefix, name) if keep_dir_names else prefix
-            yield from _walk_dir(src, base, follow_symlinks, dir_markers, include, exclude)
-        elif os.path.exists(src) or os.path.islink(src):
-            if matches(name, include, exclude):
-                yield LocalEntry(src, _join_key(prefix, name))
-        else:
-            yield LocalEntry(
-                src,
-                _join_key(prefix, name),
-                error=LocalFileError(f"{src}: no such file or directory"),
-            )
-
-
-def _walk_dir(
-    root: str,
-    base: str,
-    follow: bool,
-    dir_markers: bool,
-    include: Sequence[str],
-    exclude: Sequence[str],
-) -> Iterator[LocalEntry]:
-    st = os.stat(root)
-    stack: list[tuple[str, str, tuple[tuple[int, int], ...]]] = [
-        (root, "", ((st.st_dev, st.st_ino),))
-    ]
-    while stack:
-        directory, rel_dir, ancestors = stack.pop()
+        path = os.fspath(source)
+        name = os.path.basename(os.path.normpath(path))
         try:
-            with os.scandir(directory) as it:
-                entries = sorted(it, key=lambda e: e.name)
+            info = os.stat(path)
         except OSError as exc:
-            yield LocalEntry(
-                directory,
-                _join_key(base, rel_dir),
-                error=LocalFileError(f"cannot list {directory}: {exc.strerror}"),
-            )
+            if os.path.islink(path):
+                reason = "broken symbolic link"
+            elif exc.errno == errno.ENOENT:
+                reason = "no such file or directory"
+            else:
+                reason = _reason(exc)
+            yield LocalEntry(path, name, error=LocalFileError(reason))
             continue
-        if not entries and dir_markers and rel_dir:
-            yield LocalEntry(directory, _join_key(base, rel_dir), is_dir_marker=True)
-        subdirs: list[tuple[str, str, tuple[tuple[int, int], ...]]] = []
-        for entry in entries:
-            rel = f"{rel_dir}{entry.name}"
-            try:
-                is_link = entry.is_symlink()
-                if is_link and not follow:  # not followed by default: said, not silent
-                    if matches(rel, include, exclude):
-                        yield LocalEntry(entry.path, _join_key(base, rel), skipped=NOT_FOLLOWED)
-                    continue
-                if entry.is_dir(follow_symlinks=follow):
-                    est = entry.stat(follow_symlinks=True)
-                    ident = (est.st_dev, est.st_ino)
-                    if ident in ancestors:
-                        yield LocalEntry(
-                            entry.path,
-                            _join_key(base, rel),
-                            error=LocalFileError(f"{entry.path}: symbolic link loop skipped"),
-                        )
-                        continue
-                    subdirs.append((entry.path, rel + "/", (*ancestors, ident)))
-                elif entry.is_file(follow_symlinks=follow):
-                    if matches(rel, include, exclude):
-                        yield LocalEntry(entry.path, _join_key(base, rel))
-                elif is_link:
-                    yield LocalEntry(
-                        entry.path,
-                        _join_key(base, rel),
-                        error=LocalFileError(f"{entry.path}: broken symbolic link"),
-                    )
-                else:  # FIFO, socket, device: reported, never silently skipped
-                    yield LocalEntry(
-                        entry.path,
-                        _join_key(base, rel),
-                        error=LocalFileError(f"{entry.path}: not a regular file"),
-                    )
-            except OSError as exc:
-                yield LocalEntry(
-                    entry.path,
-                    _join_key(base, rel),
-                    error=LocalFileError(f"{entry.path}: {exc.strerror}"),
-                )
-        stack.extend(reversed(subdirs))
+        if stat.S_ISDIR(info.st_mode):
+            yield from walk_tree(
+                path,
+                follow_symlinks=follow_symlinks,
+                filters=filters,
+                dir_markers=dir_markers,
+                under=f"{name}/" if keep_dir_names else "",
+            )
+        elif not filters.accepts(name):
+            continue
+        elif stat.S_ISREG(info.st_mode):
+            yield LocalEntry(path, name, info.st_size, info.st_mtime)
+        else:
+            yield LocalEntry(path, name, error=LocalFileError("not a regular file"))

@@ -1,4 +1,8 @@
-"""One dedicated writer thread per downloaded file: network tasks never touch the disk.
+"""Download writers: network tasks hand over bytes, and never touch the disk themselves.
+
+``FileWriter`` is the dedicated writer thread of one ranged download (many streams into one
+file); ``PooledWriter`` writes a single-GET download through the shared file-system pool,
+one batch at a time, so a thousand small files never start a thousand threads.
 
 Network tasks hand over lists of chunks (≥ 512 KiB) with their file offset; the thread
 writes each list with one ``os.pwritev`` (aiohttp returns fresh bytes objects, so
@@ -21,6 +25,8 @@ from typing import Any
 
 from s3z_core.config import WRITER_QUEUE_DEPTH
 from s3z_core.errors import LocalFileError, S3zError, VerificationError
+from s3z_core.transfer.filesystem import pool
+from s3z_core.transfer.landing import Landing
 
 _IOV_MAX = 512
 
@@ -137,19 +143,7 @@ class FileWriter:
                     return
                 offset, chunks = item
                 if self._error is None:
-                    try:
-                        self._write(offset, chunks)
-                        if self._hasher is not None:
-                            self._hasher.update(offset, chunks)
-                    except OSError as exc:
-                        self._error = LocalFileError(f"cannot write {self._path}: {exc.strerror}")
-                    except S3zError as exc:
-                        self._error = exc
-                    except Exception as exc:  # noqa: BLE001 - thread edge: never die silently
-                        # A dead writer would leave the loop waiting on its slots forever.
-                        self._error = LocalFileError(
-                            f"internal error writing {self._path}: {type(exc).__name__}: {exc}"
-                        )
+                    self._error = write_batch(self._fd, self._path, offset, chunks, self._hasher)
                 self._call(self._release)
         finally:
             self._call(self._finish)
@@ -158,16 +152,99 @@ class FileWriter:
         with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
             self._loop.call_soon_threadsafe(fn)
 
-    def _write(self, offset: int, chunks: list[bytes]) -> None:
-        pending: list[bytes | memoryview] = list(chunks)
-        while pending:
-            batch = pending[:_IOV_MAX]
-            written = os.pwritev(self._fd, batch, offset)
-            offset += written
-            # Drop fully written buffers; keep the unwritten tail of a partial one.
-            while batch and written >= len(batch[0]):
-                written -= len(batch[0])
-                batch.pop(0)
-                pending.pop(0)
-            if written:
-                pending[0] = memoryview(pending[0])[written:]
+
+def write_chunks(fd: int, offset: int, chunks: Sequence[bytes]) -> None:
+    """``pwritev`` the chunks at ``offset``, continuing every short write exactly."""
+    pending: list[bytes | memoryview] = list(chunks)
+    while pending:
+        batch = pending[:_IOV_MAX]
+        written = os.pwritev(fd, batch, offset)
+        offset += written
+        # Drop fully written buffers; keep the unwritten tail of a partial one.
+        while batch and written >= len(batch[0]):
+            written -= len(batch[0])
+            batch.pop(0)
+            pending.pop(0)
+        if written:
+            pending[0] = memoryview(pending[0])[written:]
+
+
+def write_batch(
+    fd: int, path: str, offset: int, chunks: Sequence[bytes], hasher: PartHasher | None
+) -> S3zError | None:
+    """Write (and hash) one batch on a writer thread; the error instead of raising it.
+
+    A writer thread must never die of an exception: the loop would wait on it forever.
+    """
+    try:
+        write_chunks(fd, offset, chunks)
+        if hasher is not None:
+            hasher.update(offset, chunks)
+    except OSError as exc:
+        return LocalFileError(f"cannot write {path}: {exc.strerror}")
+    except S3zError as exc:
+        return exc
+    except Exception as exc:  # noqa: BLE001 - thread edge: never die silently
+        return LocalFileError(f"internal error writing {path}: {type(exc).__name__}: {exc}")
+    return None
+
+
+class PooledWriter:
+    """A single-GET download written by the file-system pool, one batch at a time.
+
+    Batches of one file are written in order (the MD5 needs them in order): ``submit`` waits
+    for the previous batch before handing over the next, so reading batch n+1 overlaps with
+    writing batch n. The temp file is created by the first write (or at commit, for an empty
+    object), in the pool too.
+    """
+
+    def __init__(
+        self,
+        landing: Landing,
+        loop: asyncio.AbstractEventLoop,
+        *,
+        hasher: PartHasher | None = None,
+        backlog: asyncio.Semaphore | None = None,
+    ) -> None:
+        self._landing = landing
+        self._loop = loop
+        self._hasher = hasher
+        self._backlog = backlog
+        self._last: asyncio.Future[S3zError | None] | None = None
+        self._error: S3zError | None = None
+        self._closed = False
+
+    @property
+    def etag(self) -> str | None:
+        return self._hasher.etag() if self._hasher is not None else None
+
+    def _run(self, offset: int, chunks: list[bytes]) -> S3zError | None:
+        try:
+            fd = self._landing.open()
+        except S3zError as exc:
+            return exc
+        return write_batch(fd, str(self._landing.dest), offset, chunks, self._hasher)
+
+    async def _settle(self) -> None:
+        last, self._last = self._last, None
+        if last is not None:
+            error = await asyncio.shield(last)
+            self._error = self._error or error
+        if self._error is not None:
+            raise self._error
+
+    async def submit(self, offset: int, chunks: list[bytes]) -> None:
+        if self._closed:
+            raise LocalFileError(f"internal error: {self._landing.dest} written after close")
+        await self._settle()
+        if self._backlog is not None:
+            await self._backlog.acquire()
+        self._last = self._loop.run_in_executor(pool(), self._run, offset, chunks)
+        if self._backlog is not None:
+            backlog = self._backlog
+            self._last.add_done_callback(lambda _f: backlog.release())
+
+    async def close(self) -> None:
+        """Wait for the last batch; raise the first write error."""
+        self._closed = True
+        await self._settle()

@@ -15,8 +15,9 @@ import pytest
 from clirun import run
 from servers import boto3_client
 
-from s3z_core.cli.local_tree import NOT_FOLLOWED, WalkError, walk_files
+from s3z_core.filters import EVERYTHING, PathFilter
 from s3z_core.local_server import LocalS3Server
+from s3z_core.transfer.walk import NOT_FOLLOWED, walk_tree
 
 
 @pytest.fixture
@@ -61,7 +62,19 @@ def locked(tmp_path: Path) -> Iterator[Path]:
     (root / "sub").chmod(0o755)
 
 
-# -- the walker itself (no S3 involved) -------------------------------------------------------
+# -- the walker itself (no S3 involved): the engine's one walker, as the CLI uses it ----------
+
+
+def _walk(root: Path, follow: bool, filters: PathFilter = EVERYTHING) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {"files": [], "skips": [], "errors": []}
+    for entry in walk_tree(str(root), follow_symlinks=follow, filters=filters):
+        if entry.skipped:
+            out["skips"].append(f"{Path(entry.path).name}: {entry.skipped}")
+        elif entry.error is not None:
+            out["errors"].append((entry.relative, str(entry.error)))
+        else:
+            out["files"].append(entry.relative)
+    return out
 
 
 def test_walk_reports_fifo_and_broken_link_as_errors_but_not_a_link_left_alone(
@@ -73,29 +86,17 @@ def test_walk_reports_fifo_and_broken_link_as_errors_but_not_a_link_left_alone(
     (tmp_path / "link.txt").symlink_to(tmp_path / "f.txt")
     (tmp_path / "loop").symlink_to(tmp_path)
 
-    def walk(follow: bool) -> tuple[list[str], list[str], list[tuple[str, str]]]:
-        skips: list[str] = []
-        errors: list[WalkError] = []
-        files = [
-            f.relative
-            for f in walk_files(
-                tmp_path,
-                follow_symlinks=follow,
-                on_skip=lambda p, reason: skips.append(f"{p.name}: {reason}"),
-                on_error=errors.append,
-            )
-        ]
-        return files, skips, [(e.relative, e.reason) for e in errors]
+    walked = _walk(tmp_path, follow=False)
+    assert walked["files"] == ["f.txt"]
+    assert sorted(walked["skips"]) == [
+        f"{n}: {NOT_FOLLOWED}" for n in ("dangling", "link.txt", "loop")
+    ]
+    assert walked["errors"] == [("pipe", "not a regular file")]
 
-    files, skips, errors = walk(follow=False)
-    assert files == ["f.txt"]
-    assert sorted(skips) == [f"{n}: {NOT_FOLLOWED}" for n in ("dangling", "link.txt", "loop")]
-    assert errors == [("pipe", "not a regular file")]
-
-    files, skips, errors = walk(follow=True)
-    assert files == ["f.txt", "link.txt"]
-    assert skips == []
-    assert errors == [
+    walked = _walk(tmp_path, follow=True)
+    assert walked["files"] == ["f.txt", "link.txt"]
+    assert walked["skips"] == []
+    assert walked["errors"] == [
         ("dangling", "broken symbolic link"),
         ("loop/", "symbolic link loop"),
         ("pipe", "not a regular file"),
@@ -107,20 +108,23 @@ def test_folder_reached_twice_by_links_is_walked_twice_not_called_a_loop(tmp_pat
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "f").write_text("x")
     (tmp_path / "a_link").symlink_to(tmp_path / "data", target_is_directory=True)
-    errors: list[WalkError] = []
-    files = [f.relative for f in walk_files(tmp_path, follow_symlinks=True, on_error=errors.append)]
-    assert files == ["a_link/f", "data/f"]
-    assert errors == []
+    walked = _walk(tmp_path, follow=True)
+    assert walked["files"] == ["a_link/f", "data/f"]
+    assert walked["errors"] == []
 
 
-def test_walk_error_counts_unless_a_filter_excludes_a_file() -> None:
-    def nothing(_: str) -> bool:
-        return False
-
-    assert not WalkError(Path("/r/pipe"), "pipe", "not a regular file").counts(nothing)
-    # A folder that could not be listed may hold wanted files: no filter excuses it.
-    assert WalkError(Path("/r/sub"), "sub/", "cannot read folder").counts(nothing)
-    assert WalkError(Path("/r"), "", "cannot read folder").counts(nothing)
+def test_an_excluded_file_is_no_failure_but_a_folder_that_cannot_be_walked_always_is(
+    tmp_path: Path,
+) -> None:
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "loop").symlink_to(tmp_path)
+    nothing = PathFilter((("exclude", "*"),))
+    # What a folder that could not be walked holds (and whether it is wanted) is unknown.
+    assert _walk(tmp_path, follow=True, filters=nothing) == {
+        "files": [],
+        "skips": [],
+        "errors": [("loop/", "symbolic link loop")],
+    }
 
 
 # -- cp -r / upload ---------------------------------------------------------------------------

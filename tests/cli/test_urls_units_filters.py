@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from s3z_core.cli.filters import PathFilter
 from s3z_core.cli.units import format_duration, format_size, parse_size
 from s3z_core.cli.urls import Location, parse_location, parse_remote
 from s3z_core.errors import ConfigError
+from s3z_core.filters import PathFilter
 
 
 @pytest.mark.parametrize(

@@ -51,19 +51,19 @@ async def run_rm(session: Session) -> int:
     async with session.engine() as engine:
         if not args.recursive:
             keys = [location.key]
-        elif session.filters or args.dry_run:
+        elif not args.dry_run:
+            return report_deletes(
+                session,
+                location.bucket,
+                await engine.delete_prefix(location.bucket, location.key, session.filters),
+            )
+        else:
             prefix = location.key
             keys = [
                 o.key
                 async for o in engine.iter_objects(location.bucket, prefix)
                 if session.filters.accepts(o.key[len(prefix) :])
             ]
-        else:
-            return report_deletes(
-                session,
-                location.bucket,
-                await engine.delete_prefix(location.bucket, location.key),
-            )
         if args.dry_run:
             for key in keys:
                 url = s3_url(location.bucket, key)

@@ -8,67 +8,53 @@ destination file is never deleted. ``--dry-run`` prints the plan and changes not
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from s3z_core.cli.commands.copying import copy_job, ensure_dir, upload_job
-from s3z_core.cli.local_tree import WalkError, walk_files
+from s3z_core.cli.outcome import Failed, report_failed, report_outcome
 from s3z_core.cli.sync_plan import SyncEntry, SyncPlan, plan_sync, settle
-from s3z_core.cli.transfers import (
-    Failed,
-    Outcome,
-    batch_outcome,
-    finish_batch,
-    report_failed,
-    report_outcome,
-    run_jobs,
-)
 from s3z_core.cli.urls import Location, parse_location, s3_url
 from s3z_core.errors import ConfigError, NoSuchKeyError
+from s3z_core.handles import finish
+from s3z_core.metadata import stored_mtime
+from s3z_core.models import BatchResult
+from s3z_core.specs import TransferSpec
+from s3z_core.transfer.filesystem import fs_call
 
 if TYPE_CHECKING:
     from s3z_core.cli.session import Session
     from s3z_core.engine import Engine
     from s3z_core.models import ObjectInfo
 
-MTIME_METADATA = "mtime"  # x-amz-meta-mtime, written by the engine on upload
 HEAD_CONCURRENCY = 32
 
 
-def _local_entries(
-    session: Session, root: Path, failed: list[Failed], *, upload_to: Location | None
+async def _local_entries(
+    session: Session,
+    engine: Engine,
+    root: Path,
+    failed: list[Failed],
+    *,
+    upload_to: Location | None,
 ) -> list[SyncEntry]:
-    """The files under ``root``; what could not be read is appended to ``failed``
-    (as an upload to its key when ``root`` is the source of an upload)."""
-    if not root.exists():
+    """The files under ``root`` (walked by the engine, off the loop); what could not be read
+    is appended to ``failed`` (as an upload to its key when ``root`` is an upload's source)."""
+    if not await fs_call(root.exists):
         return []
-    if not root.is_dir():
+    if not await fs_call(root.is_dir):
         raise ConfigError(f"sync needs a folder, got the file {root}")
-
-    def skipped(path: Path, reason: str) -> None:
-        session.console.warn(f"skipping {path}: {reason}")
-
-    def unusable(error: WalkError) -> None:
-        if not error.counts(session.filters.accepts):
-            return
-        if upload_to is None:
-            failed.append(Failed("read", str(error.path), "", error.error()))
+    entries: list[SyncEntry] = []
+    async for entry in engine.walk_local(str(root), filters=session.filters):
+        if entry.skipped:
+            session.console.warn(f"skipping {entry.path}: {entry.skipped}")
+        elif entry.error is not None:
+            target = "" if upload_to is None else _endpoint_name(upload_to, entry.relative)
+            operation = "read" if upload_to is None else "upload"
+            failed.append(Failed(operation, entry.path, target, entry.error))
         else:
-            target = _endpoint_name(upload_to, error.relative)
-            failed.append(Failed("upload", str(error.path), target, error.error()))
-
-    return [
-        SyncEntry(f.relative, f.size, f.mtime)
-        for f in walk_files(
-            root,
-            follow_symlinks=bool(session.args.follow_symlinks),
-            on_skip=skipped,
-            on_error=unusable,
-        )
-        if session.filters.accepts(f.relative)
-    ]
+            entries.append(SyncEntry(entry.relative, entry.size, entry.mtime))
+    return entries
 
 
 async def _remote_entries(
@@ -87,15 +73,6 @@ async def _remote_entries(
     return entries, objects
 
 
-def _parse_mtime(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        return None
-
-
 async def _stored_mtimes(
     engine: Engine, location: Location, names: list[str]
 ) -> dict[str, float | None]:
@@ -109,7 +86,7 @@ async def _stored_mtimes(
                 head = await engine.head_object(location.bucket, prefix + name)
             except NoSuchKeyError:
                 return name, None
-        return name, _parse_mtime(head.metadata.get(MTIME_METADATA))
+        return name, stored_mtime(head.metadata)
 
     return dict(await asyncio.gather(*(one(n) for n in names)))
 
@@ -156,6 +133,18 @@ def _print_plan(session: Session, plan: SyncPlan, src: Location, dst: Location) 
         )
 
 
+def _copy_specs(plan: SyncPlan, src: Location, dst: Location) -> list[TransferSpec]:
+    names = [a.source.name for a in plan.copies]
+    if not src.is_remote:
+        prefix = dst.dir_prefix
+        return [TransferSpec.upload(str(Path(src.path) / n), dst.bucket, prefix + n) for n in names]
+    sp = src.dir_prefix
+    if dst.is_remote:
+        dp = dst.dir_prefix
+        return [TransferSpec.copy(src.bucket, sp + n, dst.bucket, dp + n) for n in names]
+    return []  # s3 → local goes through download_keys: the destination guard applies
+
+
 async def _execute(
     session: Session,
     engine: Engine,
@@ -164,29 +153,15 @@ async def _execute(
     src: Location,
     dst: Location,
     src_objects: dict[str, ObjectInfo],
-) -> Outcome:
-    names = [a.source.name for a in plan.copies]
-    if not src.is_remote:
-        root = Path(src.path)
-        prefix = dst.dir_prefix
-        jobs = [upload_job(engine, root / n, dst.bucket, prefix + n) for n in names]
-        outcome = await run_jobs(jobs, session.workers)
-    elif dst.is_remote:
-        sp, dp = src.dir_prefix, dst.dir_prefix
-        jobs = [copy_job(engine, src.bucket, sp + n, dst.bucket, dp + n) for n in names]
-        outcome = await run_jobs(jobs, session.workers)
-    elif names:
-        dest_dir = ensure_dir(Path(dst.path))
+) -> BatchResult:
+    if src.is_remote and not dst.is_remote:
+        objects = [src_objects[a.source.name] for a in plan.copies]
         batch = engine.download_keys(
-            src.bucket,
-            [src_objects[n] for n in names],
-            dest_dir,
-            strip_prefix=src.dir_prefix,
-            keep_results=False,
+            src.bucket, objects, dst.path, strip_prefix=src.dir_prefix, keep_results=False
         )
-        outcome = batch_outcome("download", await finish_batch(batch))
     else:
-        outcome = Outcome()
+        batch = engine.run_batch(_copy_specs(plan, src, dst), keep_results=False)
+    result = await finish(batch)
     if plan.deletes:
         if dst.is_remote:
             from s3z_core.cli.commands.removal import report_deletes
@@ -194,19 +169,17 @@ async def _execute(
             keys = [dst.dir_prefix + e.name for e in plan.deletes]
             report_deletes(session, dst.bucket, await engine.delete_objects(dst.bucket, keys))
         else:
-            for entry in plan.deletes:
-                path = Path(dst.path) / entry.name
-                try:
-                    os.unlink(path)
-                except OSError as exc:
-                    session.console.failure("delete", str(path), exc)
-                else:
-                    session.console.info(f"delete: {path}", {"type": "deleted", "path": str(path)})
-    return outcome
+            paths = [str(Path(dst.path) / e.name) for e in plan.deletes]
+            removed = await engine.delete_local_files(paths)
+            for path in removed.deleted:
+                session.console.info(f"delete: {path}", {"type": "deleted", "path": path})
+            for failure in removed.failures:
+                session.console.failure("delete", failure.key, OSError(failure.message))
+    return result
 
 
-def _check_source(src: Location) -> None:
-    if not src.is_remote and not Path(src.path).is_dir():
+async def _check_source(src: Location) -> None:
+    if not src.is_remote and not await fs_call(Path(src.path).is_dir):
         raise ConfigError(f"sync source must be an existing folder, got {src.path!r}")
 
 
@@ -215,7 +188,7 @@ async def run_sync(session: Session) -> int:
     src, dst = parse_location(args.source), parse_location(args.destination)
     if not src.is_remote and not dst.is_remote:
         raise ConfigError("one of source and destination must be an s3:// URL")
-    _check_source(src)
+    await _check_source(src)
     started = time.monotonic()
     unreadable: list[Failed] = []  # local paths the walk could not use, on either side
     async with session.engine() as engine:
@@ -227,14 +200,18 @@ async def run_sync(session: Session) -> int:
                 session, engine, src, upper_bound=not dst.is_remote
             )
         else:
-            sources = _local_entries(session, Path(src.path), unreadable, upload_to=dst)
+            sources = await _local_entries(
+                session, engine, Path(src.path), unreadable, upload_to=dst
+            )
         # A source that could not be read completely lacks files that may well exist:
         # deleting "what is not in the source" would then delete their only other copy.
         source_unread = len(unreadable)
         if dst.is_remote:
             destinations, _ = await _remote_entries(session, engine, dst, upper_bound=False)
         else:
-            destinations = _local_entries(session, Path(dst.path), unreadable, upload_to=None)
+            destinations = await _local_entries(
+                session, engine, Path(dst.path), unreadable, upload_to=None
+            )
         plan = plan_sync(
             sources, destinations, size_only=bool(args.size_only), delete=bool(args.delete)
         )
@@ -261,6 +238,5 @@ async def run_sync(session: Session) -> int:
             )
         finally:
             session.progress.close()
-    outcome.failed += unreadable
-    code = report_outcome(session.console, "sync", outcome, time.monotonic() - started)
+    code = report_outcome(session.console, "sync", outcome, time.monotonic() - started, unreadable)
     return 1 if session.console.failures else code

@@ -1,0 +1,163 @@
+"""From a ``TransferSpec`` to the job that carries it out: the one place a spec becomes work.
+
+Building a job does no I/O: it allocates the transfer's control, announces it
+(``TransferQueued`` with the spec) and binds the coroutine that will run it — an upload, a
+download, a copy, or a folder marker either way. Batches, single transfers and restarts
+all come through here, so every entry point runs a spec the same way.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from s3z_core.errors import LocalFileError, S3zError
+from s3z_core.events import TransferQueued, TransferStarted, Verification
+from s3z_core.models import TransferResult
+from s3z_core.specs import TransferSpec
+from s3z_core.transfer.control import PauseGate, TransferContext, TransferControl
+from s3z_core.transfer.copy import copy_object
+from s3z_core.transfer.download import download_file
+from s3z_core.transfer.filesystem import fs_call
+from s3z_core.transfer.paths import DestinationGuard
+from s3z_core.transfer.upload import upload_file
+
+Runner = Callable[[], Awaitable[TransferResult]]
+
+
+@dataclass(slots=True)
+class Job:
+    control: TransferControl
+    spec: TransferSpec
+    run: Runner | None
+    error: S3zError | None = None  # a job that failed while being planned (unsafe key, …)
+
+    @property
+    def source(self) -> str:
+        return self.spec.source
+
+    @property
+    def destination(self) -> str:
+        return self.spec.destination
+
+
+def queue_job(
+    ctx: TransferContext, spec: TransferSpec, gate: PauseGate | None = None
+) -> TransferControl:
+    control = ctx.new_control(gate)
+    control.label = spec.source
+    ctx.emit(
+        TransferQueued(
+            control.transfer_id, spec.direction, spec.source, spec.destination, spec.size, spec
+        )
+    )
+    return control
+
+
+def build_job(
+    ctx: TransferContext,
+    spec: TransferSpec,
+    *,
+    gate: PauseGate | None = None,
+    guard: DestinationGuard | None = None,
+    error: S3zError | None = None,
+) -> Job:
+    """A queued job for ``spec``; ``error`` makes it one that failed while being planned."""
+    control = queue_job(ctx, spec, gate)
+    if error is not None:
+        return Job(control, spec, None, error)
+    return Job(control, spec, bind(ctx, control, spec, guard))
+
+
+def bind(
+    ctx: TransferContext,
+    control: TransferControl,
+    spec: TransferSpec,
+    guard: DestinationGuard | None = None,
+) -> Runner:
+    """The coroutine function that runs ``spec`` (``guard``: a download's path came from its
+    key, and is checked against the destination folder before anything is written)."""
+    if spec.direction == "upload":
+        if spec.marker:
+            return lambda: _put_marker(ctx, control, spec)
+        metadata = dict(spec.metadata) or None
+        return lambda: upload_file(
+            ctx,
+            control,
+            spec.local_path,
+            spec.bucket,
+            spec.key,
+            metadata=metadata,
+            content_type=spec.content_type,
+        )
+    if spec.direction == "download":
+        if spec.marker:
+            return lambda: _make_folder(ctx, control, spec, guard)
+        return lambda: download_file(
+            ctx,
+            control,
+            spec.bucket,
+            spec.key,
+            Path(spec.local_path),
+            size=spec.size,
+            etag=spec.etag,
+            mtime=spec.mtime,
+            guard=guard,
+        )
+    return lambda: copy_object(
+        ctx, control, spec.source_bucket, spec.source_key, spec.bucket, spec.key
+    )
+
+
+def _done(
+    control: TransferControl, spec: TransferSpec, etag: str, parts: int, started: float
+) -> TransferResult:
+    elapsed = time.monotonic() - started
+    return TransferResult(
+        control.transfer_id,
+        spec.source,
+        spec.destination,
+        0,
+        etag,
+        Verification.SIZE_ONLY,
+        parts,
+        elapsed,
+    )
+
+
+async def _put_marker(
+    ctx: TransferContext, control: TransferControl, spec: TransferSpec
+) -> TransferResult:
+    """An empty folder uploads as the zero-byte ``dir/`` object other tools show as a folder."""
+    started = time.monotonic()
+    ctx.emit(TransferStarted(control.transfer_id, 0, 1))
+    await control.wait_runnable()
+    async with ctx.requests:
+        etag = await ctx.ops.put_object(spec.bucket, spec.key, b"")
+    return _done(control, spec, etag, 1, started)
+
+
+def _mkdir(path: Path, resolve: Callable[[], Path] | None) -> Path:
+    target = resolve() if resolve is not None else path
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LocalFileError(f"cannot create folder {target}: {exc.strerror}") from None
+    return target
+
+
+async def _make_folder(
+    ctx: TransferContext,
+    control: TransferControl,
+    spec: TransferSpec,
+    guard: DestinationGuard | None,
+) -> TransferResult:
+    """A folder marker downloads as the folder (the root's own marker: the root itself)."""
+    started = time.monotonic()
+    ctx.emit(TransferStarted(control.transfer_id, 0, 0))
+    root_marker = guard is not None and Path(spec.local_path) == guard.dest_dir
+    resolve = None if guard is None or root_marker else (lambda: guard.path_for(spec.key))
+    await fs_call(_mkdir, Path(spec.local_path), resolve)
+    return _done(control, spec, "", 0, started)

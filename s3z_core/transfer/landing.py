@@ -1,0 +1,100 @@
+"""Where a download lands: a hidden temporary file beside its final name, renamed when done.
+
+The file is written under ``.<name>.<token>.s3z-part`` in the destination folder and renamed
+to its final name only after every byte arrived and was verified; any failure or
+cancellation removes it. Every method here blocks (creates, renames, stats) and is run in
+the file-system pool, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from s3z_core.errors import LocalFileError, VerificationError
+
+TEMP_SUFFIX = ".s3z-part"
+TEMP_NAME_BYTES = 120  # room for the token and suffix under NAME_MAX (255 bytes)
+T = TypeVar("T")
+
+
+def temp_name(dest: Path) -> Path:
+    """Hidden, recognisable, unique, and short enough even when the final name is not."""
+    stem = dest.name.encode()[:TEMP_NAME_BYTES].decode(errors="ignore")
+    return dest.with_name(f".{stem}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
+
+
+def local_call(fn: Callable[..., T], dest: Path, *args: Any) -> T:
+    """A local filesystem call whose failure is this file's ``LocalFileError``."""
+    try:
+        return fn(*args)
+    except OSError as exc:
+        raise LocalFileError(f"cannot write {dest}: {exc.strerror or exc}") from None
+
+
+class Landing:
+    """One download's temporary file and its descriptor, from creation to rename or removal.
+
+    ``resolve`` (the destination guard's check of a key-derived path) runs in ``open``, in the
+    pool and just before the file is created: a symlink planted meanwhile is still caught.
+    """
+
+    def __init__(self, dest: Path, resolve: Callable[[], Path] | None = None) -> None:
+        self.dest = dest
+        self._resolve = resolve
+        self.tmp = temp_name(dest)
+        self.fd = -1
+        self._created = False
+        self._lock = threading.Lock()  # the pool may run open and discard on two threads
+
+    def open(self, size: int | None = None) -> int:
+        """Create the folder and the temp file (``size`` preallocates it for ranged writes)."""
+        with self._lock:
+            if self.fd < 0:
+                if self._resolve is not None:
+                    self.dest, self._resolve = self._resolve(), None
+                    self.tmp = temp_name(self.dest)
+                try:
+                    self.dest.parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    reason = exc.strerror or exc
+                    raise LocalFileError(
+                        f"cannot create folder {self.dest.parent}: {reason}"
+                    ) from None
+                flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+                self.fd = local_call(os.open, self.dest, self.tmp, flags, 0o666)
+                self._created = True
+                if size:
+                    local_call(os.ftruncate, self.dest, self.fd, size)
+            return self.fd
+
+    def commit(self, size: int, mtime_s: float | None) -> None:
+        """Check the length, set the time, and give the file its final name."""
+        fd = self.open()
+        written = local_call(os.fstat, self.dest, fd).st_size
+        if written != size:
+            raise VerificationError(f"{self.dest}: expected {size} bytes, the file holds {written}")
+        with self._lock:
+            self.fd = -1
+            local_call(os.close, self.dest, fd)
+        if mtime_s is not None:
+            local_call(os.utime, self.dest, self.tmp, (mtime_s, mtime_s))
+        local_call(os.replace, self.dest, self.tmp, self.dest)
+        self._created = False
+
+    def discard(self) -> None:
+        """Close and remove the temp file (after a failure); never raises for a missing one."""
+        with self._lock:
+            fd, self.fd = self.fd, -1
+            created, self._created = self._created, False
+        if fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        if created:
+            with contextlib.suppress(OSError):
+                os.unlink(self.tmp)

@@ -1,0 +1,164 @@
+"""What a batch will do, as a stream of specs: from a local walk, a listing, or given objects.
+
+Producers only decide (pure, apart from the walk, which runs in the file-system pool): each
+item is a ``Planned`` spec — possibly already failed (an unsafe key, an unreadable path, a
+listed entry that did not parse) — or a ``Skipped`` path, said but not failed. The batch
+turns them into jobs. Filters (``PathFilter``, aws-cli order) apply to the path relative to
+the source folder or prefix, the same way for every direction.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from s3z_core.errors import DamagedListingError, ProtocolError, S3zError, UnsafeKeyError
+from s3z_core.filters import EVERYTHING, PathFilter
+from s3z_core.models import ObjectInfo
+from s3z_core.specs import TransferSpec
+from s3z_core.transfer.filesystem import iterate
+from s3z_core.transfer.paths import is_dir_marker, planned_path, relative_key
+from s3z_core.transfer.walk import walk_sources
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    spec: TransferSpec
+    error: S3zError | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    path: str
+    reason: str
+
+
+PlanItem = Planned | Skipped
+Listed = Iterable[ObjectInfo] | Iterable[str] | AsyncIterator[ObjectInfo]
+
+
+def join_key(prefix: str, name: str) -> str:
+    if prefix and not prefix.endswith("/"):
+        return f"{prefix}/{name}"
+    return prefix + name
+
+
+async def plan_uploads(
+    sources: Sequence[str | os.PathLike[str]],
+    bucket: str,
+    prefix: str = "",
+    *,
+    keep_dir_names: bool = True,
+    filters: PathFilter = EVERYTHING,
+    follow_symlinks: bool = False,
+    dir_markers: bool = False,
+) -> AsyncIterator[PlanItem]:
+    """A file uploads as ``prefix + name``; a folder ``d`` as ``prefix + d/relative``
+    (``keep_dir_names=False``: its contents straight under ``prefix``, like ``cp -r``)."""
+    walk = walk_sources(
+        sources,
+        keep_dir_names=keep_dir_names,
+        follow_symlinks=follow_symlinks,
+        filters=filters,
+        dir_markers=dir_markers,
+    )
+    async for entry in iterate(walk):
+        if entry.skipped:
+            yield Skipped(entry.path, entry.skipped)
+            continue
+        spec = TransferSpec.upload(
+            entry.path,
+            bucket,
+            join_key(prefix, entry.name),
+            size=None if entry.error else entry.size,
+            mtime=entry.mtime or None,
+            marker=entry.is_dir_marker,
+        )
+        yield Planned(spec, entry.error)
+
+
+async def _objects(objects: Listed) -> AsyncIterator[ObjectInfo | str]:
+    if isinstance(objects, AsyncIterator):
+        async for obj in objects:
+            yield obj
+    else:
+        for item in objects:
+            yield item
+
+
+async def plan_downloads(
+    objects: Listed,
+    bucket: str,
+    dest_root: Path,
+    *,
+    strip_prefix: str = "",
+    filters: PathFilter = EVERYTHING,
+) -> AsyncIterator[Planned]:
+    """Each key lands at ``dest_root / (key minus strip_prefix)``; a key that would leave
+    ``dest_root`` is a failed item (checked lexically here, for symlinks when written)."""
+    root = str(dest_root)
+
+    def spec_for(key: str, local: str, info: ObjectInfo | None, marker: bool) -> TransferSpec:
+        return TransferSpec.download(
+            bucket,
+            key,
+            local,
+            local_root=root,
+            strip_prefix=strip_prefix,
+            size=info.size if info else None,
+            etag=info.etag if info else None,
+            mtime=info.last_modified.timestamp() if info and info.last_modified else None,
+            marker=marker,
+        )
+
+    try:
+        async for item in _objects(objects):
+            info = item if isinstance(item, ObjectInfo) else None
+            key = info.key if info else str(item)
+            rel = relative_key(key, strip_prefix)
+            if filters and not filters.accepts(rel):
+                continue
+            marker = info is not None and is_dir_marker(key, info.size)
+            # The marker of the folder being downloaded ("New folder" writes one) names the
+            # destination itself: created like any marker, not refused.
+            if marker and not rel.strip("/"):
+                yield Planned(spec_for(key, root, info, True))
+                continue
+            try:
+                local = str(planned_path(dest_root, key, strip_prefix))
+            except UnsafeKeyError as exc:
+                yield Planned(spec_for(key, "", info, False), exc)
+                continue
+            yield Planned(spec_for(key, local, info, marker))
+    except DamagedListingError as damaged:
+        for key, reason in damaged.entries:
+            yield Planned(spec_for(key, "", None, False), ProtocolError(reason))
+
+
+async def plan_copies(
+    objects: Listed,
+    source_bucket: str,
+    source_prefix: str,
+    bucket: str,
+    prefix: str,
+    *,
+    filters: PathFilter = EVERYTHING,
+) -> AsyncIterator[Planned]:
+    """Each key under ``source_prefix`` copies to ``prefix + (key minus source_prefix)``."""
+    try:
+        async for item in _objects(objects):
+            info = item if isinstance(item, ObjectInfo) else None
+            key = info.key if info else str(item)
+            rel = relative_key(key, source_prefix)
+            if filters and not filters.accepts(rel):
+                continue
+            size = info.size if info else None
+            yield Planned(TransferSpec.copy(source_bucket, key, bucket, prefix + rel, size=size))
+    except DamagedListingError as damaged:
+        for key, reason in damaged.entries:
+            spec = TransferSpec.copy(
+                source_bucket, key, bucket, prefix + relative_key(key, source_prefix)
+            )
+            yield Planned(spec, ProtocolError(reason))
