@@ -58,7 +58,8 @@ from s3z_core.transfer.plans import (
     plan_uploads,
 )
 from s3z_core.transfer.walk import LocalEntry, walk_tree
-from s3z_core.transport.client import RetryNotice, S3Client
+from s3z_core.transport.client import S3Client
+from s3z_core.transport.messages import RetryNotice
 
 FilterRules = PathFilter | Iterable[tuple[FilterKind, str]] | None
 

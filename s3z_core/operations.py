@@ -22,7 +22,8 @@ from s3z_core.models import (
 from s3z_core.protocol import requests as xml_requests
 from s3z_core.protocol import responses
 from s3z_core.transport.body import Body, ProgressCallback
-from s3z_core.transport.client import RetryCallback, S3Client
+from s3z_core.transport.client import S3Client
+from s3z_core.transport.messages import RetryCallback
 
 META_PREFIX = "x-amz-meta-"
 

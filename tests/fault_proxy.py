@@ -73,6 +73,14 @@ class RecordedRequest:
         return next((v for k, v in self.headers if k.lower() == lname), None)
 
     @property
+    def signed_region(self) -> str:
+        """The region in the Authorization header's credential scope ("" if unsigned)."""
+        auth = self.header("authorization") or ""
+        scope = auth.partition("Credential=")[2].partition(",")[0]
+        parts = scope.split("/")
+        return parts[2] if len(parts) >= 4 else ""
+
+    @property
     def amz_date(self) -> str | None:
         return self.header("x-amz-date")
 
@@ -120,6 +128,7 @@ class FaultRule:
     after_bytes: int = 0
     delay_s: float = 0.0
     date_offset_s: float = 0.0
+    region: str = ""  # wrong_region: the region requests must be signed for
     seen: int = 0  # matching requests so far
     fired: int = 0  # times the fault was applied
 
@@ -228,6 +237,20 @@ class FaultProxy:
     def error_in_200(self, code: str = "InternalError", **match: Any) -> FaultRule:
         """200 OK with an ``<Error>`` body (how CompleteMultipartUpload fails); not forwarded."""
         return self.add(FaultRule("error_200", status=200, code=code, **match))
+
+    def wrong_region(self, region: str, **match: Any) -> FaultRule:
+        """Every matching request *not* signed for ``region`` gets AWS's answer to a wrong
+        signing region (400 AuthorizationHeaderMalformed naming ``region``); others pass."""
+        rule = FaultRule(
+            "wrong_region",
+            status=400,
+            code="AuthorizationHeaderMalformed",
+            message="the region is wrong",
+            region=region,
+            times=None,
+            **match,
+        )
+        return self.add(rule)
 
     def reset_response(self, after_bytes: int = 0, **match: Any) -> FaultRule:
         """Forward, then reset the connection after ``after_bytes`` of the response body
@@ -353,6 +376,12 @@ class FaultProxy:
                 return await self._forward(request, record)
             if rule.action == "reset_response":
                 return await self._forward(request, record, reset_after=rule.after_bytes)
+            if rule.action == "wrong_region":
+                if record.signed_region == rule.region:
+                    record.fault = None
+                    return await self._forward(request, record)
+                record.body_bytes = await self._read_body(request)
+                return self._error_response(rule, record)
             if rule.action == "reset_request":
                 record.body_bytes = await self._read_body(request, limit=rule.after_bytes)
                 await self._reset(request)
@@ -383,6 +412,8 @@ class FaultProxy:
                 "ServerTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(server_time)),
                 "MaxAllowedSkewMilliseconds": "900000",
             }
+        if rule.region:
+            extra["Region"] = rule.region
         body = error_xml(rule.code, rule.message, f"faultproxy-{rule.fired}", extra)
         record.status = rule.status
         return web.Response(

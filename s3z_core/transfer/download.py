@@ -30,7 +30,7 @@ from s3z_core.transfer.paths import DestinationGuard
 from s3z_core.transfer.planning import Part, plan_download
 from s3z_core.transfer.progress import ProgressReporter
 from s3z_core.transfer.writer import FileWriter, PartHasher, PooledWriter
-from s3z_core.transport.client import RetryNotice, StreamHead
+from s3z_core.transport.messages import RetryNotice, StreamHead
 
 __all__ = ["TEMP_SUFFIX", "download_file", "temp_name"]
 

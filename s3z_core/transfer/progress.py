@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 from s3z_core.events import BytesTransferred, EventSink, PartRetried
-from s3z_core.transport.client import RetryNotice
+from s3z_core.transport.messages import RetryNotice
 
 FLUSH_BYTES = 1024 * 1024
 FLUSH_INTERVAL_S = 0.1

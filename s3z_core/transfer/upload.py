@@ -26,7 +26,7 @@ from s3z_core.transfer.guard import create_multipart_guarded, multipart_abort_gu
 from s3z_core.transfer.planning import Part, UploadPlan, plan_upload
 from s3z_core.transfer.progress import ProgressReporter
 from s3z_core.transport.body import FileRange
-from s3z_core.transport.client import RetryNotice
+from s3z_core.transport.messages import RetryNotice
 
 
 def _md5_range(path: str, offset: int, length: int) -> bytes:

@@ -24,17 +24,14 @@ import logging
 import random
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import aiohttp
 from yarl import URL
 
 from s3z_core.config import ClientConfig
-from s3z_core.credentials import CredentialProvider, Credentials, as_provider
+from s3z_core.credentials import CredentialProvider, Credentials
 from s3z_core.errors import (
-    CredentialsError,
     LocalFileError,
     ProtocolError,
     S3zError,
@@ -43,14 +40,11 @@ from s3z_core.errors import (
     TransportError,
 )
 from s3z_core.protocol.endpoints import (
-    Endpoint,
     build_url,
-    parse_endpoint,
-    request_target,
-    resolve_style,
 )
 from s3z_core.protocol.responses import is_error_document
-from s3z_core.protocol.signing import EMPTY_SHA256, UNSIGNED_PAYLOAD, SigV4Signer
+from s3z_core.protocol.signing import EMPTY_SHA256, UNSIGNED_PAYLOAD
+from s3z_core.transport.addressing import Addressing
 from s3z_core.transport.body import (
     Body,
     FileRange,
@@ -60,49 +54,16 @@ from s3z_core.transport.body import (
 )
 from s3z_core.transport.connection import open_session
 from s3z_core.transport.error_mapping import TRANSPORT_EXCEPTIONS, service_error, transport_error
+from s3z_core.transport.messages import (
+    RetryCallback,
+    RetryNotice,
+    S3Response,
+    StreamHead,
+)
 from s3z_core.transport.retry import GIVE_UP, CorrectClock, Decision, ResignForRegion, Retry, decide
 
 log = logging.getLogger("s3z.transport")
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class RetryNotice:
-    """Told to the caller before each backoff sleep (feeds PartRetried / RequestRetried).
-
-    ``throttled`` is true when the server asked us to slow down (SlowDown, 503, 429 …),
-    decided by the error's type, so a UI can mark throttling without reading codes.
-    """
-
-    operation: str
-    attempt: int
-    reason: str
-    delay_s: float
-    throttled: bool = False
-
-
-RetryCallback = Callable[[RetryNotice], None]
-
-
-@dataclass(frozen=True, slots=True)
-class S3Response:
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class StreamHead:
-    """The headers of one streamed GET attempt, told to the caller before its body.
-
-    ``offset`` is where this attempt's bytes start; ``content_length`` is what the server
-    says it will send from there (None when it does not say).
-    """
-
-    status: int
-    headers: Mapping[str, str]
-    offset: int
-    content_length: int | None
 
 
 class S3Client:
@@ -117,15 +78,10 @@ class S3Client:
         on_retry: RetryCallback | None = None,
     ) -> None:
         self.config = config
-        self.endpoint = parse_endpoint(config.endpoint_url, config.region)
-        self._provider = as_provider(credentials)
-        self._signed_with: Credentials | None = None
-        self._signers: dict[str, SigV4Signer] = {}
-        self._bucket_regions: dict[str, str] = {}
-        self._endpoints: dict[str, Endpoint] = {config.region: self.endpoint}
+        self.addressing = Addressing(config, credentials)
+        self.endpoint = self.addressing.endpoint
         self._rng = rng or random.Random()
         self._session: aiohttp.ClientSession | None = None
-        self._clock_offset_s = 0.0
         self.on_retry = on_retry
 
     def __repr__(self) -> str:
@@ -138,13 +94,21 @@ class S3Client:
 
     @property
     def credential_source(self) -> str:
-        return self._provider.source if self._provider is not None else "none"
+        provider = self.addressing.provider
+        return provider.source if provider is not None else "none"
 
     def region_for(self, bucket: str | None) -> str:
-        """The region requests for ``bucket`` are signed for: learned, else configured."""
-        if bucket:
-            return self._bucket_regions.get(bucket, self.config.region)
-        return self.config.region
+        return self.addressing.region_for(bucket)
+
+    def presign(
+        self,
+        method: str,
+        bucket: str,
+        key: str,
+        expires_s: int,
+        query: Sequence[tuple[str, str]] = (),
+    ) -> str:
+        return self.addressing.presign(method, bucket, key, expires_s, query)
 
     # -- session ---------------------------------------------------------------------------
     def _ensure_session(self) -> aiohttp.ClientSession:
@@ -162,66 +126,6 @@ class S3Client:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
-
-    # -- signing -----------------------------------------------------------------------------
-    def _now(self) -> datetime:
-        return datetime.fromtimestamp(time.time() + self._clock_offset_s, tz=UTC)
-
-    def _endpoint_for(self, region: str) -> Endpoint:
-        """AWS serves each region at its own host; any other endpoint is region-agnostic."""
-        endpoint = self._endpoints.get(region)
-        if endpoint is None:
-            endpoint = parse_endpoint(None, region) if self.endpoint.is_aws else self.endpoint
-            self._endpoints[region] = endpoint
-        return endpoint
-
-    def _target(
-        self, bucket: str | None, key: str | None, region: str
-    ) -> tuple[Endpoint, str, str]:
-        endpoint = self._endpoint_for(region)
-        style = resolve_style(endpoint, bucket, self.config.addressing_style)
-        host, path = request_target(endpoint, bucket, key, style)
-        return endpoint, host, path
-
-    def _signer_for(self, credentials: Credentials, region: str) -> SigV4Signer:
-        if credentials is not self._signed_with:  # refreshed: the cached signing keys are stale
-            self._signers.clear()
-            self._signed_with = credentials
-        signer = self._signers.get(region)
-        if signer is None:
-            signer = self._signers[region] = SigV4Signer(credentials, region)
-        return signer
-
-    async def _signer(self, region: str) -> SigV4Signer:
-        if self._provider is None:
-            raise CredentialsError(
-                "no credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, use --profile, "
-                "or pass --access-key/--secret-key"
-            )
-        return self._signer_for(await self._provider.credentials(), region)
-
-    def presign(
-        self,
-        method: str,
-        bucket: str,
-        key: str,
-        expires_s: int,
-        query: Sequence[tuple[str, str]] = (),
-    ) -> str:
-        credentials = self._provider.current() if self._provider is not None else None
-        if credentials is None:
-            raise CredentialsError("presigning needs credentials")
-        region = self.region_for(bucket)
-        endpoint, host, path = self._target(bucket, key, region)
-        full = self._signer_for(credentials, region).presign(
-            method=method,
-            host=host,
-            path=path,
-            query=list(query),
-            expires_s=expires_s,
-            now=self._now(),
-        )
-        return build_url(endpoint, host, path, full)
 
     # -- the one attempt loop --------------------------------------------------------------------
     async def _attempts(
@@ -271,11 +175,10 @@ class S3Client:
         """Carry out a decision's state change; the seconds to wait before the next attempt."""
         if isinstance(decision, ResignForRegion):
             log.info("%s s3://%s: signing for region %s", operation, bucket, decision.region)
-            if bucket:
-                self._bucket_regions[bucket] = decision.region
+            self.addressing.learn_region(bucket, decision.region)
             return 0.0
         if isinstance(decision, CorrectClock):
-            self._clock_offset_s = decision.offset_s
+            self.addressing.clock_offset_s = decision.offset_s
             return 0.0
         assert isinstance(decision, Retry)
         return decision.delay_s
@@ -328,9 +231,9 @@ class S3Client:
         describe = _describe(bucket, key)
 
         async def attempt(_number: int, region: str) -> S3Response:
-            endpoint, host, path = self._target(bucket, key, region)
+            endpoint, host, path = self.addressing.target(bucket, key, region)
             url = URL(build_url(endpoint, host, path, query), encoded=True)
-            signer = await self._signer(region)
+            signer = await self.addressing.signer(region)
             signed = signer.sign(
                 method=method,
                 host=host,
@@ -338,7 +241,7 @@ class S3Client:
                 query=query,
                 headers=base_headers,
                 payload_hash=payload_hash,
-                now=self._now(),
+                now=self.addressing.now(),
             )
             counter = SentCounter()
             data: Any
@@ -375,7 +278,7 @@ class S3Client:
                 operation=operation,
                 bucket=bucket or "",
                 key=key or "",
-                signed_at_epoch_s=time.time() + self._clock_offset_s,
+                signed_at_epoch_s=time.time() + self.addressing.clock_offset_s,
             )
 
         return await self._attempts(operation, bucket, attempt, on_retry)
@@ -457,12 +360,12 @@ class S3Client:
         ranged: bool,
     ) -> aiohttp.ClientResponse:
         """Send one GET (from ``pos``) and return its response once the status is good."""
-        endpoint, host, path = self._target(bucket, key, region)
+        endpoint, host, path = self.addressing.target(bucket, key, region)
         url = URL(build_url(endpoint, host, path, ()), encoded=True)
         headers: dict[str, str] = {}
         if ranged or pos > start:
             headers["Range"] = f"bytes={pos}-{'' if end is None else end - 1}"
-        signer = await self._signer(region)
+        signer = await self.addressing.signer(region)
         signed = signer.sign(
             method="GET",
             host=host,
@@ -470,7 +373,7 @@ class S3Client:
             query=(),
             headers=headers,
             payload_hash=EMPTY_SHA256,
-            now=self._now(),
+            now=self.addressing.now(),
         )
         try:
             resp = await session.get(url, headers=signed, allow_redirects=False)
@@ -494,7 +397,7 @@ class S3Client:
             operation="GetObject",
             bucket=bucket,
             key=key,
-            signed_at_epoch_s=time.time() + self._clock_offset_s,
+            signed_at_epoch_s=time.time() + self.addressing.clock_offset_s,
         )
 
 

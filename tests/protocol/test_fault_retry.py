@@ -24,7 +24,8 @@ from s3z_core.credentials import Credentials
 from s3z_core.errors import AccessDeniedError, RetryableServiceError, TransportError
 from s3z_core.operations import S3Operations
 from s3z_core.transport.body import FileRange
-from s3z_core.transport.client import RetryNotice, S3Client
+from s3z_core.transport.client import S3Client
+from s3z_core.transport.messages import RetryNotice
 
 MiB = 1024 * 1024
 BucketFactory = Callable[[S3Endpoint], str]
@@ -48,8 +49,8 @@ class Rig:
         """Each signature reads a clock one second later than the last."""
         start = datetime.now(tz=UTC).timestamp()
         readings = iter(range(10_000))
-        self.client._now = lambda: datetime.fromtimestamp(  # type: ignore[method-assign]
-            start + next(readings) + self.client._clock_offset_s, tz=UTC
+        self.client.addressing.now = lambda: datetime.fromtimestamp(  # type: ignore[method-assign]
+            start + next(readings) + self.client.addressing.clock_offset_s, tz=UTC
         )
 
 
@@ -263,7 +264,7 @@ async def test_request_time_too_skewed_corrects_the_offset(rig: Rig, bucket: Buc
     assert second.status == 200
     assert rig.notices[0].reason == "RequestTimeTooSkewed"
     assert rig.notices[0].delay_s == 0.0
-    assert 590 <= rig.client._clock_offset_s <= 610
+    assert 590 <= rig.client.addressing.clock_offset_s <= 610
     t1 = datetime.strptime(first.amz_date or "", "%Y%m%dT%H%M%SZ")
     t2 = datetime.strptime(second.amz_date or "", "%Y%m%dT%H%M%SZ")
     assert 590 <= (t2 - t1).total_seconds() <= 610
@@ -276,12 +277,12 @@ async def test_real_server_skew_answer_is_corrected(
     """No proxy: our clock is an hour behind, SeaweedFS refuses, we adopt its Date."""
     name = bucket(seaweed)
     ops = make_ops(seaweed)
-    ops.client._clock_offset_s = -3600.0
+    ops.client.addressing.clock_offset_s = -3600.0
     notices: list[RetryNotice] = []
     ops.client.on_retry = notices.append
     await ops.put_object(name, "late", b"on time now")
     assert [n.reason for n in notices] == ["RequestTimeTooSkewed"]
-    assert abs(ops.client._clock_offset_s) < 60
+    assert abs(ops.client.addressing.clock_offset_s) < 60
     assert _boto_sha(seaweed, name, "late") == sha256(b"on time now")
 
 
@@ -294,7 +295,7 @@ async def test_rclone_skew_answer_is_a_plain_access_denied(
     guess from message text)."""
     name = bucket(rclone_s3)
     ops = make_ops(rclone_s3)
-    ops.client._clock_offset_s = -3600.0
+    ops.client.addressing.clock_offset_s = -3600.0
     notices: list[RetryNotice] = []
     ops.client.on_retry = notices.append
     with pytest.raises(AccessDeniedError) as info:
@@ -388,8 +389,31 @@ async def test_head_on_a_skewed_clock_is_corrected(
     name = bucket(seaweed)
     boto3_client(seaweed).put_object(Bucket=name, Key="h", Body=b"x")
     ops = make_ops(seaweed)
-    ops.client._clock_offset_s = -3600.0
+    ops.client.addressing.clock_offset_s = -3600.0
     head = await ops.head_object(name, "h")
     assert head.size == 1
     # The bodiless 403 was recognised as skew from the server's Date, and the offset fixed.
-    assert abs(ops.client._clock_offset_s) < 60
+    assert abs(ops.client.addressing.clock_offset_s) < 60
+
+
+@pytest.mark.asyncio
+async def test_two_buckets_in_two_regions_from_one_client_without_flip_flopping(
+    moto_s3: S3Endpoint, moto_proxy: FaultProxy, make_ops: Any, bucket: BucketFactory
+) -> None:
+    """One bucket "lives" in eu-west-3 (the proxy answers AWS's region error to anything
+    signed otherwise); the client learns that per bucket, once, and keeps both right."""
+    home, away = bucket(moto_s3), bucket(moto_s3)
+    moto_proxy.wrong_region("eu-west-3", path=f"^/{away}(/|$)")
+    ops = make_ops(moto_proxy.endpoint(moto_s3))
+    for round_ in range(3):
+        await ops.put_object(home, f"h{round_}", b"home")
+        await ops.put_object(away, f"a{round_}", b"away")
+    assert await ops.get_object_bytes(away, "a2") == b"away"
+    home_requests = moto_proxy.requests_matching(path=f"^/{home}/")
+    away_requests = moto_proxy.requests_matching(path=f"^/{away}/")
+    assert {r.signed_region for r in home_requests} == {"us-east-1"}
+    assert [r.status for r in away_requests][:2] == [400, 200]  # learned once
+    assert {r.signed_region for r in away_requests[1:]} == {"eu-west-3"}
+    assert all(r.status == 200 for r in away_requests[1:])
+    assert ops.client.region_for(away) == "eu-west-3"
+    assert ops.client.region_for(home) == "us-east-1"

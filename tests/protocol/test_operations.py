@@ -27,7 +27,7 @@ from yarl import URL
 
 from s3z_core.errors import NoSuchBucketError, NoSuchKeyError, ProtocolError, ServiceError
 from s3z_core.transport.body import FileRange
-from s3z_core.transport.client import StreamHead
+from s3z_core.transport.messages import StreamHead
 
 MiB = 1024 * 1024
 BucketFactory = Callable[[S3Endpoint], str]

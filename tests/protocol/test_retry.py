@@ -9,7 +9,24 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from s3z_core.config import RetryPolicy
-from s3z_core.transport.retry import backoff_delay_s, clock_offset_s
+from s3z_core.errors import (
+    AccessDeniedError,
+    ClockSkewError,
+    LocalFileError,
+    RetryableServiceError,
+    ThrottledError,
+    TransportError,
+    WrongRegionError,
+)
+from s3z_core.transport.retry import (
+    GIVE_UP,
+    CorrectClock,
+    ResignForRegion,
+    Retry,
+    backoff_delay_s,
+    clock_offset_s,
+    decide,
+)
 
 
 class _Extreme(random.Random):
@@ -113,3 +130,74 @@ def test_clock_offset_from_http_date() -> None:
 )
 def test_clock_offset_unusable_dates_give_none(value: str) -> None:
     assert clock_offset_s(value, 1704164645.0) is None
+
+
+# -- decide: the one retry decision --------------------------------------------------------------
+
+POLICY = RetryPolicy(max_attempts=4, base_delay_s=0.1, max_delay_s=20.0)
+
+
+def _decide(error: Exception, attempt: int = 1, region: str = "us-east-1") -> object:
+    return decide(
+        error,  # type: ignore[arg-type]
+        attempt,
+        POLICY,
+        random.Random(1),
+        signed_region=region,
+        now_epoch_s=1_700_000_000.0,
+    )
+
+
+def _service(cls: type, code: str, status: int, **kw: str) -> Exception:
+    return cls(code=code, status=status, **kw)  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        TransportError("reset"),
+        _service(RetryableServiceError, "InternalError", 500),
+        _service(ThrottledError, "SlowDown", 503),
+    ],
+)
+def test_retryable_errors_back_off_until_the_budget_is_spent(error: Exception) -> None:
+    first = _decide(error, 1)
+    assert isinstance(first, Retry)
+    assert 0.05 <= first.delay_s <= 0.1
+    assert isinstance(_decide(error, 3), Retry)
+    assert _decide(error, 4) is GIVE_UP  # max_attempts counts the first try
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        _service(AccessDeniedError, "AccessDenied", 403),
+        LocalFileError("cannot read"),
+        _service(WrongRegionError, "AuthorizationHeaderMalformed", 400),  # no hint
+    ],
+)
+def test_permanent_errors_give_up_at_once(error: Exception) -> None:
+    assert _decide(error, 1) is GIVE_UP
+
+
+def test_a_named_region_is_resigned_for_once_and_never_again() -> None:
+    err = _service(WrongRegionError, "AuthorizationHeaderMalformed", 400, region_hint="eu-west-3")
+    assert _decide(err, 1) == ResignForRegion("eu-west-3")
+    # Already signed for the region it names: re-signing again cannot help.
+    assert _decide(err, 2, region="eu-west-3") is GIVE_UP
+    assert _decide(err, 4) is GIVE_UP  # and it spends the same budget
+
+
+def test_clock_skew_adopts_the_server_offset_and_an_unreadable_date_gives_up() -> None:
+    date = "Tue, 14 Nov 2023 22:23:20 GMT"  # 1_700_000_600: ten minutes ahead
+    err = _service(ClockSkewError, "RequestTimeTooSkewed", 403, server_date=date)
+    decision = _decide(err)
+    assert isinstance(decision, CorrectClock)
+    assert decision.offset_s == pytest.approx(600.0)
+    bad = _service(ClockSkewError, "RequestTimeTooSkewed", 403, server_date="yesterday")
+    assert _decide(bad) is GIVE_UP
+
+
+def test_decide_is_pure_same_inputs_same_answer() -> None:
+    err = _service(ThrottledError, "SlowDown", 503)
+    assert _decide(err, 2) == _decide(err, 2)

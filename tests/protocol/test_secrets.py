@@ -18,7 +18,8 @@ from s3z_core.credentials import Credentials, resolve_settings
 from s3z_core.errors import S3zError
 from s3z_core.operations import S3Operations
 from s3z_core.protocol.signing import SigV4Signer
-from s3z_core.transport.client import RetryNotice, S3Client
+from s3z_core.transport.client import S3Client
+from s3z_core.transport.messages import RetryNotice
 
 BucketFactory = Callable[[S3Endpoint], str]
 TOKEN = "IQoJb3JpZ2luX2VjEXAMPLE-session-token-s3z"
