@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # System packages s3z needs that pip cannot provide: Qt's runtime libraries, fonts, Xvfb for
-# real-window screenshots, GNU time for the memory benchmarks, and python3-venv on Debian.
+# real-window screenshots, GNU time for the memory benchmarks, and python3-venv on Debian; for
+# the install tests desktop-file-validate (desktop-file-utils) and the zsh and fish shells whose
+# completion scripts are run.
 #
 #   .ci/qt-deps.sh run            what `make run` needs (Qt libs, fonts)
-#   .ci/qt-deps.sh test           what `make test` needs (that + Xvfb, xauth, GNU time)
+#   .ci/qt-deps.sh test           what `make test` needs (that + Xvfb, xauth, GNU time, the
+#                                 desktop-entry validator, zsh, fish)
 #   .ci/qt-deps.sh verify PYTHON  after pip: ask the dynamic linker whether Qt's platform
 #                                 plugins find every library (names what is really missing)
 #
@@ -14,7 +17,7 @@ set -euo pipefail
 RUN_PKGS=(libegl1 libgl1 libxkbcommon0 libfontconfig1 fonts-dejavu-core libdbus-1-3 libglib2.0-0
   libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0 libxcb-shape0
   libxcb-xkb1 libxkbcommon-x11-0)
-TEST_PKGS=(xvfb xauth time)
+TEST_PKGS=(xvfb xauth time desktop-file-utils zsh fish)
 PY=${PY:-python3}
 
 die() { echo "qt-deps: $*" >&2; exit 1; }

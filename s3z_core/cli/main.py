@@ -41,7 +41,10 @@ _COMMANDS = {
     "presign": "objects",
     "cat": "objects",
     "serve-local": "serving",
+    "completion": "completion",
 }
+# commands that run without an event loop of their own
+_SYNC_COMMANDS = frozenset({"serve-local", "completion"})
 
 
 class _RedactingStream:
@@ -116,7 +119,7 @@ def _dispatch(args: argparse.Namespace, session: Session) -> int:
 
     module = importlib.import_module(f"s3z_core.cli.commands.{_COMMANDS[args.command]}")
     run = getattr(module, "run_" + args.command.replace("-", "_"))
-    if args.command == "serve-local":
+    if args.command in _SYNC_COMMANDS:
         return int(run(session))
     return _run_until_signal(run(session))
 
@@ -129,6 +132,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         sys.stdout.write(f"s3z-core {__version__}\n")
         return EXIT_OK
+    if argv[:1] == ["__complete"]:
+        # The completion scripts' hidden callback for s3:// words (COMPLETE_COMMAND).
+        from s3z_core.cli.commands.completion import run_hidden_complete
+
+        return run_hidden_complete(argv[1:])
 
     from s3z_core.cli.arguments import parse_args
     from s3z_core.cli.session import SECRETS

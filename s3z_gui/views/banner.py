@@ -22,6 +22,9 @@ class Banner(QFrame):
         self.icon.setPixmap(standard(SP.SP_MessageBoxInformation).pixmap(20, 20))
         self.text = QLabel()
         self.text.setTextFormat(Qt.TextFormat.PlainText)
+        self.text.setWordWrap(True)
+        # An install command shown here must be copyable.
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.button = QPushButton()
         self.button.setFlat(False)
         self.button.clicked.connect(self.actionClicked)
