@@ -274,6 +274,7 @@ def _run(args: argparse.Namespace) -> int:
         "machine": machine,
         "backend": backend_info,
         "tools": versions,
+        "loop_lag_tools": [t.name for t in tools if t.loop_lag_env],
         "skipped_tools": skipped,
         "operations": [op.describe() for op in operations],
         "samples": [s.to_json() for s in samples],
