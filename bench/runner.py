@@ -120,12 +120,16 @@ class Runner:
         samples: list[Sample] = []
         for op in operations:
             self._log(f"== {op.name}: preparing")
+            started = time.perf_counter()
             op.prepare(self._admin)
+            self._log(f"   prepared in {time.perf_counter() - started:.1f} s")
             try:
                 samples.extend(self._run_operation(op))
             finally:
+                started = time.perf_counter()
                 op.cleanup(self._admin)
                 self._backend.reclaim_space()
+                self._log(f"   cleaned up in {time.perf_counter() - started:.1f} s")
         return samples
 
     def _run_operation(self, op: Operation) -> list[Sample]:
@@ -230,9 +234,8 @@ def read_loop_lag(path: Path) -> dict[str, float] | None:
     if not isinstance(data, dict):
         return None
     values = {k: data.get(k) for k in _LAG_FIELDS}
-    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values.values()):
-        return None
-    return {k: v for k, v in values.items() if v is not None}
+    # type(), not isinstance(): JSON true/false are bools, which isinstance counts as ints.
+    return values if all(type(v) in (int, float) for v in values.values()) else None
 
 
 def format_loop_lag(lag: dict[str, float] | None) -> str:

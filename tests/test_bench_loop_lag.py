@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from bench.__main__ import EXIT_USAGE, _list_key_counts, main
+from bench.operations import DEFAULT_LIST_KEYS, DEFAULT_SIZES, Listing, build_operations
 from bench.report import loop_lag_table, markdown_table, summarise
 from bench.runner import format_loop_lag, read_loop_lag
 from bench.tools import ALL_TOOLS
@@ -121,3 +123,28 @@ def test_s3z_core_tools_ask_for_loop_lag_and_peers_do_not() -> None:
     probed = {cls.name for cls in ALL_TOOLS if cls.loop_lag_env}
     assert probed == {"s3z-core", "s3z-core-nocheck"}
     assert "obstore" in {cls.name for cls in ALL_TOOLS}
+
+
+def test_default_shapes_include_small_files_and_a_big_listing() -> None:
+    assert "10000x4KiB" in DEFAULT_SIZES
+    assert DEFAULT_LIST_KEYS == (10_000, 100_000)
+    ops = build_operations([], [10_000, 100_000], ("upload", "download", "list"), False)
+    assert [op.name for op in ops] == ["list 10000 keys", "list 100000 keys"]
+    assert all(isinstance(op, Listing) for op in ops)
+
+
+def test_list_keys_takes_several_counts() -> None:
+    assert _list_key_counts(None, quick=True) == [200]
+    assert _list_key_counts(None, quick=False) == [10_000, 100_000]
+    assert _list_key_counts("100000,10000,10000", quick=False) == [10_000, 100_000]
+    assert _list_key_counts("0", quick=False) == []
+    with pytest.raises(ValueError, match="whole numbers"):
+        _list_key_counts("10k", quick=False)
+    with pytest.raises(ValueError, match="between 0 and 999999"):
+        _list_key_counts("1000000", quick=False)
+
+
+def test_bad_list_keys_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["run", "--quick", "--list-keys", "ten", "--data-dir", str(tmp_path)])
+    assert code == EXIT_USAGE
+    assert "error: --list-keys takes whole numbers" in capsys.readouterr().err
