@@ -47,6 +47,23 @@ def _csv(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
+def _keys_label(counts: tuple[int, ...]) -> str:
+    return ",".join(str(c) for c in counts)
+
+
+def _list_key_counts(text: str | None, quick: bool) -> list[int]:
+    """``--list-keys 10000,100000``: one listing per count; 0 alone means none."""
+    if text is None:
+        return list(QUICK_LIST_KEYS if quick else DEFAULT_LIST_KEYS)
+    try:
+        counts = [int(part) for part in _csv(text)]
+    except ValueError:
+        raise ValueError(f"--list-keys takes whole numbers, e.g. 10000,100000: {text!r}") from None
+    if any(c < 0 or c > 999_999 for c in counts):
+        raise ValueError("--list-keys must be between 0 and 999999")
+    return sorted({c for c in counts if c > 0})
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -55,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--quick",
         action="store_true",
-        help=f"tiny sizes ({', '.join(QUICK_SIZES)}, list {QUICK_LIST_KEYS} keys), "
+        help=f"tiny sizes ({', '.join(QUICK_SIZES)}, list {_keys_label(QUICK_LIST_KEYS)} keys), "
         "1 sample, no warm-up, uploads verified by content too: a smoke test for CI",
     )
     run.add_argument(
@@ -63,8 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--list-keys",
-        type=int,
-        help=f"keys for the listing (default {DEFAULT_LIST_KEYS}; 0 = skip)",
+        help="comma-separated key counts, one listing each "
+        f"(default {_keys_label(DEFAULT_LIST_KEYS)}; 0 = no listing)",
     )
     run.add_argument("--ops", default=",".join(KINDS), help="operation kinds to run (default: all)")
     run.add_argument("--tools", help="comma-separated tools (default: every installed one)")
@@ -137,11 +154,6 @@ def _run(args: argparse.Namespace) -> int:
     from bench.tools import ALL_TOOLS, TOOL_NAMES, Tool, ToolContext, ToolUnavailableError
 
     sizes = _csv(args.sizes) if args.sizes else list(QUICK_SIZES if args.quick else DEFAULT_SIZES)
-    list_keys = (
-        args.list_keys
-        if args.list_keys is not None
-        else (QUICK_LIST_KEYS if args.quick else DEFAULT_LIST_KEYS)
-    )
     kinds = tuple(_csv(args.ops))
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:
@@ -154,10 +166,8 @@ def _run(args: argparse.Namespace) -> int:
     if unknown:
         _log(f"error: unknown tool(s) {', '.join(unknown)}; choose from {', '.join(TOOL_NAMES)}")
         return EXIT_USAGE
-    if list_keys < 0 or list_keys > 999_999:
-        _log("error: --list-keys must be between 0 and 999999")
-        return EXIT_USAGE
     try:
+        list_keys = _list_key_counts(args.list_keys, args.quick)
         specs = [parse_file_set(s) for s in sizes]
         policy = SamplingPolicy(
             min_samples=args.min_samples or (1 if args.quick else 5),
@@ -274,6 +284,7 @@ def _run(args: argparse.Namespace) -> int:
         "machine": machine,
         "backend": backend_info,
         "tools": versions,
+        "loop_lag_tools": [t.name for t in tools if t.loop_lag_env],
         "skipped_tools": skipped,
         "operations": [op.describe() for op in operations],
         "samples": [s.to_json() for s in samples],

@@ -191,24 +191,24 @@ class Listing(Operation):
         admin.delete_prefix(self._prefix)
 
 
-DEFAULT_SIZES = ("1x1GiB", "100x8MiB", "1000x64KiB")
-DEFAULT_LIST_KEYS = 10_000
+DEFAULT_SIZES = ("1x1GiB", "100x8MiB", "1000x64KiB", "10000x4KiB")
+DEFAULT_LIST_KEYS = (10_000, 100_000)
 QUICK_SIZES = ("1x8MiB", "10x1MiB", "50x4KiB")
-QUICK_LIST_KEYS = 200
+QUICK_LIST_KEYS = (200,)
 KINDS = ("upload", "download", "list")
 
 
 def build_operations(
-    file_sets: list[FileSet], list_keys: int, kinds: tuple[str, ...], verify_uploads: bool
+    file_sets: list[FileSet], list_keys: list[int], kinds: tuple[str, ...], verify_uploads: bool
 ) -> list[Operation]:
-    """Uploads of every set, then downloads of every set, then the listing."""
+    """Uploads of every set, then downloads of every set, then one listing per key count."""
     ops: list[Operation] = []
     if "upload" in kinds:
         ops.extend(Upload(fs, verify_uploads) for fs in file_sets)
     if "download" in kinds:
         ops.extend(Download(fs) for fs in file_sets)
-    if "list" in kinds and list_keys > 0:
-        ops.append(Listing(list_keys))
+    if "list" in kinds:
+        ops.extend(Listing(count) for count in list_keys if count > 0)
     return ops
 
 

@@ -31,6 +31,13 @@ class CellSummary:
     peak_rss_bytes: float | None
     cpu_s: float | None
     server_cpu_s: float | None
+    # Event-loop lag of tools with a probe: medians of each sample's p50 and p99, the worst
+    # sample's p99, the largest max; ``lag_n`` = verified samples that brought figures.
+    lag_p50_ms: float | None = None
+    lag_p99_ms: float | None = None
+    lag_worst_p99_ms: float | None = None
+    lag_max_ms: float | None = None
+    lag_n: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__slots__}
@@ -53,6 +60,7 @@ def summarise(record: dict[str, Any]) -> list[CellSummary]:
         walls = [s["wall_s"] for s in good]
         interval = median_interval(walls) if walls else None
         servers = [s["server_cpu_s"] for s in good if s["server_cpu_s"] is not None]
+        lags = [s["loop_lag"] for s in good if s.get("loop_lag")]
         out.append(
             CellSummary(
                 tool=tool,
@@ -66,6 +74,11 @@ def summarise(record: dict[str, Any]) -> list[CellSummary]:
                 peak_rss_bytes=median([s["peak_rss_bytes"] for s in good]) if good else None,
                 cpu_s=median([s["user_s"] + s["sys_s"] for s in good]) if good else None,
                 server_cpu_s=median(servers) if servers else None,
+                lag_p50_ms=median([g["p50_ms"] for g in lags]) if lags else None,
+                lag_p99_ms=median([g["p99_ms"] for g in lags]) if lags else None,
+                lag_worst_p99_ms=max(g["p99_ms"] for g in lags) if lags else None,
+                lag_max_ms=max(g["max_ms"] for g in lags) if lags else None,
+                lag_n=len(lags),
             )
         )
     return out
@@ -138,7 +151,44 @@ def markdown_table(record: dict[str, Any]) -> str:
             f"{_fmt(s.peak_rss_bytes / MIB if s.peak_rss_bytes is not None else None, '.0f')} "
             f"| {_fmt(s.cpu_s, '.2f')} | {_fmt(s.server_cpu_s, '.2f')} | {samples} |"
         )
-    return "\n".join(lines) + "\n" + targets_table(record)
+    return "\n".join(lines) + "\n" + loop_lag_table(record) + targets_table(record)
+
+
+LOOP_LAG_P99_CEILING_MS = 20.0
+
+
+def loop_lag_table(record: dict[str, Any]) -> str:
+    """Issue 12's figure: how late the event loop of each tool with a probe ran, per shape,
+    judged against p99 ≤ 20 ms on the worst sample. A cell without figures (a build without
+    the probe, a crashed sample) says n/a. Empty when no tool in the run has a probe."""
+    probed = set(record.get("loop_lag_tools", []))
+    cells = [s for s in summarise(record) if s.tool in probed]
+    if not cells:
+        return ""
+    lines = [
+        "",
+        "## Event-loop lag (a 10 ms heartbeat inside the process; how late it ran)",
+        "",
+        "p50 and p99: medians over the samples of each sample's own percentile; worst p99 and "
+        "max: the worst sample. Under the GUI this is how long the window could not repaint.",
+        "",
+        f"| operation | tool | p50 ms | p99 ms | worst p99 ms | max ms "
+        f"| p99 ≤ {LOOP_LAG_P99_CEILING_MS:.0f} ms | samples with figures |",
+        "|---|---|---:|---:|---:|---:|---|---|",
+    ]
+    for s in cells:
+        if s.lag_worst_p99_ms is None:
+            lines.append(f"| {s.op} | {s.tool} | n/a | n/a | n/a | n/a | n/a | 0 of {s.n_ok} |")
+            continue
+        verdict = _verdict(
+            s.lag_worst_p99_ms <= LOOP_LAG_P99_CEILING_MS, f"{s.lag_worst_p99_ms:.1f} ms"
+        )
+        lines.append(
+            f"| {s.op} | {s.tool} | {_fmt(s.lag_p50_ms, '.2f')} | {_fmt(s.lag_p99_ms, '.1f')} "
+            f"| {_fmt(s.lag_worst_p99_ms, '.1f')} | {_fmt(s.lag_max_ms, '.0f')} | {verdict} "
+            f"| {s.lag_n} of {s.n_ok} |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 OURS = "s3z-core"

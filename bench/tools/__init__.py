@@ -5,12 +5,21 @@ from __future__ import annotations
 from bench.tools.aws import AwsCli
 from bench.tools.base import Tool, ToolContext, ToolUnavailableError
 from bench.tools.boto3_tool import Boto3
+from bench.tools.obstore_tool import Obstore
 from bench.tools.rclone import Rclone
 from bench.tools.s3z_core import S3zCore, S3zCoreNoCheck
 from bench.tools.s5cmd import S5cmd
 
 REFERENCE_TOOL = "s5cmd"
-ALL_TOOLS: tuple[type[Tool], ...] = (S3zCore, S3zCoreNoCheck, S5cmd, AwsCli, Rclone, Boto3)
+ALL_TOOLS: tuple[type[Tool], ...] = (
+    S3zCore,
+    S3zCoreNoCheck,
+    S5cmd,
+    AwsCli,
+    Rclone,
+    Boto3,
+    Obstore,
+)
 TOOL_NAMES = tuple(t.name for t in ALL_TOOLS)
 
 __all__ = [

@@ -46,6 +46,9 @@ class Tool(ABC):
     # Operation kinds this plug-in takes part in; a variant measuring one option of a tool
     # (s3z-core without download verification) joins only the kinds the option changes.
     kinds: frozenset[str] = frozenset({"upload", "download", "list"})
+    # Environment variable naming a file where the tool writes its event-loop lag figures
+    # ({p50_ms, p99_ms, max_ms, samples} as JSON) at exit; None for tools without a probe.
+    loop_lag_env: str | None = None
 
     @abstractmethod
     def locate(self) -> Path:

@@ -10,10 +10,12 @@ import s3z_core
 from bench.dataset import FileSet
 from bench.measure import which
 from bench.tools.base import VENV_BIN, Tool, ToolContext, ToolUnavailableError
+from s3z_core.loop_lag import ENV_FILE as LOOP_LAG_ENV
 
 
 class S3zCore(Tool):
     name = "s3z-core"
+    loop_lag_env = LOOP_LAG_ENV
 
     def locate(self) -> Path:
         found = which("s3z-core", VENV_BIN)

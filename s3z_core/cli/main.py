@@ -79,7 +79,10 @@ def _run_until_signal(coro: Coroutine[Any, Any, int]) -> int:
     import os
     import signal
 
+    from s3z_core.loop_lag import EnvProbe
+
     loop = asyncio.new_event_loop()
+    lag_probe = EnvProbe.from_env(loop)  # S3Z_LOOP_LAG_FILE: the bench measures the loop
     task = loop.create_task(coro)
     received: list[int] = []
 
@@ -111,6 +114,8 @@ def _run_until_signal(coro: Coroutine[Any, Any, int]) -> int:
         if leftovers:
             loop.run_until_complete(asyncio.gather(*leftovers, return_exceptions=True))
         loop.run_until_complete(loop.shutdown_asyncgens())
+        if lag_probe is not None and (problem := lag_probe.finish()):
+            sys.stderr.write(f"s3z-core: warning: {problem}\n")
         loop.close()
 
 
