@@ -201,6 +201,7 @@ class MultipartAbortError(TransferError):
     def __init__(
         self, *, bucket: str, key: str, upload_id: str, cause: BaseException, abort_error: S3zError
     ) -> None:
+        cause = first_error(cause)
         self.bucket = bucket
         self.key = key
         self.upload_id = upload_id
@@ -221,3 +222,10 @@ class TransferCancelledError(TransferError):
 class UnexpectedError(TransferError):
     """Something no branch of s3z expected happened to one file: a bug, reported as that
     file's failure (with the original exception chained and logged) so its batch goes on."""
+
+
+def first_error(exc: BaseException) -> BaseException:
+    """TaskGroups wrap failures in groups; callers want the first real error."""
+    while isinstance(exc, BaseExceptionGroup):
+        exc = exc.exceptions[0]
+    return exc

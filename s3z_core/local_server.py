@@ -579,5 +579,6 @@ class RcloneS3Server(ManagedS3Server):
             "--addr",
             f"{_LOOPBACK}:{ports[0]}",
             "--force-path-style=true",
+            "--dir-cache-time=0s",
             str(root),
         ]

@@ -17,7 +17,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from s3z_core.config import require_positive
-from s3z_core.errors import LocalFileError, S3zError, TransferCancelledError, UnexpectedError
+from s3z_core.errors import (
+    LocalFileError,
+    S3zError,
+    TransferCancelledError,
+    UnexpectedError,
+    first_error,
+)
 from s3z_core.events import PathSkipped, TransferCancelled, TransferCompleted, TransferFailed
 from s3z_core.models import BatchResult, TransferFailure, TransferResult
 from s3z_core.transfer.control import PauseGate, TransferContext, TransferControl
@@ -26,13 +32,6 @@ from s3z_core.transfer.paths import DestinationGuard
 from s3z_core.transfer.plans import PlanItem, Skipped
 
 log = logging.getLogger("s3z.transfer")
-
-
-def first_error(exc: BaseException) -> BaseException:
-    """TaskGroups wrap failures in groups; callers want the first real error."""
-    while isinstance(exc, BaseExceptionGroup):
-        exc = exc.exceptions[0]
-    return exc
 
 
 def file_error(exc: BaseException, label: str) -> S3zError:

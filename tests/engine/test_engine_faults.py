@@ -24,7 +24,7 @@ from fault_proxy import FaultProxy
 from servers import boto3_client
 
 from s3z_core.config import MiB, RetryPolicy
-from s3z_core.errors import AccessDeniedError, RetryableServiceError
+from s3z_core.errors import AccessDeniedError, MultipartAbortError, RetryableServiceError
 from s3z_core.events import (
     BytesTransferred,
     PartRetried,
@@ -278,3 +278,32 @@ async def test_pause_stops_new_parts_and_resume_completes(seaweed, bucket, tmp_p
     assert isinstance(events.terminal(handle.transfer_id), TransferCompleted)
     events.check_grammar(handle.transfer_id)
     assert unfinished_uploads(seaweed, name) == []
+
+
+@pytest.mark.asyncio
+async def test_a_failed_abort_is_surfaced_with_the_upload_id(seaweed, bucket, source):
+    """A part fails for good and the abort fails too: the file's error is MultipartAbortError
+    naming the upload (so the user can abort it later), with the part's failure as the cause;
+    nothing is merely logged."""
+    path, _ = source
+    name = bucket(seaweed)
+    async with FaultProxy(seaweed.endpoint_url) as proxy:
+        proxy.access_denied(method="PUT", query="partNumber=2")
+        proxy.fail(500, "InternalError", method="DELETE", query="uploadId", times=None)
+        async with make_engine(proxy.endpoint(seaweed), **SMALL) as engine:
+            result = await engine.upload_paths([path], name, "k/").result()
+        tried = len(aborts(proxy))
+    (failure,) = result.failed
+    error = failure.error
+    assert isinstance(error, MultipartAbortError)
+    assert isinstance(error.cause, AccessDeniedError)
+    assert isinstance(error.abort_error, RetryableServiceError)
+    assert error.bucket == name
+    assert error.key == "k/src.bin"
+    left = unfinished_uploads(seaweed, name)
+    assert [u["UploadId"] for u in left] == [error.upload_id]
+    assert error.upload_id in str(error)
+    assert tried >= 1  # the abort really was attempted (and retried) before giving up
+    boto3_client(seaweed).abort_multipart_upload(
+        Bucket=name, Key="k/src.bin", UploadId=error.upload_id
+    )

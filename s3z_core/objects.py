@@ -1,0 +1,144 @@
+"""The Engine's bucket and object calls: each a thin, typed door to the operation or pipeline
+that does the work (listings stream page by page, deletes go 1000 keys a request, a local
+walk or delete runs in the file-system pool). Mixed into ``Engine``; no state of its own."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from contextlib import aclosing, asynccontextmanager
+
+from s3z_core.config import TransferConfig
+from s3z_core.errors import NoSuchBucketError, S3zError
+from s3z_core.filters import FilterKind, PathFilter
+from s3z_core.listing import iter_objects, paginate_objects
+from s3z_core.models import (
+    BucketInfo,
+    DeleteResult,
+    ListPage,
+    MultipartUploadInfo,
+    ObjectHead,
+    ObjectInfo,
+)
+from s3z_core.operations import S3Operations
+from s3z_core.transfer.deletes import delete_keys, delete_local_files
+from s3z_core.transfer.filesystem import iterate
+from s3z_core.transfer.walk import LocalEntry, walk_tree
+from s3z_core.transport.client import S3Client
+
+FilterRules = PathFilter | Iterable[tuple[FilterKind, str]] | None
+
+
+class ObjectCalls:
+    ops: S3Operations
+    transfer_config: TransferConfig
+    _client: S3Client
+
+    async def list_buckets(self) -> list[BucketInfo]:
+        return await self.ops.list_buckets()
+
+    async def create_bucket(self, bucket: str) -> None:
+        await self.ops.create_bucket(bucket)
+
+    async def bucket_exists(self, bucket: str) -> bool:
+        try:
+            await self.ops.head_bucket(bucket)
+        except NoSuchBucketError:
+            return False
+        return True
+
+    async def delete_bucket(self, bucket: str, force: bool = False) -> None:
+        if force:
+            result = await self.delete_prefix(bucket, "")
+            if result.failures:
+                first = result.failures[0]
+                raise S3zError(
+                    f"DeleteBucket s3://{bucket}: {len(result.failures)} objects could not be "
+                    f"deleted (first: {first.key!r}: {first.code})"
+                )
+            for upload in await self.ops.list_multipart_uploads(bucket):
+                await self.ops.abort_multipart_upload(bucket, upload.key, upload.upload_id)
+        await self.ops.delete_bucket(bucket)
+
+    def list_objects(
+        self,
+        bucket: str,
+        prefix: str = "",
+        delimiter: str | None = None,
+        start_after: str | None = None,
+        page_size: int = 1000,
+    ) -> AsyncIterator[ListPage]:
+        return paginate_objects(
+            self.ops,
+            bucket,
+            prefix=prefix,
+            delimiter=delimiter,
+            start_after=start_after,
+            page_size=page_size,
+        )
+
+    def iter_objects(self, bucket: str, prefix: str = "") -> AsyncIterator[ObjectInfo]:
+        return iter_objects(self.ops, bucket, prefix)
+
+    async def head_object(self, bucket: str, key: str) -> ObjectHead:
+        return await self.ops.head_object(bucket, key)
+
+    async def delete_objects(
+        self, bucket: str, keys: Iterable[str] | AsyncIterator[str]
+    ) -> DeleteResult:
+        """Batched by 1000 keys, a few batches in flight; per-key failures are returned."""
+        return await delete_keys(self.ops, bucket, keys)
+
+    async def delete_prefix(
+        self, bucket: str, prefix: str, filters: FilterRules = None
+    ) -> DeleteResult:
+        """Every key under ``prefix`` (filtered on the name after it), listed as it goes."""
+        rules = PathFilter.of(filters)
+
+        async def keys() -> AsyncIterator[str]:
+            async for obj in self.iter_objects(bucket, prefix):
+                if rules.accepts(obj.key[len(prefix) :]):
+                    yield obj.key
+
+        return await delete_keys(self.ops, bucket, keys())
+
+    async def delete_local_files(self, paths: Iterable[str]) -> DeleteResult:
+        return await delete_local_files(paths)
+
+    def walk_local(self, root: str, filters: FilterRules = None) -> AsyncIterator[LocalEntry]:
+        """The engine's one local walk of a folder (``sync`` compares it), off the loop."""
+        follow = self.transfer_config.follow_symlinks
+        walk = walk_tree(root, follow_symlinks=follow, filters=PathFilter.of(filters))
+        return iterate(walk)
+
+    async def put_bytes(
+        self,
+        bucket: str,
+        key: str,
+        data: bytes,
+        content_type: str | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> str:
+        return await self.ops.put_object(
+            bucket, key, data, content_type=content_type, metadata=metadata
+        )
+
+    async def get_bytes(self, bucket: str, key: str) -> bytes:
+        return await self.ops.get_object_bytes(bucket, key)
+
+    @asynccontextmanager
+    async def open_stream(self, bucket: str, key: str) -> AsyncIterator[AsyncIterator[bytes]]:
+        """Stream an object's bytes (``cat``) without holding it in memory; a body cut short
+        resumes where it broke off, within the request's retry budget."""
+        async with aclosing(self._client.stream(bucket, key)) as chunks:
+            yield chunks
+
+    def presign(self, bucket: str, key: str, expires_s: int = 3600, method: str = "GET") -> str:
+        return self._client.presign(method, bucket, key, expires_s)
+
+    async def list_multipart_uploads(
+        self, bucket: str, prefix: str = ""
+    ) -> list[MultipartUploadInfo]:
+        return await self.ops.list_multipart_uploads(bucket, prefix)
+
+    async def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None:
+        await self.ops.abort_multipart_upload(bucket, key, upload_id)
