@@ -19,7 +19,15 @@ download temp files before they finish.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Sequence
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterable,
+    Sequence,
+)
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -57,9 +65,10 @@ from s3z_core.models import (
 from s3z_core.operations import S3Operations
 from s3z_core.transfer.batch import Batch, Job, queue_job, run_tracked, track_task
 from s3z_core.transfer.control import TransferContext, TransferControl
-from s3z_core.transfer.copy import copy_object
+from s3z_core.transfer.copy import check_copy_prefixes, copy_object, copy_prefix_jobs
 from s3z_core.transfer.download import download_file
 from s3z_core.transfer.paths import DestinationGuard, is_dir_marker, relative_key
+from s3z_core.transfer.stream_upload import STREAM_SOURCE, upload_stream
 from s3z_core.transfer.upload import upload_file
 from s3z_core.transfer.walk import matches, walk_sources
 from s3z_core.transport.client import RetryNotice, S3Client
@@ -438,6 +447,35 @@ class Engine:
             ),
         )
 
+    def upload_stream(
+        self,
+        chunks: AsyncIterable[bytes],
+        bucket: str,
+        key: str,
+        *,
+        size: int | None = None,
+        content_type: str | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> TransferHandle:
+        """Upload bytes as they arrive (an HTTP body, another store's GET) in a few parts'
+        memory; a failing or cancelled source aborts it. See ``transfer/stream_upload.py``."""
+        return self._single(
+            "upload",
+            STREAM_SOURCE,
+            f"s3://{bucket}/{key}",
+            size,
+            lambda c: upload_stream(
+                self._ctx,
+                c,
+                chunks,
+                bucket,
+                key,
+                size=size,
+                content_type=content_type,
+                metadata=metadata,
+            ),
+        )
+
     def download_file(
         self,
         bucket: str,
@@ -534,6 +572,23 @@ class Engine:
                 await asyncio.sleep(0)  # let workers start on the first files at once
 
         return self._batch(jobs, keep_results)
+
+    def copy_prefix(
+        self,
+        src_bucket: str,
+        src_prefix: str,
+        dst_bucket: str,
+        dst_prefix: str = "",
+        keep_results: bool = True,
+    ) -> BatchHandle:
+        """Server-side copy of every object under ``src_prefix`` to ``dst_prefix`` + the rest
+        of its key; raises ``InvalidValueError`` at once for a destination inside the source."""
+        check_copy_prefixes(src_bucket, src_prefix, dst_bucket, dst_prefix)
+        objects = self.iter_objects(src_bucket, src_prefix)
+        return self._batch(
+            copy_prefix_jobs(self._ctx, objects, src_bucket, src_prefix, dst_bucket, dst_prefix),
+            keep_results,
+        )
 
     def _marker_job(
         self, control: TransferControl, bucket: str, key: str

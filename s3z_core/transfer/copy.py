@@ -1,12 +1,16 @@
-"""Server-side copy: one CopyObject up to 5 GiB, UploadPartCopy parts (guarded) above."""
+"""Server-side copy: one CopyObject up to 5 GiB, UploadPartCopy parts (guarded) above;
+and the jobs of a prefix copy batch."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 
+from s3z_core.errors import InvalidValueError
 from s3z_core.events import TransferStarted, Verification
-from s3z_core.models import TransferResult
+from s3z_core.models import ObjectInfo, TransferResult
+from s3z_core.transfer.batch import Batch, Job, queue_job
 from s3z_core.transfer.control import TransferContext, TransferControl
 from s3z_core.transfer.guard import create_multipart_guarded, multipart_abort_guard
 from s3z_core.transfer.planning import (
@@ -88,3 +92,51 @@ async def copy_object(
         parts=parts,
         elapsed_s=time.monotonic() - started,
     )
+
+
+def check_copy_prefixes(src_bucket: str, src_prefix: str, dst_bucket: str, dst_prefix: str) -> None:
+    """A destination inside the source would be listed while it is written (copies of
+    copies, or objects copied onto themselves): refuse it before anything runs."""
+    if src_bucket == dst_bucket and dst_prefix.startswith(src_prefix):
+        raise InvalidValueError(
+            f"cannot copy s3://{src_bucket}/{src_prefix} into s3://{dst_bucket}/{dst_prefix}: "
+            "the destination lies inside the source"
+        )
+
+
+def copy_prefix_jobs(
+    ctx: TransferContext,
+    objects: AsyncIterator[ObjectInfo],
+    src_bucket: str,
+    src_prefix: str,
+    dst_bucket: str,
+    dst_prefix: str,
+) -> Callable[[Batch], AsyncIterator[Job]]:
+    """One copy job per listed object, ``dst_prefix`` + the key after ``src_prefix``; the
+    listing streams into the batch's workers like a download's does."""
+
+    async def jobs(batch: Batch) -> AsyncIterator[Job]:
+        async for obj in objects:
+            dst_key = dst_prefix + obj.key[len(src_prefix) :]
+            src = f"s3://{src_bucket}/{obj.key}"
+            dest = f"s3://{dst_bucket}/{dst_key}"
+            control = queue_job(ctx, "copy", src, dest, obj.size, batch.gate)
+            yield Job(
+                control,
+                src,
+                dest,
+                _bind_copy(ctx, control, src_bucket, obj.key, dst_bucket, dst_key),
+            )
+
+    return jobs
+
+
+def _bind_copy(
+    ctx: TransferContext,
+    control: TransferControl,
+    src_bucket: str,
+    src_key: str,
+    bucket: str,
+    key: str,
+) -> Callable[[], Awaitable[TransferResult]]:
+    return lambda: copy_object(ctx, control, src_bucket, src_key, bucket, key)
