@@ -252,3 +252,22 @@ async def test_cross_endpoint_copy_from_a_get_stream(seaweed, rclone_s3, bucket)
     assert result.parts == 4
     assert sha256_object(seaweed, dst_name, "to") == hashlib.sha256(data).hexdigest()
     assert sum(e.delta for e in events.of(BytesTransferred, handle.transfer_id)) == len(data)
+
+
+@pytest.mark.asyncio
+async def test_part_reset_mid_body_is_resent_from_its_buffer(seaweed, bucket):
+    """A part is the only copy of its bytes: a reset mid-body resends it from memory, and
+    the progress it had reported is rewound, so the totals still add up."""
+    name = bucket(seaweed)
+    data = payload(3 * PART + 77, seed=11)
+    events = EventLog()
+    async with FaultProxy(seaweed.endpoint_url) as proxy:
+        proxy.reset_request(after_bytes=PART // 2, method="PUT", query="partNumber=2", times=1)
+        async with make_engine(proxy.endpoint(seaweed), events, part_size=PART) as engine:
+            handle = engine.upload_stream(chunked(data), name, "retried")
+            result = await handle.result()
+    assert result.parts == 4
+    assert sha256_object(seaweed, name, "retried") == hashlib.sha256(data).hexdigest()
+    assert events.bytes_sum(handle.transfer_id) == len(data)
+    assert any(e.delta < 0 for e in events.of(BytesTransferred, handle.transfer_id))
+    events.check_grammar(handle.transfer_id)
