@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator, Awaitable, Iterable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from s3z_core.config import ClientConfig, RetryPolicy, TransferConfig
 from s3z_core.credentials import CredentialProvider, Credentials, resolve_settings
-from s3z_core.errors import CredentialsError
+from s3z_core.errors import CredentialsError, InvalidValueError
 from s3z_core.events import EventSink, RequestRetried, TransferEvent, ignore_event
 from s3z_core.filters import PathFilter
 from s3z_core.handles import BatchHandle, TransferHandle
@@ -36,9 +36,10 @@ from s3z_core.objects import FilterRules, ObjectCalls
 from s3z_core.operations import S3Operations
 from s3z_core.specs import TransferSpec
 from s3z_core.transfer.batch import Batch, run_tracked, track_task
-from s3z_core.transfer.control import TransferContext
+from s3z_core.transfer.control import TransferContext, TransferControl
+from s3z_core.transfer.copy import check_copy_prefixes
 from s3z_core.transfer.deletes import DELETE_BATCH
-from s3z_core.transfer.jobs import build_job
+from s3z_core.transfer.jobs import Runner, build_job, queue_job
 from s3z_core.transfer.paths import DestinationGuard
 from s3z_core.transfer.plans import (
     Listed,
@@ -48,6 +49,7 @@ from s3z_core.transfer.plans import (
     plan_downloads,
     plan_uploads,
 )
+from s3z_core.transfer.stream_upload import STREAM_SOURCE, upload_stream
 from s3z_core.transport.client import S3Client
 from s3z_core.transport.messages import RetryNotice
 
@@ -132,6 +134,10 @@ class Engine(ObjectCalls):
             await asyncio.gather(*pending, return_exceptions=True)
         await self._client.close()
 
+    def set_event_sink(self, sink: EventSink | None) -> None:
+        """Where events go from now on (a service that builds its engine before its sink)."""
+        self._sink = sink or ignore_event
+
     def _emit(self, event: TransferEvent) -> None:
         self._sink(event)
 
@@ -162,17 +168,55 @@ class Engine(ObjectCalls):
     def transfer(self, spec: TransferSpec) -> TransferHandle:
         """Run one spec now. A download into a folder (``local_root`` set) has its path
         derived from the key again and checked by the destination guard."""
-        guard = (
-            DestinationGuard(Path(spec.local_root), spec.strip_prefix) if spec.local_root else None
-        )
+        guard = None
+        if spec.local_root:
+            guard = DestinationGuard(Path(spec.local_root), spec.strip_prefix)
         job = build_job(self._ctx, spec, guard=guard)
         assert job.run is not None
-        task: asyncio.Task[Any] = self._spawn(run_tracked(self._ctx, job.control, job.run))
-        track_task(self._ctx, job.control, task)
-        return TransferHandle(self._ctx, job.control, task, spec)
+        return self._start(job.control, spec, job.run)
+
+    def _start(self, control: TransferControl, spec: TransferSpec, run: Runner) -> TransferHandle:
+        task: asyncio.Task[Any] = self._spawn(run_tracked(self._ctx, control, run))
+        track_task(self._ctx, control, task)
+        return TransferHandle(self._ctx, control, task, spec)
+
+    def upload_stream(
+        self,
+        chunks: AsyncIterable[bytes],
+        bucket: str,
+        key: str,
+        *,
+        size: int | None = None,
+        content_type: str | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> TransferHandle:
+        """Upload bytes as they arrive (an HTTP body, another store's GET) in a few parts'
+        memory; a failing or cancelled source aborts it. See ``transfer/stream_upload.py``.
+        Its spec names no local file: such a transfer cannot be restarted from the spec."""
+        meta = tuple((metadata or {}).items())
+        spec = TransferSpec.upload(
+            STREAM_SOURCE, bucket, key, size=size, content_type=content_type, metadata=meta
+        )
+        control = queue_job(self._ctx, spec)
+        return self._start(
+            control,
+            spec,
+            lambda: upload_stream(
+                self._ctx,
+                control,
+                chunks,
+                bucket,
+                key,
+                size=size,
+                content_type=content_type,
+                metadata=metadata,
+            ),
+        )
 
     def restart(self, spec: TransferSpec) -> TransferHandle:
         """Run a spec again (a failed or cancelled row's Retry): a new transfer of the same."""
+        if spec.direction == "upload" and spec.local_path == STREAM_SOURCE:
+            raise InvalidValueError("an upload from a stream cannot be restarted: resend it")
         return self.transfer(spec)
 
     def upload_file(
@@ -292,11 +336,13 @@ class Engine(ObjectCalls):
         src_bucket: str,
         src_prefix: str,
         dst_bucket: str,
-        dst_prefix: str,
+        dst_prefix: str = "",
         filters: FilterRules = None,
         keep_results: bool = True,
     ) -> BatchHandle:
-        """Server-side copies of every key under ``src_prefix`` to ``dst_prefix + rest``."""
+        """Server-side copies of every key under ``src_prefix`` to ``dst_prefix + rest``;
+        a destination inside the source is refused at once (``InvalidValueError``)."""
+        check_copy_prefixes(src_bucket, src_prefix, dst_bucket, dst_prefix)
         plan = plan_copies(
             self.iter_objects(src_bucket, src_prefix),
             src_bucket,

@@ -23,6 +23,7 @@
     └── TransferError ───────────── a file-level failure inside a transfer
         ├── UnsafeKeyError ──────── a key that would land outside the destination
         ├── LocalFileError ──────── unreadable source / unwritable destination
+        ├── SourceStreamError ───── the byte stream feeding an upload failed or ended early
         ├── VerificationError ───── size or checksum mismatch after download
         ├── MultipartAbortError ─── could not abort an upload (storage may leak)
         ├── TransferCancelledError  one file cancelled inside a batch that goes on
@@ -185,6 +186,11 @@ class UnsafeKeyError(TransferError):
 
 class LocalFileError(TransferError):
     """A local file could not be read or written."""
+
+
+class SourceStreamError(TransferError):
+    """The byte stream an upload reads from (an HTTP request body, another store's GET)
+    raised, or delivered a length other than the one declared; the upload was aborted."""
 
 
 class VerificationError(TransferError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+from s3z_core.errors import InvalidValueError
 from s3z_core.events import TransferStarted, Verification
 from s3z_core.metadata import PART_SIZE_META
 from s3z_core.models import TransferResult
@@ -88,3 +89,13 @@ async def copy_object(
         parts=parts,
         elapsed_s=time.monotonic() - started,
     )
+
+
+def check_copy_prefixes(src_bucket: str, src_prefix: str, dst_bucket: str, dst_prefix: str) -> None:
+    """A destination inside the source would be listed while it is written (copies of
+    copies, or objects copied onto themselves): refuse it before anything runs."""
+    if src_bucket == dst_bucket and dst_prefix.startswith(src_prefix):
+        raise InvalidValueError(
+            f"cannot copy s3://{src_bucket}/{src_prefix} into s3://{dst_bucket}/{dst_prefix}: "
+            "the destination lies inside the source"
+        )

@@ -3,6 +3,11 @@
 A file range never sits in memory whole (the original s3z buffered single PUTs and hit
 1.5 GiB RSS). Each attempt opens its own descriptor, so a retry rereads from the
 range start and parallel parts never share a file offset.
+
+In-memory bodies above one chunk are sent as slices of a ``memoryview``: an
+``io.BytesIO`` around them would copy the whole buffer (aiohttp exports it), which
+doubled every in-flight part of a streamed upload. A buffer body (a stream's part, filled
+in place) must not change while its request runs; nothing reuses one.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ class FileRange:
     length: int
 
 
-Body = bytes | FileRange | None
+Body = bytes | bytearray | memoryview | FileRange | None
 ProgressCallback = Callable[[int], None]
 
 
@@ -68,3 +73,19 @@ async def stream_file_range(
                 progress(len(chunk))
     finally:
         os.close(fd)
+
+
+async def stream_memory(
+    data: bytes | bytearray | memoryview, counter: SentCounter, progress: ProgressCallback | None
+) -> AsyncIterator[memoryview]:
+    """One attempt's body from memory, in chunks that share the buffer (no copy)."""
+    view = memoryview(data)
+    try:
+        for start in range(0, len(view), UPLOAD_CHUNK_BYTES):
+            chunk = view[start : start + UPLOAD_CHUNK_BYTES]
+            yield chunk
+            counter.sent += len(chunk)
+            if progress is not None:
+                progress(len(chunk))
+    finally:
+        view.release()  # the buffer is not exported past the attempt

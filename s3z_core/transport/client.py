@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 import aiohttp
 from yarl import URL
 
-from s3z_core.config import ClientConfig
+from s3z_core.config import UPLOAD_CHUNK_BYTES, ClientConfig
 from s3z_core.credentials import CredentialProvider, Credentials
 from s3z_core.errors import (
     LocalFileError,
@@ -51,6 +51,7 @@ from s3z_core.transport.body import (
     ProgressCallback,
     SentCounter,
     stream_file_range,
+    stream_memory,
 )
 from s3z_core.transport.connection import open_session
 from s3z_core.transport.error_mapping import TRANSPORT_EXCEPTIONS, service_error, transport_error
@@ -227,6 +228,8 @@ class S3Client:
             length = 0
         if method in ("PUT", "POST") or length:
             base_headers["Content-Length"] = str(length)
+        # Streamed bodies report progress per chunk (and rewind it on a retry).
+        streamed = isinstance(body, FileRange) or length > UPLOAD_CHUNK_BYTES
         session = self._ensure_session()
         describe = _describe(bucket, key)
 
@@ -247,9 +250,11 @@ class S3Client:
             data: Any
             if isinstance(body, FileRange):
                 data = stream_file_range(body, counter, progress)
+            elif streamed and body is not None:
+                data = stream_memory(body, counter, progress)  # slices of it, never a copy
             else:
-                # A fresh BytesIO per attempt: aiohttp sends it in slices without blocking
-                # the loop (raw bytes over 1 MiB raise its ResourceWarning).
+                # Small bodies: a fresh BytesIO per attempt (raw bytes over 1 MiB raise
+                # aiohttp's ResourceWarning; larger ones are streamed above, uncopied).
                 data = io.BytesIO(body) if body else None
             try:
                 async with session.request(
@@ -267,7 +272,7 @@ class S3Client:
                 _rewind(counter, progress)
                 raise
             if status < 300 and not (error_in_200 and is_error_document(payload)):
-                if progress is not None and not isinstance(body, FileRange) and length:
+                if progress is not None and not streamed and length:
                     progress(length)
                 return S3Response(status, resp_headers, payload)
             _rewind(counter, progress)
