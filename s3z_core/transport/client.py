@@ -44,6 +44,7 @@ from s3z_core.errors import (
 )
 from s3z_core.protocol.endpoints import (
     Endpoint,
+    accelerate_endpoint,
     build_url,
     parse_endpoint,
     request_target,
@@ -58,7 +59,7 @@ from s3z_core.transport.body import (
     SentCounter,
     stream_file_range,
 )
-from s3z_core.transport.connection import open_session
+from s3z_core.transport.connection import open_session, proxy_for, proxy_settings
 from s3z_core.transport.error_mapping import TRANSPORT_EXCEPTIONS, service_error, transport_error
 from s3z_core.transport.retry import GIVE_UP, CorrectClock, Decision, ResignForRegion, Retry, decide
 
@@ -117,7 +118,8 @@ class S3Client:
         on_retry: RetryCallback | None = None,
     ) -> None:
         self.config = config
-        self.endpoint = parse_endpoint(config.endpoint_url, config.region)
+        self.endpoint = self._parse(config.endpoint_url, config.region)
+        self._proxies = proxy_settings(config)
         self._provider = as_provider(credentials)
         self._signed_with: Credentials | None = None
         self._signers: dict[str, SigV4Signer] = {}
@@ -156,6 +158,9 @@ class S3Client:
         if self._session is not None and not self._session.closed:
             await self._session.close()
         self._session = None
+        closer = getattr(self._provider, "aclose", None)  # a refresh may be in flight
+        if closer is not None:
+            await closer()
 
     async def __aenter__(self) -> S3Client:
         return self
@@ -167,19 +172,33 @@ class S3Client:
     def _now(self) -> datetime:
         return datetime.fromtimestamp(time.time() + self._clock_offset_s, tz=UTC)
 
+    def _parse(self, endpoint_url: str | None, region: str) -> Endpoint:
+        return parse_endpoint(
+            endpoint_url,
+            region,
+            dualstack=self.config.use_dualstack_endpoint,
+            global_us_east_1=not self.config.us_east_1_regional_endpoint,
+        )
+
     def _endpoint_for(self, region: str) -> Endpoint:
         """AWS serves each region at its own host; any other endpoint is region-agnostic."""
         endpoint = self._endpoints.get(region)
         if endpoint is None:
-            endpoint = parse_endpoint(None, region) if self.endpoint.is_aws else self.endpoint
+            endpoint = self._parse(None, region) if self.endpoint.is_aws else self.endpoint
             self._endpoints[region] = endpoint
         return endpoint
 
     def _target(
-        self, bucket: str | None, key: str | None, region: str
+        self, bucket: str | None, key: str | None, region: str, operation: str = ""
     ) -> tuple[Endpoint, str, str]:
         endpoint = self._endpoint_for(region)
-        style = resolve_style(endpoint, bucket, self.config.addressing_style)
+        style = self.config.addressing_style
+        if self.config.use_accelerate_endpoint and endpoint.is_aws:
+            fast = accelerate_endpoint(
+                bucket, operation, dualstack=self.config.use_dualstack_endpoint
+            )
+            endpoint, style = (fast, "virtual") if fast is not None else (endpoint, style)
+        style = resolve_style(endpoint, bucket, style)
         host, path = request_target(endpoint, bucket, key, style)
         return endpoint, host, path
 
@@ -210,9 +229,13 @@ class S3Client:
     ) -> str:
         credentials = self._provider.current() if self._provider is not None else None
         if credentials is None:
-            raise CredentialsError("presigning needs credentials")
+            source = self.credential_source
+            raise CredentialsError(
+                "presigning needs credentials"
+                + (f" ({source} has not fetched any yet)" if self._provider else "")
+            )
         region = self.region_for(bucket)
-        endpoint, host, path = self._target(bucket, key, region)
+        endpoint, host, path = self._target(bucket, key, region, "GetObject")
         full = self._signer_for(credentials, region).presign(
             method=method,
             host=host,
@@ -328,7 +351,7 @@ class S3Client:
         describe = _describe(bucket, key)
 
         async def attempt(_number: int, region: str) -> S3Response:
-            endpoint, host, path = self._target(bucket, key, region)
+            endpoint, host, path = self._target(bucket, key, region, operation)
             url = URL(build_url(endpoint, host, path, query), encoded=True)
             signer = await self._signer(region)
             signed = signer.sign(
@@ -350,7 +373,12 @@ class S3Client:
                 data = io.BytesIO(body) if body else None
             try:
                 async with session.request(
-                    method, url, headers=signed, data=data, allow_redirects=False
+                    method,
+                    url,
+                    headers=signed,
+                    data=data,
+                    allow_redirects=False,
+                    proxy=proxy_for(str(url), self._proxies),
                 ) as resp:
                     payload = await resp.read()
                     resp_headers = resp.headers
@@ -457,7 +485,7 @@ class S3Client:
         ranged: bool,
     ) -> aiohttp.ClientResponse:
         """Send one GET (from ``pos``) and return its response once the status is good."""
-        endpoint, host, path = self._target(bucket, key, region)
+        endpoint, host, path = self._target(bucket, key, region, "GetObject")
         url = URL(build_url(endpoint, host, path, ()), encoded=True)
         headers: dict[str, str] = {}
         if ranged or pos > start:
@@ -473,7 +501,12 @@ class S3Client:
             now=self._now(),
         )
         try:
-            resp = await session.get(url, headers=signed, allow_redirects=False)
+            resp = await session.get(
+                url,
+                headers=signed,
+                allow_redirects=False,
+                proxy=proxy_for(str(url), self._proxies),
+            )
         except TRANSPORT_EXCEPTIONS as exc:
             raise transport_error(
                 exc, operation="GetObject", target=_describe(bucket, key)
