@@ -41,6 +41,7 @@ _COMMANDS = {
     "presign": "objects",
     "cat": "objects",
     "serve-local": "serving",
+    "whoami": "identity",
 }
 
 
