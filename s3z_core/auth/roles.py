@@ -104,7 +104,7 @@ class WebIdentity:
 
     def _token(self) -> str:
         try:
-            return Path(self.token_file).read_text(encoding="utf-8").strip()
+            return Path(self.token_file).read_text(encoding="utf-8")  # as is, like botocore
         except OSError as exc:
             raise CredentialProviderError(
                 self.source,
