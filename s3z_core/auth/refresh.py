@@ -68,6 +68,7 @@ class RefreshingProvider:
         self._lifetime_s = 0.0
         self._task: asyncio.Task[Credentials] | None = None
         self._not_before = 0.0
+        self._unwatched = False
         self.refreshes = 0  # fetches that succeeded after the first (for tests and logs)
 
     def __repr__(self) -> str:
@@ -99,17 +100,19 @@ class RefreshingProvider:
                 return creds  # a refresh just failed: use these while valid, retry shortly
             return await self._join(fallback=creds if remaining > 0 else None)
         if remaining <= min(ADVISORY_S, self._lifetime_s / 2) and now >= self._not_before:
-            self._start()
+            self._start(background=True)
         return creds
 
-    def _start(self) -> asyncio.Task[Credentials]:
+    def _start(self, *, background: bool = False) -> asyncio.Task[Credentials]:
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._refresh())
             self._task.add_done_callback(self._finished)
+            self._unwatched = background
         return self._task
 
     async def _join(self, fallback: Credentials | None = None) -> Credentials:
         task = self._start()
+        self._unwatched = False  # someone awaits it: its failure reaches them, not the log
         try:
             return await asyncio.shield(task)  # one caller cancelled must not cancel the rest
         except CredentialsError:
@@ -149,8 +152,8 @@ class RefreshingProvider:
         self._task = None
         if task.cancelled():
             return
-        error = task.exception()
-        if error is not None:
+        error = task.exception()  # always retrieved, so asyncio never complains about it
+        if error is not None and self._unwatched:
             # Never a secret: provider errors carry names, paths and status codes only.
             log.warning("%s: refreshing credentials failed: %s", self._source, error)
 

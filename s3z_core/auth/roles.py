@@ -78,9 +78,7 @@ class AssumeRole:
         try:
             source = await self._source.credentials()
         except CredentialProviderError as exc:
-            raise CredentialProviderError(
-                self.source, f"its source failed: {exc}", "fix the source first"
-            ) from None
+            raise CredentialProviderError(self.source, f"its source failed: {exc}") from None
         params = dict(self._params)
         params["RoleSessionName"] = _session_name(self._session)
         if self._mfa_serial:  # asked only once the source works: no code typed in vain

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from credential_servers import StsReplay
 from servers import MotoS3Server
 
 AUTH_DIR = Path(__file__).resolve().parent
+if str(AUTH_DIR.parent / "cli") not in sys.path:  # clirun: run the real s3z-core
+    sys.path.insert(0, str(AUTH_DIR.parent / "cli"))
 
 
 @pytest.fixture
