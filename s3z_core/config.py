@@ -12,6 +12,7 @@ slow disk cannot queue 32 × 4 MiB.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -60,8 +61,40 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class ProxySettings:
+    """``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY`` as read once from the environment.
+
+    A proxy URL may carry ``user:password@``: it is never shown (see ``__repr__``).
+    """
+
+    https: str | None = None
+    http: str | None = None
+    no_proxy: str | None = None
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{name}={'<set>' if value else None}"
+            for name, value in (("https", self.https), ("http", self.http))
+        )
+        return f"ProxySettings({shown}, no_proxy={self.no_proxy!r})"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> ProxySettings:
+        def pick(name: str) -> str | None:
+            return env.get(name.upper()) or env.get(name.lower()) or None
+
+        return cls(https=pick("HTTPS_PROXY"), http=pick("HTTP_PROXY"), no_proxy=pick("NO_PROXY"))
+
+
+@dataclass(frozen=True, slots=True)
 class ClientConfig:
-    """How to reach the server. ``endpoint_url`` None means AWS for ``region``."""
+    """How to reach the server. ``endpoint_url`` None means AWS for ``region``.
+
+    ``ca_bundle`` adds trust (a PEM file) without weakening verification; ``proxies`` None
+    means "read them from the environment when the session opens". The AWS-only switches
+    (``use_accelerate_endpoint``, ``use_dualstack_endpoint``, ``us_east_1_regional_endpoint``)
+    choose the host botocore would choose; they do nothing for a custom endpoint.
+    """
 
     endpoint_url: str | None = None
     region: str = "us-east-1"
@@ -71,6 +104,11 @@ class ClientConfig:
     connect_timeout_s: float = 10.0
     read_timeout_s: float = 60.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    ca_bundle: str | None = None
+    proxies: ProxySettings | None = None
+    use_accelerate_endpoint: bool = False
+    use_dualstack_endpoint: bool = False
+    us_east_1_regional_endpoint: bool = False
 
     def __post_init__(self) -> None:
         require_positive("max_connections", self.max_connections)

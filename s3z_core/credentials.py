@@ -1,37 +1,45 @@
-"""Where credentials and connection settings come from: explicit keys, env vars, ~/.aws.
+"""Credentials, the provider seam the transport signs through, and the settings of a profile.
 
-Order, like the AWS CLI: explicit keys > environment > shared credentials/config files
-(``AWS_PROFILE`` or ``--profile``). The secret key and session token never appear in
+``resolve_settings`` applies the AWS CLI's precedence to everything that is *not* fetched:
+explicit arguments > environment > shared files (``AWS_PROFILE`` or ``--profile``), for
+static keys, region, endpoint, addressing, CA bundle, proxies and the S3 endpoint switches.
+Providers that fetch (STS, SSO, IMDS, containers, ``credential_process``) live above the
+transport in ``s3z_core.auth``. The secret key and session token never appear in
 ``repr``/``str``, logs or error messages: ``Credentials`` redacts them.
 """
 
 from __future__ import annotations
 
-import configparser
-import contextlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from datetime import datetime
 from typing import Protocol
 
-from s3z_core.config import AddressingStyle
+from s3z_core.aws_files import AwsFiles, nested, read_aws_files
+from s3z_core.config import AddressingStyle, ProxySettings
 from s3z_core.errors import ConfigError, CredentialsError
 
 
 @dataclass(frozen=True, slots=True)
 class Credentials:
+    """One set of keys; ``expiration`` (aware UTC) is set for temporary credentials only."""
+
     access_key: str
     secret_key: str = field(repr=False)
     session_token: str | None = field(default=None, repr=False)
+    expiration: datetime | None = None
 
     def __post_init__(self) -> None:
         if not self.access_key or not self.secret_key:
             raise CredentialsError("access key id and secret access key must both be set")
+        if self.expiration is not None and self.expiration.tzinfo is None:
+            raise CredentialsError("credential expiration must carry a time zone")
 
     def __repr__(self) -> str:
         token = ", session_token=<redacted>" if self.session_token else ""
-        return f"Credentials(access_key={self.access_key!r}, secret_key=<redacted>{token})"
+        until = f", expiration={self.expiration.isoformat()}" if self.expiration else ""
+        return f"Credentials(access_key={self.access_key!r}, secret_key=<redacted>{token}{until})"
 
     __str__ = __repr__
 
@@ -94,21 +102,11 @@ class ResolvedSettings:
     addressing_style: AddressingStyle | None
     profile: str | None
     source: str  # "explicit", "environment", "profile:<name>", or "none"
-
-
-def _aws_dir(env: Mapping[str, str]) -> Path:
-    home = env.get("HOME") or str(Path.home())
-    return Path(home) / ".aws"
-
-
-def _read_ini(path: Path) -> configparser.RawConfigParser:
-    parser = configparser.RawConfigParser()
-    try:
-        parser.read(path, encoding="utf-8")
-    except (configparser.Error, UnicodeDecodeError) as exc:
-        # The message names the file and the line, never its contents (which hold secrets).
-        raise ConfigError(f"cannot parse {path}: {type(exc).__name__}") from None
-    return parser
+    ca_bundle: str | None = None
+    proxies: ProxySettings = field(default_factory=ProxySettings)
+    use_accelerate_endpoint: bool = False
+    use_dualstack_endpoint: bool = False
+    us_east_1_regional_endpoint: bool = False
 
 
 def _addressing(value: str | None, where: str) -> AddressingStyle | None:
@@ -120,60 +118,76 @@ def _addressing(value: str | None, where: str) -> AddressingStyle | None:
     raise ConfigError(f"{where}: addressing_style must be path, virtual or auto, got {value!r}")
 
 
-def _nested_s3(section: Mapping[str, str], name: str) -> str | None:
-    """``s3 =\\n  addressing_style = path`` is a nested block in ~/.aws/config."""
-    raw = section.get("s3")
-    if not raw:
+def _flag(value: str | None, where: str) -> bool | None:
+    if value is None or not value.strip():
         return None
-    for line in raw.splitlines():
-        k, sep, v = line.partition("=")
-        if sep and k.strip() == name:
-            return v.strip()
+    text = value.strip().lower()
+    if text in ("true", "false"):
+        return text == "true"
+    raise ConfigError(f"{where} must be true or false, got {value!r}")
+
+
+def static_profile_credentials(section: Mapping[str, str], profile: str) -> Credentials | None:
+    """The ``aws_access_key_id`` / ``aws_secret_access_key`` pair of a profile section."""
+    access = section.get("aws_access_key_id")
+    secret = section.get("aws_secret_access_key")
+    if access and secret:
+        return Credentials(access, secret, section.get("aws_session_token") or None)
+    if access or secret:
+        raise CredentialsError(
+            f"profile {profile!r} sets only one of aws_access_key_id / aws_secret_access_key"
+        )
     return None
 
 
 def load_profile(
-    profile: str, env: Mapping[str, str] | None = None
+    profile: str, env: Mapping[str, str] | None = None, files: AwsFiles | None = None
 ) -> tuple[Credentials | None, str | None, str | None, AddressingStyle | None]:
     """Read one profile from the shared credentials and config files."""
-    env = os.environ if env is None else env
-    aws = _aws_dir(env)
-    cred_path = Path(env.get("AWS_SHARED_CREDENTIALS_FILE", aws / "credentials"))
-    conf_path = Path(env.get("AWS_CONFIG_FILE", aws / "config"))
-    creds_ini = _read_ini(cred_path) if cred_path.is_file() else None
-    conf_ini = _read_ini(conf_path) if conf_path.is_file() else None
-    conf_section_name = profile if profile == "default" else f"profile {profile}"
-
-    cred_section: dict[str, str] = {}
-    if creds_ini is not None and creds_ini.has_section(profile):
-        cred_section = dict(creds_ini.items(profile))
-    conf_section: dict[str, str] = {}
-    if conf_ini is not None:
-        for name in (conf_section_name, profile):
-            if conf_ini.has_section(name):
-                conf_section = dict(conf_ini.items(name))
-                break
-    if not cred_section and not conf_section:
-        raise ConfigError(f"profile {profile!r} not found in {cred_path} or {conf_path}")
-
-    merged = {**conf_section, **cred_section}
-    access = merged.get("aws_access_key_id")
-    secret = merged.get("aws_secret_access_key")
-    token = merged.get("aws_session_token")
-    creds = None
-    if access and secret:
-        creds = Credentials(access, secret, token or None)
-    elif access or secret:
-        raise CredentialsError(
-            f"profile {profile!r} sets only one of aws_access_key_id / aws_secret_access_key"
+    files = files or read_aws_files(os.environ if env is None else env)
+    if not files.has_profile(profile):
+        raise ConfigError(
+            f"profile {profile!r} not found in {files.credentials_path} or {files.config_path}"
         )
-    region = merged.get("region")
-    endpoint = merged.get("endpoint_url") or _nested_s3(merged, "endpoint_url")
+    merged = files.profile(profile)
+    s3 = nested(merged.get("s3"))
     style = _addressing(
-        merged.get("addressing_style") or _nested_s3(merged, "addressing_style"),
-        f"profile {profile!r}",
+        merged.get("addressing_style") or s3.get("addressing_style"), f"profile {profile!r}"
     )
-    return creds, region, endpoint, style
+    endpoint = merged.get("endpoint_url") or s3.get("endpoint_url")
+    return static_profile_credentials(merged, profile), merged.get("region"), endpoint, style
+
+
+def profile_name(profile: str | None, env: Mapping[str, str]) -> str | None:
+    """The profile in force: ``--profile``, else ``AWS_PROFILE``, else ``AWS_DEFAULT_PROFILE``."""
+    return profile or env.get("AWS_PROFILE") or env.get("AWS_DEFAULT_PROFILE") or None
+
+
+def ignores_configured_endpoints(env: Mapping[str, str], section: Mapping[str, str]) -> bool:
+    """``AWS_IGNORE_CONFIGURED_ENDPOINT_URLS``: only an explicit ``--endpoint-url`` counts."""
+    where = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"
+    value = _flag(env.get(where), where)
+    if value is None:
+        value = _flag(
+            section.get("ignore_configured_endpoint_urls"), "ignore_configured_endpoint_urls"
+        )
+    return bool(value)
+
+
+def configured_endpoint(
+    service: str, env: Mapping[str, str], files: AwsFiles, profile: str | None
+) -> str | None:
+    """An endpoint URL configured for ``service`` (``s3``, ``sts``, ``sso``), botocore's order:
+    ``AWS_ENDPOINT_URL_<SERVICE>``, ``AWS_ENDPOINT_URL``, the profile's ``[services]`` entry,
+    the profile's own ``endpoint_url``."""
+    name = profile or "default"
+    section = files.profile(name) if files.has_profile(name) else {}
+    if ignores_configured_endpoints(env, section):
+        return None
+    found = env.get(f"AWS_ENDPOINT_URL_{service.upper()}") or env.get("AWS_ENDPOINT_URL")
+    if not found and section:
+        found = files.service_value(name, service, "endpoint_url") or section.get("endpoint_url")
+    return found or None
 
 
 def resolve_settings(
@@ -185,21 +199,21 @@ def resolve_settings(
     region: str | None = None,
     endpoint_url: str | None = None,
     env: Mapping[str, str] | None = None,
+    files: AwsFiles | None = None,
 ) -> ResolvedSettings:
     """Apply precedence: explicit arguments, then environment, then the profile."""
     env = os.environ if env is None else env
+    files = files or read_aws_files(env)
     if bool(access_key) != bool(secret_key):
         raise CredentialsError("give both --access-key and --secret-key, or neither")
 
-    profile_name = profile or env.get("AWS_PROFILE") or env.get("AWS_DEFAULT_PROFILE")
-    p_creds: Credentials | None = None
-    p_region = p_endpoint = None
-    p_style: AddressingStyle | None = None
-    if profile_name:
-        p_creds, p_region, p_endpoint, p_style = load_profile(profile_name, env)
-    else:
-        with contextlib.suppress(ConfigError):  # no default profile is normal
-            p_creds, p_region, p_endpoint, p_style = load_profile("default", env)
+    name = profile_name(profile, env)
+    if name and not files.has_profile(name):
+        load_profile(name, env, files)  # raises: a named profile must exist
+    section = files.profile(name or "default")
+    where = f"profile {name or 'default'!r}"
+    p_creds = static_profile_credentials(section, name or "default") if section else None
+    s3 = nested(section.get("s3"))
 
     creds: Credentials | None
     if access_key and secret_key:
@@ -212,18 +226,58 @@ def resolve_settings(
         )
         source = "environment"
     elif p_creds is not None:
-        creds, source = p_creds, f"profile:{profile_name or 'default'}"
+        creds, source = p_creds, f"profile:{name or 'default'}"
     else:
         creds, source = None, "none"
 
+    endpoint = endpoint_url or configured_endpoint("s3", env, files, name)
+    if not endpoint and not ignores_configured_endpoints(env, section):
+        endpoint = s3.get("endpoint_url")  # s3z has long read it from the nested s3 block
+
+    def s3_flag(key: str, env_name: str | None = None, top_level: bool = False) -> bool:
+        """Environment first, then the nested ``s3`` block, then a top-level key."""
+        for value, named in (
+            (env.get(env_name) if env_name else None, env_name or ""),
+            (s3.get(key), f"{where} s3.{key}"),
+            (section.get(key) if top_level else None, f"{where} {key}"),
+        ):
+            flag = _flag(value, named)
+            if flag is not None:
+                return flag
+        return False
+
+    regional = (
+        (
+            env.get("AWS_S3_US_EAST_1_REGIONAL_ENDPOINT")
+            or s3.get("us_east_1_regional_endpoint")
+            or section.get("s3_us_east_1_regional_endpoint")
+            or "legacy"
+        )
+        .strip()
+        .lower()
+    )
+    if regional not in ("legacy", "regional"):
+        raise ConfigError(
+            f"AWS_S3_US_EAST_1_REGIONAL_ENDPOINT / us_east_1_regional_endpoint must be "
+            f"legacy or regional, got {regional!r}"
+        )
     return ResolvedSettings(
         credentials=creds,
-        region=region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or p_region,
-        endpoint_url=endpoint_url
-        or env.get("AWS_ENDPOINT_URL_S3")
-        or env.get("AWS_ENDPOINT_URL")
-        or p_endpoint,
-        addressing_style=p_style,
-        profile=profile_name,
+        region=region
+        or env.get("AWS_REGION")
+        or env.get("AWS_DEFAULT_REGION")
+        or section.get("region"),
+        endpoint_url=endpoint,
+        addressing_style=_addressing(
+            section.get("addressing_style") or s3.get("addressing_style"), where
+        ),
+        profile=name,
         source=source,
+        ca_bundle=env.get("AWS_CA_BUNDLE") or section.get("ca_bundle") or None,
+        proxies=ProxySettings.from_env(env),
+        use_accelerate_endpoint=s3_flag("use_accelerate_endpoint"),
+        use_dualstack_endpoint=s3_flag(
+            "use_dualstack_endpoint", "AWS_USE_DUALSTACK_ENDPOINT", top_level=True
+        ),
+        us_east_1_regional_endpoint=regional == "regional",
     )

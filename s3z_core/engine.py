@@ -24,10 +24,18 @@ import asyncio
 import dataclasses
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
-from s3z_core.config import ClientConfig, RetryPolicy, TransferConfig
-from s3z_core.credentials import CredentialProvider, Credentials, resolve_settings
+from s3z_core.auth.connection import (
+    Connection,
+    ConnectionOptions,
+    Identity,
+    open_connection,
+    resolve_connection,
+    who_am_i,
+)
+from s3z_core.config import ClientConfig, TransferConfig
+from s3z_core.credentials import CredentialProvider, Credentials
 from s3z_core.errors import CredentialsError, InvalidValueError
 from s3z_core.events import EventSink, RequestRetried, TransferEvent, ignore_event
 from s3z_core.filters import PathFilter
@@ -61,7 +69,10 @@ class Engine(ObjectCalls):
         credentials: Credentials | CredentialProvider | None = None,
         transfer_config: TransferConfig | None = None,
         on_event: EventSink | None = None,
+        *,
+        connection: Connection | None = None,
     ) -> None:
+        self._connection = connection
         self.transfer_config = transfer_config or TransferConfig()
         config = client_config or ClientConfig()
         wanted = connections_for(self.transfer_config)
@@ -81,42 +92,35 @@ class Engine(ObjectCalls):
     def from_settings(
         cls,
         *,
-        profile: str | None = None,
-        endpoint_url: str | None = None,
-        region: str | None = None,
-        access_key: str | None = None,
-        secret_key: str | None = None,
-        session_token: str | None = None,
-        addressing_style: str | None = None,
-        verify_ssl: bool = True,
         transfer_config: TransferConfig | None = None,
         on_event: EventSink | None = None,
-        retry: RetryPolicy | None = None,
+        **options: Unpack[ConnectionOptions],
     ) -> Engine:
-        """Resolve credentials/region/endpoint like the AWS CLI, then build the engine."""
-        settings = resolve_settings(
-            access_key=access_key,
-            secret_key=secret_key,
-            session_token=session_token,
-            profile=profile,
-            region=region,
-            endpoint_url=endpoint_url,
-        )
-        if settings.credentials is None:
-            raise CredentialsError(
-                "no credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
-                "use --profile, or pass --access-key/--secret-key"
-            )
+        """Resolve credentials/region/endpoint like the AWS CLI (the files only: temporary
+        credentials are fetched on first use). On an event loop, prefer ``connect``."""
         tc = transfer_config or TransferConfig()
-        config = ClientConfig(
-            endpoint_url=settings.endpoint_url,
-            region=settings.region or "us-east-1",
-            addressing_style=(addressing_style or settings.addressing_style or "auto"),  # type: ignore[arg-type]
-            verify_ssl=verify_ssl,
-            max_connections=connections_for(tc),
-            retry=retry or RetryPolicy(),
-        )
-        return cls(config, settings.credentials, tc, on_event)
+        conn = resolve_connection(connections_for(tc), **options)
+        return cls(conn.config, conn.provider, tc, on_event, connection=conn)
+
+    @classmethod
+    async def connect(
+        cls,
+        *,
+        transfer_config: TransferConfig | None = None,
+        on_event: EventSink | None = None,
+        **options: Unpack[ConnectionOptions],
+    ) -> Engine:
+        """``from_settings`` off the loop, with the first credentials fetched: a missing login
+        or an MFA code is dealt with before any transfer starts."""
+        tc = transfer_config or TransferConfig()
+        conn = await open_connection(connections_for(tc), **options)
+        return cls(conn.config, conn.provider, tc, on_event, connection=conn)
+
+    async def whoami(self) -> Identity:
+        """STS GetCallerIdentity with the engine's credentials, and where they came from."""
+        if self._connection is None:
+            raise CredentialsError("whoami needs an engine made by Engine.connect/from_settings")
+        return await who_am_i(self._connection)
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def __aenter__(self) -> Engine:

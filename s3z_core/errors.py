@@ -6,6 +6,8 @@
     ├── ConfigError ─────────────── bad settings; also a ValueError
     │   └── InvalidValueError ───── zero/negative workers, part size, …
     ├── CredentialsError ────────── no credentials found, bad profile
+    │   └── CredentialProviderError  one provider failed (names it and the fix)
+    │       └── MfaRequiredError ─── a role needs an MFA code and nobody can type it
     ├── TransportError ──────────── the request never got a complete answer (retryable)
     │   ├── ConnectError
     │   │   └── TLSVerificationError  bad certificate (not retryable)
@@ -51,6 +53,25 @@ class InvalidValueError(ConfigError):
 
 class CredentialsError(S3zError):
     """Credentials are missing or unusable."""
+
+
+class CredentialProviderError(CredentialsError):
+    """One credential provider (SSO, a role, IMDS, ``credential_process`` …) gave nothing.
+
+    The message is one line, ``<provider>: <problem>; <fix>``, so a user sees where the chain
+    stopped and what to do, and it never holds a secret: providers put only names, paths,
+    URLs and status codes into ``problem``.
+    """
+
+    def __init__(self, provider: str, problem: str, fix: str = "") -> None:
+        self.provider = provider
+        self.problem = problem
+        self.fix = fix
+        super().__init__(f"{provider}: {problem}" + (f"; {fix}" if fix else ""))
+
+
+class MfaRequiredError(CredentialProviderError):
+    """A role profile has ``mfa_serial`` but there is no terminal or dialog to ask for a code."""
 
 
 class TransportError(S3zError):

@@ -18,6 +18,16 @@ _runtime_dir.mkdir(mode=0o700, exist_ok=True)
 _runtime_dir.chmod(0o700)
 os.environ.setdefault("XDG_RUNTIME_DIR", str(_runtime_dir))
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+# The end of the credential chain asks EC2 instance metadata (169.254.169.254), and a host
+# may really answer there: no test may reach it. Tests of IMDS point
+# AWS_EC2_METADATA_SERVICE_ENDPOINT at their own server and pass their own environment.
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+for _name in list(os.environ):
+    if _name.startswith("AWS_CONTAINER_") or _name in (
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_ROLE_ARN",
+    ):
+        del os.environ[_name]
 
 TESTS_DIR = Path(__file__).resolve().parent
 if str(TESTS_DIR) not in sys.path:

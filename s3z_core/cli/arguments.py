@@ -330,6 +330,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-r", dest="region", default=argparse.SUPPRESS, help="region (= --region)")
     _filters(p)
 
+    command("whoami", "show the identity the credentials belong to, and where they came from")
+
     p = command("serve-local", "run a local SeaweedFS S3 server in the foreground (Ctrl-C stops)")
     p.add_argument("--dir", help="data folder (default: a temporary folder, removed on exit)")
     p.add_argument("--port", type=positive_int, help="S3 port (default: a free port)")

@@ -42,6 +42,7 @@ _COMMANDS = {
     "cat": "objects",
     "serve-local": "serving",
     "completion": "completion",
+    "whoami": "identity",
 }
 # commands that run without an event loop of their own
 _SYNC_COMMANDS = frozenset({"serve-local", "completion"})

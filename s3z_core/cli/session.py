@@ -11,21 +11,39 @@ import time
 from typing import TYPE_CHECKING
 
 from s3z_core.cli.render import Console, JsonProgress, NoProgress, make_progress
-from s3z_core.errors import CredentialsError
 from s3z_core.filters import PathFilter
 
 if TYPE_CHECKING:
     from s3z_core.config import TransferConfig
+    from s3z_core.credentials import Credentials
     from s3z_core.engine import Engine
     from s3z_core.events import TransferEvent
 
-_NO_CREDENTIALS = (
-    "no credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
-    "use --profile NAME, or pass --access-key/--secret-key"
-)
-
 # Secret values seen in this process; main() scrubs them from everything on stderr.
 SECRETS: set[str] = set()
+
+
+def remember_secrets(credentials: Credentials) -> None:
+    """Every credential a provider hands out (refreshes too) joins the scrub list."""
+    SECRETS.add(credentials.secret_key)
+    if credentials.session_token:
+        SECRETS.add(credentials.session_token)
+
+
+class _EngineOpening:
+    """The awaitable context of ``Session.engine()``: connect on enter, close on exit."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._engine: Engine | None = None
+
+    async def __aenter__(self) -> Engine:
+        self._engine = await self._session.open_engine()
+        return self._engine
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._engine is not None:
+            await self._engine.close()
 
 
 class Session:
@@ -68,27 +86,16 @@ class Session:
     def workers(self) -> int:
         return int(self.args.workers or self.transfer_config().workers)
 
-    def engine(self) -> Engine:
-        """Resolve settings (explicit > env > profile), refuse to run without credentials."""
-        from s3z_core.credentials import resolve_settings
+    def engine(self) -> _EngineOpening:
+        """``async with session.engine() as engine``: resolved like the AWS CLI, with the first
+        credentials fetched (MFA asked, a missing SSO login named) before anything runs."""
+        return _EngineOpening(self)
 
+    async def open_engine(self) -> Engine:
         a = self.args
         for value in (a.secret_key, a.session_token):
             if value:
                 SECRETS.add(value)
-        settings = resolve_settings(
-            access_key=a.access_key,
-            secret_key=a.secret_key,
-            session_token=a.session_token,
-            profile=a.profile,
-            region=a.region,
-            endpoint_url=a.endpoint_url,
-        )
-        if settings.credentials is None:
-            raise CredentialsError(_NO_CREDENTIALS)
-        SECRETS.add(settings.credentials.secret_key)
-        if settings.credentials.session_token:
-            SECRETS.add(settings.credentials.session_token)
         if not a.verify_ssl:
             self.console.warn(
                 "--no-verify-ssl: TLS certificates are NOT verified; anyone on the network "
@@ -96,7 +103,7 @@ class Session:
             )
         from s3z_core.engine import Engine
 
-        return Engine.from_settings(
+        return await Engine.connect(
             profile=a.profile,
             endpoint_url=a.endpoint_url,
             region=a.region,
@@ -107,7 +114,18 @@ class Session:
             verify_ssl=a.verify_ssl,
             transfer_config=self.transfer_config(),
             on_event=self.on_event,
+            mfa_prompt=self.ask_mfa_code,
+            on_credentials=remember_secrets,
         )
+
+    async def ask_mfa_code(self, prompt: str) -> str:
+        """On a terminal, ask like the AWS CLI (no echo); anywhere else, refuse clearly."""
+        import asyncio
+
+        from s3z_core.cli.prompts import read_secret_from_terminal
+
+        self.console.clear_line()
+        return await asyncio.to_thread(read_secret_from_terminal, prompt)
 
     def on_event(self, event: TransferEvent) -> None:
         """Engine events: a path left out is said at once; the rest feed the progress view."""

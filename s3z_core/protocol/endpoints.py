@@ -18,7 +18,9 @@ from s3z_core.protocol.keys import encode_key_path
 from s3z_core.protocol.signing import canonical_query
 
 __all__ = [
+    "ACCELERATE_EXCLUDED",
     "Endpoint",
+    "accelerate_endpoint",
     "build_url",
     "is_dns_compatible",
     "parse_endpoint",
@@ -42,8 +44,18 @@ class Endpoint:
     is_aws: bool
 
 
-def parse_endpoint(endpoint_url: str | None, region: str) -> Endpoint:
+def parse_endpoint(
+    endpoint_url: str | None,
+    region: str,
+    *,
+    dualstack: bool = False,
+    global_us_east_1: bool = False,
+) -> Endpoint:
     """Validate a user-supplied endpoint URL (``None`` means AWS in ``region``).
+
+    For AWS, ``dualstack`` picks the IPv4+IPv6 host and ``global_us_east_1`` the legacy
+    ``s3.amazonaws.com`` for us-east-1 (botocore's default unless
+    ``AWS_S3_US_EAST_1_REGIONAL_ENDPOINT=regional``).
 
     Only ``scheme://host[:port]`` with an optional trailing ``/`` is accepted: a path
     prefix or query would silently change every signed path, so it is an error here.
@@ -53,7 +65,12 @@ def parse_endpoint(endpoint_url: str | None, region: str) -> Endpoint:
     if endpoint_url is None:
         if not region:
             raise ConfigError("a region is required when no endpoint URL is given")
-        return Endpoint("https", f"s3.{region}.amazonaws.com", is_aws=True)
+        suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+        if dualstack:
+            return Endpoint("https", f"s3.dualstack.{region}.{suffix}", is_aws=True)
+        if global_us_east_1 and region == "us-east-1":
+            return Endpoint("https", "s3.amazonaws.com", is_aws=True)
+        return Endpoint("https", f"s3.{region}.{suffix}", is_aws=True)
 
     raw = endpoint_url.strip()
     if "@" in raw:
@@ -96,6 +113,21 @@ def parse_endpoint(endpoint_url: str | None, region: str) -> Endpoint:
         (".amazonaws.com", ".amazonaws.com.cn")
     )
     return Endpoint(scheme, host, is_aws=is_aws)
+
+
+# Transfer Acceleration serves object operations only; botocore keeps these off it too.
+ACCELERATE_EXCLUDED = frozenset({"ListBuckets", "CreateBucket", "DeleteBucket"})
+
+
+def accelerate_endpoint(bucket: str | None, operation: str, *, dualstack: bool) -> Endpoint | None:
+    """The S3 Transfer Acceleration endpoint for this request, or None when it cannot apply
+    (no bucket, a bucket-level operation, a bucket that cannot be a single DNS label)."""
+    if bucket is None or operation in ACCELERATE_EXCLUDED:
+        return None
+    if not is_dns_compatible(bucket, allow_dots=False):
+        return None
+    host = "s3-accelerate.dualstack.amazonaws.com" if dualstack else "s3-accelerate.amazonaws.com"
+    return Endpoint("https", host, is_aws=True)
 
 
 def is_dns_compatible(bucket: str, *, allow_dots: bool) -> bool:

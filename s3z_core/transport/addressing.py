@@ -18,6 +18,7 @@ from s3z_core.credentials import CredentialProvider, Credentials, as_provider
 from s3z_core.errors import CredentialsError
 from s3z_core.protocol.endpoints import (
     Endpoint,
+    accelerate_endpoint,
     build_url,
     parse_endpoint,
     request_target,
@@ -36,7 +37,7 @@ class Addressing:
         self, config: ClientConfig, credentials: Credentials | CredentialProvider | None
     ) -> None:
         self.config = config
-        self.endpoint = parse_endpoint(config.endpoint_url, config.region)
+        self.endpoint = self._parse(config.endpoint_url, config.region)
         self.provider = as_provider(credentials)
         self.clock_offset_s = 0.0
         self._signed_with: Credentials | None = None
@@ -58,19 +59,36 @@ class Addressing:
         if bucket:
             self._bucket_regions[bucket] = region
 
+    def _parse(self, endpoint_url: str | None, region: str) -> Endpoint:
+        return parse_endpoint(
+            endpoint_url,
+            region,
+            dualstack=self.config.use_dualstack_endpoint,
+            global_us_east_1=not self.config.us_east_1_regional_endpoint,
+        )
+
     def _endpoint_for(self, region: str) -> Endpoint:
         """AWS serves each region at its own host; any other endpoint is region-agnostic."""
         endpoint = self._endpoints.get(region)
         if endpoint is None:
-            endpoint = parse_endpoint(None, region) if self.endpoint.is_aws else self.endpoint
+            endpoint = self._parse(None, region) if self.endpoint.is_aws else self.endpoint
             self._endpoints[region] = endpoint
         return endpoint
 
-    def target(self, bucket: str | None, key: str | None, region: str) -> tuple[Endpoint, str, str]:
-        """The endpoint, Host header and canonical path of a request."""
+    def target(
+        self, bucket: str | None, key: str | None, region: str, operation: str = ""
+    ) -> tuple[Endpoint, str, str]:
+        """The endpoint, Host header and canonical path of a request (S3 Transfer
+        Acceleration, when asked for, serves the object operations that support it)."""
         endpoint = self._endpoint_for(region)
-        style = resolve_style(endpoint, bucket, self.config.addressing_style)
-        host, path = request_target(endpoint, bucket, key, style)
+        style = self.config.addressing_style
+        if self.config.use_accelerate_endpoint and endpoint.is_aws:
+            fast = accelerate_endpoint(
+                bucket, operation, dualstack=self.config.use_dualstack_endpoint
+            )
+            if fast is not None:
+                endpoint, style = fast, "virtual"
+        host, path = request_target(endpoint, bucket, key, resolve_style(endpoint, bucket, style))
         return endpoint, host, path
 
     def _signer_for(self, credentials: Credentials, region: str) -> SigV4Signer:
@@ -98,9 +116,10 @@ class Addressing:
     ) -> str:
         credentials = self.provider.current() if self.provider is not None else None
         if credentials is None:
-            raise CredentialsError("presigning needs credentials")
+            fetched = f" ({self.provider.source} has not fetched any yet)" if self.provider else ""
+            raise CredentialsError(f"presigning needs credentials{fetched}")
         region = self.region_for(bucket)
-        endpoint, host, path = self.target(bucket, key, region)
+        endpoint, host, path = self.target(bucket, key, region, "GetObject")
         full = self._signer_for(credentials, region).presign(
             method=method,
             host=host,

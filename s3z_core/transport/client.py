@@ -53,7 +53,7 @@ from s3z_core.transport.body import (
     stream_file_range,
     stream_memory,
 )
-from s3z_core.transport.connection import open_session
+from s3z_core.transport.connection import open_session, proxy_for, proxy_settings
 from s3z_core.transport.error_mapping import TRANSPORT_EXCEPTIONS, service_error, transport_error
 from s3z_core.transport.messages import (
     RetryCallback,
@@ -81,6 +81,8 @@ class S3Client:
         self.config = config
         self.addressing = Addressing(config, credentials)
         self.endpoint = self.addressing.endpoint
+        self._proxies = proxy_settings(config)
+        self._proxy_by_origin: dict[tuple[str, str, int | None], str | None] = {}
         self._rng = rng or random.Random()
         self._session: aiohttp.ClientSession | None = None
         self.on_retry = on_retry
@@ -121,6 +123,16 @@ class S3Client:
         if self._session is not None and not self._session.closed:
             await self._session.close()
         self._session = None
+        closer = getattr(self.addressing.provider, "aclose", None)  # a refresh may be in flight
+        if closer is not None:
+            await closer()
+
+    def _proxy(self, url: URL) -> str | None:
+        """The proxy for this request's origin (HTTPS_PROXY/HTTP_PROXY/NO_PROXY), decided once."""
+        origin = (url.scheme, url.host or "", url.explicit_port)
+        if origin not in self._proxy_by_origin:
+            self._proxy_by_origin[origin] = proxy_for(str(url.origin()), self._proxies)
+        return self._proxy_by_origin[origin]
 
     async def __aenter__(self) -> S3Client:
         return self
@@ -234,7 +246,7 @@ class S3Client:
         describe = _describe(bucket, key)
 
         async def attempt(_number: int, region: str) -> S3Response:
-            endpoint, host, path = self.addressing.target(bucket, key, region)
+            endpoint, host, path = self.addressing.target(bucket, key, region, operation)
             url = URL(build_url(endpoint, host, path, query), encoded=True)
             signer = await self.addressing.signer(region)
             signed = signer.sign(
@@ -258,7 +270,12 @@ class S3Client:
                 data = io.BytesIO(body) if body else None
             try:
                 async with session.request(
-                    method, url, headers=signed, data=data, allow_redirects=False
+                    method,
+                    url,
+                    headers=signed,
+                    data=data,
+                    allow_redirects=False,
+                    proxy=self._proxy(url),
                 ) as resp:
                     payload = await resp.read()
                     resp_headers = resp.headers
@@ -365,7 +382,7 @@ class S3Client:
         ranged: bool,
     ) -> aiohttp.ClientResponse:
         """Send one GET (from ``pos``) and return its response once the status is good."""
-        endpoint, host, path = self.addressing.target(bucket, key, region)
+        endpoint, host, path = self.addressing.target(bucket, key, region, "GetObject")
         url = URL(build_url(endpoint, host, path, ()), encoded=True)
         headers: dict[str, str] = {}
         if ranged or pos > start:
@@ -381,7 +398,9 @@ class S3Client:
             now=self.addressing.now(),
         )
         try:
-            resp = await session.get(url, headers=signed, allow_redirects=False)
+            resp = await session.get(
+                url, headers=signed, allow_redirects=False, proxy=self._proxy(url)
+            )
         except TRANSPORT_EXCEPTIONS as exc:
             raise transport_error(
                 exc, operation="GetObject", target=_describe(bucket, key)

@@ -6,7 +6,9 @@ secure keyring the dialog says so and keeps the secret for this session only.
 
 from __future__ import annotations
 
+import asyncio
 import configparser
+import contextlib
 import os
 from pathlib import Path
 
@@ -38,6 +40,7 @@ from s3z_gui.settings.secrets import (
     backend_name,
     secure_store_available,
 )
+from s3z_gui.views.aws_profiles import AwsProfilePanel
 
 _STYLES: list[tuple[str, AddressingStyle]] = [
     ("Automatic", "auto"),
@@ -126,6 +129,8 @@ class ProfileDialog(QDialog):
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow("Import", self.import_box)
+        self.aws_profiles = AwsProfilePanel(parent=self)  # SSO / role / process profiles
+        form.addRow("AWS profile", self.aws_profiles)
         form.addRow("Name", self.name)
         form.addRow("Endpoint URL", self.endpoint)
         form.addRow("Region", self.region)
@@ -152,6 +157,11 @@ class ProfileDialog(QDialog):
             self.session_only.setChecked(secrets.is_session_only(profile.name))
         self._check_keyring()
         bridge.failed.connect(self._test_failed)
+        self._profiles_loading: asyncio.Task[int] | None = None
+        with contextlib.suppress(RuntimeError):  # no running loop (a plain widget test)
+            self._profiles_loading = asyncio.get_running_loop().create_task(
+                self.aws_profiles.load()
+            )
 
     def _check_keyring(self) -> None:
         if secure_store_available():

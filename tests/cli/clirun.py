@@ -22,6 +22,7 @@ def command() -> list[str]:
 
 def cli_env(server: Any | None, home: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["AWS_EC2_METADATA_DISABLED"] = "true"  # never the host's real instance metadata
     env["HOME"] = str(home)
     env["PYTHONPATH"] = str(ROOT)
     if server is not None:

@@ -247,7 +247,8 @@ def test_original_s3z_upload_download_shape(
     client = boto3_client(seaweed)
     creds = [
         "-e", seaweed.endpoint_url, "--access-key", seaweed.access_key,
-        "--secret-key", seaweed.secret_key, "-q",
+        # "=": a random secret may start with "-", which argparse would read as an option
+        f"--secret-key={seaweed.secret_key}", "-q",
     ]  # fmt: skip
     proc = run(
         None, home, *creds, "upload", str(tree), str(tree / "a.bin"), "-b", b, "-p", "x",

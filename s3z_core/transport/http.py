@@ -1,0 +1,96 @@
+"""One small HTTP exchange for the credential providers (STS, SSO, IMDS, containers).
+
+The providers above the transport never see aiohttp: they get ``HttpClient.request`` with a
+per-request timeout, answers read whole (capped, they are small documents) and failures
+mapped to the transport error types. It honours the same CA bundle and proxies as the S3
+client. One client is opened per fetch and closed after it: refreshes are minutes apart,
+and a session that outlives its loop would leak.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from urllib.parse import urlsplit
+
+import aiohttp
+from yarl import URL
+
+from s3z_core.config import ClientConfig
+from s3z_core.errors import ProtocolError
+from s3z_core.transport.connection import open_session, proxy_for, proxy_settings
+from s3z_core.transport.error_mapping import TRANSPORT_EXCEPTIONS, transport_error
+
+MAX_ANSWER_BYTES = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class HttpAnswer:
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+
+def shown_url(url: str) -> str:
+    """``scheme://host/path`` of a URL: queries and userinfo can hold secrets."""
+    parts = urlsplit(url)
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}"
+
+
+class HttpClient:
+    """``async with HttpClient(config) as http: answer = await http.request(...)``."""
+
+    def __init__(self, config: ClientConfig | None = None) -> None:
+        self._config = config or ClientConfig()
+        self._proxies = proxy_settings(self._config)
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> HttpClient:
+        self._session = open_session(self._config, limit=4)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        operation: str,
+        headers: Mapping[str, str] | None = None,
+        body: bytes = b"",
+        timeout_s: float = 5.0,
+    ) -> HttpAnswer:
+        """Send one request and read the whole answer (any status: the caller judges it)."""
+        if self._session is None:
+            raise RuntimeError("HttpClient used outside 'async with'")
+        target = shown_url(url)
+        try:
+            async with self._session.request(
+                method,
+                URL(url, encoded=True),
+                headers=dict(headers or {}),
+                data=body or None,
+                allow_redirects=False,
+                proxy=proxy_for(url, self._proxies),
+                timeout=aiohttp.ClientTimeout(total=timeout_s, sock_connect=timeout_s),
+            ) as resp:
+                payload = await resp.content.read(MAX_ANSWER_BYTES + 1)
+                if len(payload) > MAX_ANSWER_BYTES:
+                    raise ProtocolError(f"{operation} {target}: answer larger than 1 MiB")
+                return HttpAnswer(resp.status, resp.headers, payload)
+        except TRANSPORT_EXCEPTIONS as exc:
+            raise transport_error(exc, operation=operation, target=target) from None
