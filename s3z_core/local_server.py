@@ -579,6 +579,5 @@ class RcloneS3Server(ManagedS3Server):
             "--addr",
             f"{_LOOPBACK}:{ports[0]}",
             "--force-path-style=true",
-            "--dir-cache-time=0s",
             str(root),
         ]

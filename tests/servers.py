@@ -81,12 +81,36 @@ def empty_bucket(client: Any, name: str) -> None:
             client.delete_object(Bucket=name, Key=key)
 
 
+def _has_content(client: Any, name: str) -> bool:
+    if client.list_objects_v2(Bucket=name, MaxKeys=1).get("KeyCount", 0):
+        return True
+    try:
+        return bool(client.list_multipart_uploads(Bucket=name).get("Uploads"))
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "NoSuchUpload":
+            return False
+        raise
+
+
 def delete_bucket(server: S3Endpoint, name: str) -> None:
-    """Empty and delete ``name``; a bucket that is already gone is fine."""
+    """Empty and delete ``name``; a bucket that is already gone is fine.
+
+    ``rclone serve s3`` can keep a bucket's empty folders after the last object in them is
+    deleted (reproduced: after 16 parallel uploads into shared new folders, under load, one
+    leaf folder chain stays; its VFS directory cache still holds an entry, so the pruning
+    ``rmdir`` after DeleteObject fails). DeleteBucket then says BucketNotEmpty although, as
+    S3 sees it, the bucket is empty. That answer is accepted only when a listing proves no
+    object and no upload is left; the folder goes with the server's temporary directory.
+    """
     client = boto3_client(server)
     try:
         empty_bucket(client, name)
         client.delete_bucket(Bucket=name)
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "NoSuchBucket":
-            raise
+        code = exc.response.get("Error", {}).get("Code")
+        if code == "NoSuchBucket":
+            return
+        quirk = code == "BucketNotEmpty" and getattr(server, "kind", "") == "rclone"
+        if quirk and not _has_content(client, name):
+            return
+        raise

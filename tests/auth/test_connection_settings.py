@@ -95,7 +95,7 @@ def test_aws_hosts_match_botocore(
     client = S3Client(conn.config, None)
     ours = []
     for operation, bucket in (("ListObjectsV2", "mybucket"), ("ListBuckets", None)):
-        _, host, path = client._target(bucket, None, region, operation)
+        _, host, path = client.addressing.target(bucket, None, region, operation)
         ours.append(f"https://{host}{path}")
     theirs: list[str] = []
     boto = boto3.client(

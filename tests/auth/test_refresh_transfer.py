@@ -71,7 +71,7 @@ async def round_trip(
         async with await Engine.connect(env=env, transfer_config=config) as engine:
             up = await engine.upload_paths([source], bucket, keep_dir_names=False).result()
             down = await engine.download_prefix(bucket, "", tmp_path / "down").result()
-            provider = engine._client._provider
+            provider = engine._client.addressing.provider
             assert isinstance(provider, RefreshingProvider)
             refreshes = provider.refreshes
         elapsed = time.monotonic() - started

@@ -116,7 +116,7 @@ async def test_requests_carry_the_providers_keys(
         proxy = stack.enter_context(recording(moto_s3))
         env |= {"AWS_ENDPOINT_URL_S3": proxy.url, "AWS_ENDPOINT_URL_STS": sts.url}
         async with await Engine.connect(env=env, profile=profile) as engine:
-            creds = engine._client._provider.current()  # type: ignore[union-attr]
+            creds = engine._client.addressing.provider.current()  # type: ignore[union-attr]
             assert creds is not None
             await engine.put_bytes(bucket, "k", b"hello")
             assert await engine.get_bytes(bucket, "k") == b"hello"

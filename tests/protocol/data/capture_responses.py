@@ -225,9 +225,17 @@ async def capture(name: str, endpoint: str, access: str, secret: str) -> None:
 
 async def _error_body(client: S3Client, kw: dict[str, str]) -> bytes:
     session = client._ensure_session()
-    host, path = client._target(kw["bucket"], kw["key"])
-    headers = client._sign(
-        method="GET", host=host, path=path, query=(), headers={}, payload_hash=EMPTY_SHA256
+    region = client.region_for(kw["bucket"])
+    _, host, path = client.addressing.target(kw["bucket"], kw["key"], region)
+    signer = await client.addressing.signer(region)
+    headers = signer.sign(
+        method="GET",
+        host=host,
+        path=path,
+        query=(),
+        headers={},
+        payload_hash=EMPTY_SHA256,
+        now=client.addressing.now(),
     )
     url = URL(build_url(client.endpoint, host, path, ()), encoded=True)
     async with session.get(url, headers=headers) as resp:
