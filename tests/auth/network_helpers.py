@@ -26,6 +26,7 @@ class ForwardProxy:
     def __init__(self) -> None:
         self.lines: list[str] = []
         self._server: asyncio.Server | None = None
+        self._handlers: set[asyncio.Task[None]] = set()
         self.url = ""
 
     async def __aenter__(self) -> ForwardProxy:
@@ -37,8 +38,18 @@ class ForwardProxy:
         assert self._server is not None
         self._server.close()
         await self._server.wait_closed()
+        # On 3.11 wait_closed does not wait for the connection handlers: a tunnel the client
+        # keeps alive would outlive the test's loop, its sockets closed only by the garbage
+        # collector (an "unclosed transport" warning in whichever test runs next).
+        for handler in self._handlers:
+            handler.cancel()
+        await asyncio.gather(*self._handlers, return_exceptions=True)
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        me = asyncio.current_task()
+        if me is not None:
+            self._handlers.add(me)
+            me.add_done_callback(self._handlers.discard)
         up_w: asyncio.StreamWriter | None = None
         try:
             head = await reader.readuntil(b"\r\n\r\n")
@@ -63,7 +74,9 @@ class ForwardProxy:
             for w in (writer, up_w):
                 if w is not None:
                     w.close()
-                    with contextlib.suppress(OSError):
+            for w in (writer, up_w):
+                if w is not None:
+                    with contextlib.suppress(OSError, asyncio.CancelledError):
                         await w.wait_closed()
 
 
