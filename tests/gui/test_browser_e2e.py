@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from conftest import sha256, until
-from PySide6.QtCore import QMimeData, QModelIndex, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QModelIndex, QPoint, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -24,7 +24,7 @@ MiB = 1024 * 1024
 
 
 def _drop(widget: QWidget, mime: QMimeData) -> bool:
-    pos = QPointF(20, 20)
+    pos = QPoint(20, 20)  # the pinned 6.11 has only the QPoint overloads (QPointF came in 6.12)
     act, btn, mod = (
         Qt.DropAction.CopyAction,
         Qt.MouseButton.LeftButton,
