@@ -15,7 +15,7 @@ from PySide6.QtCore import QStandardPaths
 
 from s3z_core.credentials import Credentials
 from s3z_core.local_server import LocalS3Server
-from s3z_gui.bridge import ConnectionTarget
+from s3z_gui.connection import ConnectionTarget
 
 log = logging.getLogger(__name__)
 

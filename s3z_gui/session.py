@@ -16,7 +16,8 @@ from PySide6.QtWidgets import QMessageBox
 
 from s3z_core.credentials import Credentials
 from s3z_core.errors import S3zError
-from s3z_gui.bridge import ConnectionTarget, EngineBridge
+from s3z_gui.bridge import EngineBridge
+from s3z_gui.connection import ConnectionTarget
 from s3z_gui.main_window import MainWindow
 from s3z_gui.models.transfer_model import TransferQueueModel
 from s3z_gui.sandbox import SANDBOX_LABEL, Sandbox

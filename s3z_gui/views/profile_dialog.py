@@ -28,7 +28,8 @@ from PySide6.QtWidgets import (
 from s3z_core.config import AddressingStyle
 from s3z_core.credentials import Credentials, load_profile
 from s3z_core.errors import S3zError
-from s3z_gui.bridge import ConnectionTarget, EngineBridge
+from s3z_gui.bridge import EngineBridge
+from s3z_gui.connection import ConnectionTarget
 from s3z_gui.icons import SP, standard
 from s3z_gui.models.transfer_store import describe_error
 from s3z_gui.settings.profiles import Profile, ProfileStore

@@ -16,9 +16,9 @@ from PySide6.QtCore import QMimeData, QModelIndex, QPoint, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
+from s3z_gui.models.history import Location
 from s3z_gui.models.object_model import EntryRole
 from s3z_gui.models.transfer_store import Status
-from s3z_gui.views.browser import Location
 
 MiB = 1024 * 1024
 
@@ -107,9 +107,9 @@ async def test_browse_into_folders_back_up_and_filter(
 async def test_listing_pages_in_with_fetch_more(
     session: Any, seaweed: Any, bucket: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import s3z_gui.bridge as bridge_module
+    import s3z_gui.controllers.listing as listing_module
 
-    monkeypatch.setattr(bridge_module, "PAGE_SIZE", 7)
+    monkeypatch.setattr(listing_module, "PAGE_SIZE", 7)
     name = bucket(seaweed)
     engine = session.bridge.engine
     for i in range(30):
