@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -70,7 +71,9 @@ class EngineBridge(QObject):
 
     def connect_to(self, target: ConnectionTarget) -> asyncio.Task[list[BucketInfo] | None]:
         previous, self._connecting = self._connecting, None
-        task = self.commands.spawn(self._connect(target, previous), f"Connecting to {target.label}")
+        task = self.commands.spawn(
+            self._connect(target, previous), f"Connecting to {target.label}", bound=False
+        )
         self._connecting = task
         return task
 
@@ -84,7 +87,8 @@ class EngineBridge(QObject):
             if self._closed:
                 raise NotConnectedError("s3z is closing")
             await self._drop_engine()
-            engine = self._factory(target, self.transfer_config, self.transfers.on_event)
+            sink = self.transfers.sink_for_new_engine()
+            engine = self._factory(target, self.transfer_config, sink)
             try:
                 buckets = await engine.list_buckets()
             except BaseException:
@@ -97,7 +101,7 @@ class EngineBridge(QObject):
 
     def test_connection(self, target: ConnectionTarget) -> asyncio.Task[int | None]:
         """List buckets with a throwaway engine; returns how many (the dialog shows it)."""
-        return self.commands.spawn(self._test(target), "Connection test")
+        return self.commands.spawn(self._test(target), "Connection test", bound=False)
 
     async def _test(self, target: ConnectionTarget) -> int:
         engine = self._factory(target, self.transfer_config, lambda _event: None)
@@ -113,6 +117,7 @@ class EngineBridge(QObject):
             self.connect_to(self.target)
 
     async def _drop_engine(self) -> None:
+        await self.commands.cancel_bound(CLOSE_TIMEOUT_S)  # nothing may run on into a closed one
         await self.listing.close_all()
         if self._engine is not None:
             engine, self._engine = self._engine, None
@@ -152,6 +157,27 @@ class EngineBridge(QObject):
             return await self._refresh_buckets()
 
         return self.commands.spawn(run(), f"Deleting bucket {name}")
+
+    def abort_uploads_started_before(self, moment: datetime) -> asyncio.Task[int | None]:
+        """Abort unfinished multipart uploads begun before ``moment``, in every bucket; for a
+        store only this app uses (the sandbox): what a killed run could not abort itself."""
+
+        async def run() -> int:
+            engine = self.engine
+            aborted = 0
+            for bucket in await engine.list_buckets():
+                for upload in await engine.list_multipart_uploads(bucket.name):
+                    # No date: not provably old, so not ours to judge.
+                    if upload.initiated is not None and upload.initiated < moment:
+                        await engine.abort_multipart_upload(
+                            bucket.name, upload.key, upload.upload_id
+                        )
+                        aborted += 1
+            if aborted:
+                self.notice.emit(f"Removed {aborted} unfinished upload(s) of an earlier session")
+            return aborted
+
+        return self.commands.spawn(run(), "Removing unfinished uploads")
 
     # objects ------------------------------------------------------------------------
 

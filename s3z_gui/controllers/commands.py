@@ -6,6 +6,10 @@ the S3 error code); anything else is a bug and goes to ``sys.excepthook``, which
 shows the error dialog. ``guard`` and ``guard_now`` (its twin for synchronous commands) are one
 of the outer edges where a blind ``except Exception`` is allowed: no command touches the engine
 outside them, so "not connected" is a message, never a traceback.
+
+Most commands use the engine of the moment (``bound``): before that engine closes (another
+connection was chosen, or the app closes) they are cancelled and awaited, so none runs on
+into a closed session. Connects, connection tests and dialogs are not bound to it.
 """
 
 from __future__ import annotations
@@ -30,12 +34,24 @@ class CommandRunner:
     def __init__(self, report: Callable[[str], None]) -> None:
         self._report_message = report
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._bound: set[asyncio.Task[Any]] = set()
 
-    def spawn(self, coro: Coroutine[Any, Any, T], what: str) -> asyncio.Task[T | None]:
+    def spawn(
+        self, coro: Coroutine[Any, Any, T], what: str, *, bound: bool = True
+    ) -> asyncio.Task[T | None]:
         task = asyncio.ensure_future(self.guard(coro, what))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        for tasks in (self._tasks, self._bound) if bound else (self._tasks,):
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
         return task
+
+    async def cancel_bound(self, timeout_s: float) -> None:
+        """Cancel the commands that use the current engine and wait for them to unwind."""
+        pending = [t for t in self._bound if not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending, timeout=timeout_s)
 
     async def guard(self, coro: Coroutine[Any, Any, T], what: str) -> T | None:
         try:

@@ -1,7 +1,10 @@
 """Transfers: uploads and downloads as engine batches, and the queue's buttons on their rows.
 
 Engine events go straight into the queue model's store (its own timer decides when Qt hears
-about them). A download remembers where it was asked to go (``DownloadPlan``) so each queued
+about them). Each engine numbers its transfers from 1, and the queue keeps the rows of earlier
+connections, so a row's id is the engine's id plus a base that is new for every engine: a
+second connection's transfer 1 is its own row, and the buttons never reach into an old engine.
+A download remembers where it was asked to go (``DownloadPlan``) so each queued
 row learns its root and stripped prefix: Retry derives the local path from the key again,
 never from the row's destination.
 """
@@ -9,8 +12,9 @@ never from the row's destination.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +30,9 @@ from s3z_gui.models.transfer_store import Status, TransferRow, describe_error, u
 
 if TYPE_CHECKING:
     from s3z_gui.bridge import EngineBridge
+
+#: Row ids of one engine: base + the engine's transfer id, below base + ENGINE_ID_SPAN.
+ENGINE_ID_SPAN = 1 << 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +86,28 @@ class TransferController:
         self._handles: dict[int, TransferHandle] = {}
         self._batches: list[BatchHandle] = []
         self.plans: list[DownloadPlan] = []  # downloads whose rows may still be queued
+        self._base = 0  # row id = base + engine transfer id, for the current engine
+        self._next_base = 0
 
     # events -------------------------------------------------------------------------
+
+    def sink_for_new_engine(self) -> Callable[[TransferEvent], None]:
+        """The event sink of the next engine; its transfers get row ids of their own."""
+        base = self._base = self._next_base
+        self._next_base += ENGINE_ID_SPAN
+        if base == 0:
+            return self.on_event
+
+        def sink(event: TransferEvent) -> None:
+            if (transfer_id := getattr(event, "transfer_id", None)) is not None:
+                event = dataclasses.replace(event, transfer_id=base + transfer_id)
+            self.on_event(event)
+
+        return sink
+
+    def _engine_ids(self, ids: Sequence[int]) -> list[int]:
+        """The current engine's ids for these rows (rows of earlier engines are left out)."""
+        return [i - self._base for i in ids if 0 < i - self._base < ENGINE_ID_SPAN]
 
     def on_event(self, event: TransferEvent) -> None:
         self.queue.apply(event)
@@ -200,23 +227,30 @@ class TransferController:
 
     def cancel(self, ids: Sequence[int]) -> int:
         """Cancel these rows' transfers; the engine aborts their multipart uploads."""
-        return self._bridge.commands.guard_now(
-            lambda: sum(1 for i in ids if self._bridge.engine.cancel_transfer(i)), "Cancel", 0
-        )
+
+        def run() -> int:
+            engine = self._bridge.engine
+            return sum(1 for i in self._engine_ids(ids) if engine.cancel_transfer(i))
+
+        return self._bridge.commands.guard_now(run, "Cancel", 0)
 
     def pause(self, ids: Sequence[int]) -> int:
         def run() -> int:
-            for transfer_id in ids:
-                self._bridge.engine.pause_transfer(transfer_id)
-            return len(ids)
+            engine = self._bridge.engine
+            current = self._engine_ids(ids)
+            for transfer_id in current:
+                engine.pause_transfer(transfer_id)
+            return len(current)
 
         return self._bridge.commands.guard_now(run, "Pause", 0)
 
     def resume(self, ids: Sequence[int]) -> int:
         def run() -> int:
-            for transfer_id in ids:
-                self._bridge.engine.resume_transfer(transfer_id)
-            return len(ids)
+            engine = self._bridge.engine
+            current = self._engine_ids(ids)
+            for transfer_id in current:
+                engine.resume_transfer(transfer_id)
+            return len(current)
 
         return self._bridge.commands.guard_now(run, "Resume", 0)
 
