@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -48,7 +49,7 @@ async def test_profile_saved_with_secret_in_keyring_not_in_settings(
     assert await dialog.save()
     assert saved == ["prod"]
     assert memory_keyring.store[(SERVICE, "prod")] == SECRET
-    text = settings_file.read_text(encoding="utf-8")
+    text = await asyncio.to_thread(settings_file.read_text, encoding="utf-8")
     assert "AKIDEXAMPLE" in text  # the profile itself was written …
     assert SECRET not in text  # … but never the secret
     assert SECRET[:12] not in text
@@ -90,7 +91,7 @@ async def test_no_keyring_shows_the_message_and_keeps_the_secret_in_memory(
     assert dialog.session_only.isChecked()
     assert not dialog.session_only.isEnabled()
     assert await dialog.save()
-    assert SECRET not in settings_file.read_text(encoding="utf-8")
+    assert SECRET not in await asyncio.to_thread(settings_file.read_text, encoding="utf-8")
     assert dialog.secrets.load("prod") == SECRET  # this session only
     assert dialog.secrets.is_session_only("prod")
     assert SecretStore().load("prod") is None  # a new session has nothing
