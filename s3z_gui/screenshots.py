@@ -158,6 +158,7 @@ async def scenario(work: Path) -> None:
         await _sleep_pumping(0.3)
 
         dialog = ProfileDialog(bridge, session.profiles, session.secrets, None, window)
+        await dialog.ready  # the keyring warning (if any) is part of the picture
         dialog.name.setText("Production (eu-central)")
         dialog.endpoint.setText("https://s3.eu-central-1.amazonaws.com")
         dialog.region.setText("eu-central-1")
