@@ -76,6 +76,8 @@ _STOP_TIMEOUT_S = 30.0
 _LOG_TAIL_BYTES = 2000
 
 PID_FILE = "server.pid"
+# How a server says a port we picked was taken meanwhile (bind, or weed mini's own check).
+_PORT_TAKEN = ("address already in use", "Port allocation failed")
 _WARDEN = Path(__file__).with_name("server_warden.py")
 
 _reserved_lock = threading.Lock()
@@ -406,7 +408,7 @@ class ManagedS3Server:
             code = self._process.poll()
             if code is not None:
                 tail = self._log_tail()
-                if not last_attempt and "address already in use" in tail:
+                if not last_attempt and any(sign in tail for sign in _PORT_TAKEN):
                     return False
                 raise LocalServerError(
                     f"{self.kind} server exited with code {code} while starting; "
@@ -538,8 +540,9 @@ class LocalS3Server(ManagedS3Server):
 
     def _sockets(self) -> Path:
         """A short private folder for weed's unix sockets (paths are limited to 108 bytes, so a
-        deep data_dir would not fit), removed at stop."""
-        if self._socket_dir is None:
+        deep data_dir would not fit), removed at stop — or by the warden when its server exits,
+        so a start attempt on fresh ports (the old ones were taken) needs a new one."""
+        if self._socket_dir is None or not self._socket_dir.is_dir():
             self._socket_dir = Path(tempfile.mkdtemp(prefix="s3z-weed-"))
         return self._socket_dir
 

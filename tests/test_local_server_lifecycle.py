@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -186,3 +187,35 @@ def test_server_of_a_running_owner_is_refused_without_asking_to_kill(tmp_path: P
     finally:
         _kill(owner)
     assert _wait_group_gone(info["pid"]) == []
+
+
+@pytest.mark.parametrize("bound", [True, False])
+def test_a_port_taken_before_the_server_binds_it_is_retried_on_fresh_ports(
+    bound: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another program grabs the S3 port between our check and weed's bind: the next attempt
+    must work, also under the warden (which removes the socket folder when weed exits)."""
+    import s3z_core.local_server as local_server
+
+    real = local_server.reserve_ports
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    taken = holder.getsockname()[1]
+    calls: list[list[int]] = []
+
+    def first_one_taken(count: int, *, twin_offset: int | None = None) -> list[int]:
+        ports = real(count, twin_offset=twin_offset)
+        if not calls:
+            ports = [taken, *ports[1:]]
+        calls.append(ports)
+        return ports
+
+    monkeypatch.setattr(local_server, "reserve_ports", first_one_taken)
+    try:
+        with LocalS3Server(tmp_path / "box", bind_to_parent=bound) as server:
+            assert len(calls) == 2, "the first attempt should have failed on the taken port"
+            assert server.s3_port != taken
+            assert boto3_client(server).list_buckets()["ResponseMetadata"]["HTTPStatusCode"] == 200
+    finally:
+        holder.close()

@@ -150,7 +150,6 @@ def launch(env: dict[str, str], work: Path, quit_mode: str) -> dict[str, Any]:
         app.stdout.close()
     timed_out = bool(hung)
     stderr = log.read_text(errors="replace")
-    log.unlink()
     left = processes_on(sandbox)
     for proc in left:  # ours to stop, by pid, so the next launch starts clean
         proc.kill()
@@ -166,6 +165,10 @@ def launch(env: dict[str, str], work: Path, quit_mode: str) -> dict[str, Any]:
         or "unexpected error" in stderr
         or bool(errors)
     )
+    if crashed:  # the whole log, for the post-mortem
+        log.rename(work.parent / f"crash-{int(time.time())}.log")
+    else:
+        log.unlink()
     return {
         "quit": quit_mode,
         "exit": code,
