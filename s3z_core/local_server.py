@@ -20,7 +20,11 @@ readiness is a *signed* ListBuckets answering 200 (the S3 port says 403 before t
 ready); the default ``-volume.max`` runs out after a few buckets. Each server runs in its own
 session (process group) so it never receives the terminal's Ctrl-C before we stop it, and
 ``stop`` signals only that group. ``atexit`` stops a forgotten server; a SIGKILLed parent
-cannot, so a persistent sandbox should be stopped explicitly.
+cannot, so ``bind_to_parent=True`` (the GUI sandbox) runs the server under a warden
+(``server_warden.py``) that stops it and removes its sockets when this process ends, however it
+ends. A server left by an earlier run on the same ``data_dir`` (its owner gone) is recognised by
+its pid file and ``/proc`` and stopped before a new one starts; one whose owner still runs is
+refused, never killed.
 
 Secrets: ``secret_key`` defaults to a random value per instance. For a persistent ``data_dir``
 (the GUI sandbox) the secret generated on first start is stored in ``data_dir/s3.json`` (mode 0600,
@@ -59,6 +63,7 @@ from typing import Self
 from s3z_core.credentials import Credentials
 from s3z_core.errors import S3zError
 from s3z_core.protocol.signing import EMPTY_SHA256, SigV4Signer
+from s3z_core.stale_server import StaleServerError, reclaim_stale_server
 
 __all__ = ["LocalS3Server", "LocalServerError", "ManagedS3Server", "RcloneS3Server"]
 
@@ -69,6 +74,11 @@ _PORT_HIGH = 55535
 _GRPC_OFFSET = 10000
 _STOP_TIMEOUT_S = 30.0
 _LOG_TAIL_BYTES = 2000
+
+PID_FILE = "server.pid"
+# How a server says a port we picked was taken meanwhile (bind, or weed mini's own check).
+_PORT_TAKEN = ("address already in use", "Port allocation failed")
+_WARDEN = Path(__file__).with_name("server_warden.py")
 
 _reserved_lock = threading.Lock()
 _reserved_ports: set[int] = set()
@@ -188,6 +198,7 @@ class ManagedS3Server:
         region: str = "us-east-1",
         s3_port: int | None = None,
         startup_timeout_s: float = 60.0,
+        bind_to_parent: bool = False,
     ) -> None:
         if not access_key:
             raise LocalServerError("access_key must not be empty")
@@ -202,6 +213,7 @@ class ManagedS3Server:
         self.region = region
         self._requested_s3_port = s3_port
         self.startup_timeout_s = startup_timeout_s
+        self.bind_to_parent = bind_to_parent
         self._process: subprocess.Popen[bytes] | None = None
         self._ports: list[int] = []
         self._reserved: list[int] = []
@@ -261,12 +273,14 @@ class ManagedS3Server:
             if self._data_dir is None:
                 self._data_dir = Path(tempfile.mkdtemp(prefix=f"s3z-{self.kind}-"))
             self._data_dir.mkdir(parents=True, exist_ok=True)
-            self._refuse_if_still_served()
+            reclaim_stale_server(self.data_dir / PID_FILE, Path(binary).name, self.data_dir)
             self._secret_key = self._load_or_make_secret(self._secret_key)
         except OSError as exc:
             raise LocalServerError(
                 f"{self.kind} server: cannot prepare data folder {self._data_dir}: {exc.strerror}"
             ) from None
+        except StaleServerError as exc:
+            raise LocalServerError(f"{self.kind} server: {exc}") from None
         atexit.register(self.stop)
         try:
             for attempt in range(1, self.start_attempts + 1):
@@ -319,8 +333,15 @@ class ManagedS3Server:
     def _cleanup_extra(self) -> None:
         """Remove anything the subclass created outside ``data_dir``."""
 
+    def _leftovers(self) -> list[Path]:
+        """Files the server leaves behind outside ``data_dir`` (``_ports`` names its ports)."""
+        return []
+
     def _after_exit(self) -> None:
         """The process is gone and ``_ports`` still names its ports: tidy what it left."""
+        for path in self._leftovers():
+            with contextlib.suppress(OSError):
+                path.unlink()
 
     # -- machinery --------------------------------------------------------------------------
 
@@ -343,38 +364,33 @@ class ManagedS3Server:
         self._reserved = []
         self._ports = []
 
-    def _refuse_if_still_served(self) -> None:
-        """A server left over from an earlier run (its parent was killed) still owns the folder:
-        say so instead of starting a second one on the same files (we never kill it blindly)."""
-        pid_file = self.data_dir / "server.pid"
-        try:
-            pid = int(pid_file.read_text(encoding="ascii"))
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except (OSError, ValueError):
-            return
-        if str(self.data_dir).encode() in cmdline:
-            raise LocalServerError(
-                f"{self.kind} server: an earlier server (pid {pid}) still serves {self.data_dir}; "
-                f"stop it first (kill {pid})"
-            )
-
     def _spawn(self, binary: str) -> None:
         log_dir = self.data_dir / "log"
         log_dir.mkdir(exist_ok=True)
         self._log_file = log_dir / f"{self.kind}.out"
         env = {**os.environ, **self._environment()}
         try:
+            command = self._command(binary, self._ports)
+            if self.bind_to_parent:
+                # The warden stops the server when our end of its stdin pipe closes (we exit).
+                leftovers = json.dumps([str(p) for p in self._leftovers()])
+                grace = f"{_STOP_TIMEOUT_S - 5:g}"  # it kills the server before we would
+                warden = [sys.executable, "-I", "-S", str(_WARDEN), leftovers, grace, "--"]
+                command = [*warden, *command]
             with self._log_file.open("ab") as log:
                 self._process = subprocess.Popen(
-                    self._command(binary, self._ports),
-                    stdin=subprocess.DEVNULL,
+                    command,
+                    stdin=subprocess.PIPE if self.bind_to_parent else subprocess.DEVNULL,
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     cwd=self.data_dir,
                     env=env,
                     start_new_session=True,  # own process group: stop() signals only this group
                 )
-            (self.data_dir / "server.pid").write_text(str(self._process.pid), encoding="ascii")
+            # The owner's pid tells a later start whether this server was left behind.
+            (self.data_dir / PID_FILE).write_text(
+                f"{self._process.pid} {os.getpid()}", encoding="ascii"
+            )
         except OSError as exc:
             raise LocalServerError(f"{self.kind} server: cannot run {binary}: {exc}") from None
 
@@ -392,7 +408,7 @@ class ManagedS3Server:
             code = self._process.poll()
             if code is not None:
                 tail = self._log_tail()
-                if not last_attempt and "address already in use" in tail:
+                if not last_attempt and any(sign in tail for sign in _PORT_TAKEN):
                     return False
                 raise LocalServerError(
                     f"{self.kind} server exited with code {code} while starting; "
@@ -421,10 +437,12 @@ class ManagedS3Server:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+        if process.stdin is not None:
+            process.stdin.close()
         self._after_exit()
         if self._data_dir is not None:
             with contextlib.suppress(OSError):
-                (self._data_dir / "server.pid").unlink()
+                (self._data_dir / PID_FILE).unlink()
 
     def _log_tail(self) -> str:
         if self._log_file is None or not self._log_file.exists():
@@ -522,18 +540,27 @@ class LocalS3Server(ManagedS3Server):
 
     def _sockets(self) -> Path:
         """A short private folder for weed's unix sockets (paths are limited to 108 bytes, so a
-        deep data_dir would not fit), removed at stop."""
-        if self._socket_dir is None:
+        deep data_dir would not fit), removed at stop — or by the warden when its server exits,
+        so a start attempt on fresh ports (the old ones were taken) needs a new one."""
+        if self._socket_dir is None or not self._socket_dir.is_dir():
             self._socket_dir = Path(tempfile.mkdtemp(prefix="s3z-weed-"))
         return self._socket_dir
 
-    def _after_exit(self) -> None:
+    def _leftovers(self) -> list[Path]:
         # weed also makes /tmp/seaweedfs-<role>-grpc-<port>.sock (a fixed path, not $TMPDIR) and
-        # leaves some behind: remove exactly the ones named after our ports.
+        # leaves some behind: exactly the ones named after our ports (and our socket folder).
         roles = ("s3", "master", "volume", "filer", "admin")
-        for role, port in zip(roles, self._ports, strict=False):
+        sockets = [
+            Path(f"/tmp/seaweedfs-{role}-grpc-{port + _GRPC_OFFSET}.sock")  # noqa: S108
+            for role, port in zip(roles, self._ports, strict=False)
+        ]
+        return sockets if self._socket_dir is None else [*sockets, self._socket_dir]
+
+    def _after_exit(self) -> None:
+        for path in self._leftovers():  # the socket folder itself goes at stop (_cleanup_extra)
             with contextlib.suppress(OSError):
-                Path(f"/tmp/seaweedfs-{role}-grpc-{port + _GRPC_OFFSET}.sock").unlink()  # noqa: S108
+                if path != self._socket_dir:
+                    path.unlink()
 
     def _cleanup_extra(self) -> None:
         if self._socket_dir is not None:

@@ -1,18 +1,35 @@
-"""The ``s3z`` console script: checks for a display, then runs the window on a qasync loop."""
+"""The ``s3z`` console script: checks for a display, then runs the window on a qasync loop.
+
+SIGTERM, SIGINT and SIGHUP close the app as the window's close button does (transfers
+aborted, temp files removed, the sandbox stopped) and exit with 128 + the signal's number; a
+second signal while closing exits at once (the sandbox's warden still stops the server).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
+import signal
 import sys
 import traceback
+from collections.abc import Callable, Coroutine
 from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+if TYPE_CHECKING:
+    from s3z_gui.session import AppSession
+
 log = logging.getLogger("s3z_gui")
+
+#: Signals that close the app like its close button.
+CLOSING_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+#: A scripted user (the soak run, the lifecycle tests): runs as a task of the session.
+Automation = Callable[["AppSession"], Coroutine[Any, Any, None]]
 
 ORGANIZATION = "s3z"
 APPLICATION = "s3z"
@@ -60,26 +77,53 @@ def app_settings() -> QSettings:
     )
 
 
-async def main_async() -> int:
+def close_on_signals(
+    loop: asyncio.AbstractEventLoop, close: Callable[[], None], received: list[int]
+) -> None:
+    """``close`` on the first closing signal; exit at once on the second."""
+
+    def on_signal(signum: int) -> None:
+        if received:
+            log.warning("%s while closing: exiting now", signal.Signals(signum).name)
+            os._exit(128 + signum)
+        received.append(signum)
+        log.info("%s: closing", signal.Signals(signum).name)
+        close()
+
+    for signum in CLOSING_SIGNALS:
+        loop.add_signal_handler(signum, on_signal, signum)
+
+
+async def main_async(automation: Automation | None = None) -> int:
     from s3z_gui.desktop_offer import offer_once
     from s3z_gui.session import AppSession
 
+    loop = asyncio.get_running_loop()
     session = AppSession(app_settings())
     closed = asyncio.Event()
+    received: list[int] = []
+
+    def close() -> None:
+        session.window.close()  # what the close button does …
+        closed.set()  # … even if the window never got to be shown
+
+    close_on_signals(loop, close, received)
     session.window.closed.connect(closed.set)
     session.window.show()
     log.info("window shown")
-    starting = asyncio.ensure_future(session.start())
+    session.launch()
     offer = asyncio.ensure_future(offer_once(session.window, session.settings))
+    if automation is not None:
+        session.spawn(automation(session))
     await closed.wait()
     offer.cancel()
-    if not starting.done():
-        starting.cancel()
     await session.shutdown()
-    return 0
+    for signum in CLOSING_SIGNALS:
+        loop.remove_signal_handler(signum)
+    return 128 + received[0] if received else 0
 
 
-def main() -> int:
+def main(automation: Automation | None = None) -> int:
     from s3z_gui.command_line import run_without_window
 
     answered = run_without_window(sys.argv[1:])
@@ -103,7 +147,7 @@ def main() -> int:
     app.setQuitOnLastWindowClosed(False)  # main_async decides when to stop, after cleanup
     install_excepthook()
     try:
-        result: int = qasync.run(main_async())
+        result: int = qasync.run(main_async(automation))
     except KeyboardInterrupt:
         return 130
     return result

@@ -91,7 +91,7 @@ class MainWindow(QMainWindow):
         return dock
 
     def _build_menus(self) -> None:
-        b = self.browser
+        b = self.browser.browser_actions
         menu_bar = self.menuBar()
         file_menu = menu_bar.addMenu("&File")
         self.connections_menu = QMenu("&Connect to", self)
@@ -157,7 +157,7 @@ class MainWindow(QMainWindow):
         toolbar.setMovable(False)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         toolbar.setIconSize(QSize(18, 18))
-        b = self.browser
+        b = self.browser.browser_actions
         connect_action = QAction(standard(SP.SP_DriveNetIcon), "Connect", self)
         connect_action.setMenu(self.connections_menu)
         connect_action.triggered.connect(self.newConnectionRequested)

@@ -124,7 +124,7 @@ async def scenario(work: Path) -> None:
         first = browser.upload([str(done), str(photos)])
         assert first is not None
         await first
-        await bridge.download_entries(
+        await bridge.transfers.download_entries(
             "datasets",
             [Entry(name="models", key="models/", is_folder=True)],
             work / "downloads",
@@ -134,12 +134,12 @@ async def scenario(work: Path) -> None:
         failing = engine.download_file(
             "datasets", "reports/2019-annual.pdf", work / "2019-annual.pdf"
         )
-        pausing = bridge.upload_paths([paused], "datasets", "")
-        running = bridge.upload_paths([big], "backups", "")
+        pausing = bridge.transfers.upload_paths([paused], "datasets", "")
+        running = bridge.transfers.upload_paths([big], "backups", "")
         await _sleep_pumping(4.0)
         rows = session.queue_model.store.rows
         paused_ids = [r.transfer_id for r in rows if r.name == "video-project.mov"]
-        bridge.pause(paused_ids)
+        bridge.transfers.pause(paused_ids)
         await _sleep_pumping(6.0)
         if paused_ids:
             window.queue.select_transfer(paused_ids[0])
@@ -158,6 +158,7 @@ async def scenario(work: Path) -> None:
         await _sleep_pumping(0.3)
 
         dialog = ProfileDialog(bridge, session.profiles, session.secrets, None, window)
+        await dialog.ready  # the keyring warning (if any) is part of the picture
         dialog.name.setText("Production (eu-central)")
         dialog.endpoint.setText("https://s3.eu-central-1.amazonaws.com")
         dialog.region.setText("eu-central-1")
@@ -170,7 +171,7 @@ async def scenario(work: Path) -> None:
         _save(dialog, "profile-dialog.png")
         dialog.close()
 
-        bridge.cancel([r.transfer_id for r in rows if not r.status.finished])
+        bridge.transfers.cancel([r.transfer_id for r in rows if not r.status.finished])
         for handle in (pausing, running):
             await handle
         with contextlib.suppress(S3zError):

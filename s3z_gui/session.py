@@ -2,12 +2,16 @@
 
 Which connection to open is decided here: the last used profile if its secret is at
 hand, otherwise the embedded sandbox, so the first start never shows an empty window.
+Every task the session spawns reports its failure: a typed error as a message in the window,
+anything else through ``sys.excepthook`` (the error dialog), never silently.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime
 import logging
+import sys
 from collections.abc import Coroutine
 from typing import Any
 
@@ -16,10 +20,12 @@ from PySide6.QtWidgets import QMessageBox
 
 from s3z_core.credentials import Credentials
 from s3z_core.errors import S3zError
-from s3z_gui.bridge import ConnectionTarget, EngineBridge
+from s3z_gui.bridge import EngineBridge
+from s3z_gui.connection import ConnectionTarget
 from s3z_gui.install_hints import missing_sandbox_message
 from s3z_gui.main_window import MainWindow
 from s3z_gui.models.transfer_model import TransferQueueModel
+from s3z_gui.models.transfer_store import describe_error
 from s3z_gui.sandbox import SANDBOX_LABEL, Sandbox
 from s3z_gui.settings.preferences import Preferences, load_preferences, save_preferences
 from s3z_gui.settings.profiles import ProfileStore
@@ -55,8 +61,8 @@ class AppSession:
         self._apply_preferences(self.prefs)
 
         w = self.window
-        w.profileChosen.connect(lambda name: self._spawn(self.connect_profile(name)))
-        w.sandboxChosen.connect(lambda: self._spawn(self.use_sandbox()))
+        w.profileChosen.connect(lambda name: self.spawn(self.connect_profile(name)))
+        w.sandboxChosen.connect(lambda: self.spawn(self.use_sandbox()))
         w.newConnectionRequested.connect(lambda: self.open_profile_dialog(None))
         w.editConnectionRequested.connect(lambda: self.open_profile_dialog(self.current))
         w.removeConnectionRequested.connect(self.remove_current_profile)
@@ -66,10 +72,22 @@ class AppSession:
         self._tasks: set[asyncio.Task[None]] = set()
         self._refresh_menu()
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        error = task.exception()
+        if isinstance(error, S3zError):
+            log.warning("%s", describe_error(error))
+            self.window.show_error(describe_error(error))
+        elif error is not None:
+            sys.excepthook(type(error), error, error.__traceback__)
 
     def _refresh_menu(self) -> None:
         self.window.set_connections(self.profiles.names(), self.current)
@@ -81,13 +99,17 @@ class AppSession:
 
     # start-up and shut-down ---------------------------------------------------------
 
+    def launch(self) -> asyncio.Task[None]:
+        """``start`` as a task of the session (its errors are shown, shutdown cancels it)."""
+        return self.spawn(self.start())
+
     async def start(self) -> None:
         """Open the last profile if its secret is available, else the sandbox."""
         self.queue_model.start()
         names = self.profiles.names()
         last = self.profiles.last_used()
         name = last if last in names else (names[0] if names else None)
-        if name is not None and self.secrets.load(name):
+        if name is not None and await self.secrets.load_async(name):
             await self.connect_profile(name)
             if self.bridge.connected:
                 return
@@ -100,31 +122,45 @@ class AppSession:
         await self.use_sandbox()
 
     async def shutdown(self) -> None:
+        """What the close button does: abort transfers, close the engine, stop the sandbox."""
         self.queue_model.stop()
+        pending = [t for t in self._tasks if not t.done()]
+        for task in pending:
+            task.cancel()
         await self.bridge.close()
         await self.sandbox.stop()
+        if pending:
+            await asyncio.wait(pending, timeout=5)
 
     # connections --------------------------------------------------------------------
 
     async def use_sandbox(self) -> None:
         banner = self.window.banner
+        table = self.window.browser.table
         banner.show_message("Starting local sandbox…")
-        self.window.browser.table.set_placeholder("Starting local sandbox…")
+        table.set_placeholder("Starting local sandbox…")
         if await self._sandbox_server_missing():
             return
+        started_at = datetime.datetime.now(datetime.UTC)
         try:
             target = await self.sandbox.start()
         except S3zError as exc:
             log.warning("sandbox failed to start: %s", exc)
             banner.show_message(f"Could not start the local sandbox: {exc}", "Add a connection…")
+            table.set_placeholder("The local sandbox did not start")
             return
         buckets = await self.bridge.connect_to(target)
         if buckets is None:
             banner.show_message("Could not connect to the local sandbox", "Add a connection…")
+            table.set_placeholder("Not connected")
             return
         if not buckets:
             # A newcomer should be able to drop a file right away.
             await self.bridge.create_bucket(FIRST_BUCKET)
+        else:
+            # The sandbox is ours alone: uploads an earlier run could not finish (it was
+            # killed) are aborted, so their parts do not fill the disk unseen.
+            await self.bridge.abort_uploads_started_before(started_at)
         self.current = SANDBOX_LABEL
         banner.show_message(SANDBOX_BANNER, "Add your own connection…")
         self._refresh_menu()
@@ -139,9 +175,9 @@ class AppSession:
         self.window.browser.table.set_placeholder(message)
         return True
 
-    def target_for(self, name: str) -> ConnectionTarget | None:
+    async def target_for(self, name: str) -> ConnectionTarget | None:
         profile = self.profiles.load(name)
-        secret = self.secrets.load(name)
+        secret = await self.secrets.load_async(name)
         if profile is None or not secret:
             return None
         return ConnectionTarget(
@@ -153,7 +189,7 @@ class AppSession:
         )
 
     async def connect_profile(self, name: str) -> None:
-        target = self.target_for(name)
+        target = await self.target_for(name)
         if target is None:
             self.open_profile_dialog(name)
             return
@@ -170,7 +206,7 @@ class AppSession:
     def open_profile_dialog(self, name: str | None) -> ProfileDialog:
         profile = self.profiles.load(name) if name else None
         dialog = ProfileDialog(self.bridge, self.profiles, self.secrets, profile, self.window)
-        dialog.profileSaved.connect(lambda saved: self._spawn(self.connect_profile(saved)))
+        dialog.profileSaved.connect(lambda saved: self.spawn(self.connect_profile(saved)))
         dialog.finished.connect(self._refresh_menu)
         self.dialog = dialog
         dialog.open()
@@ -192,8 +228,8 @@ class AppSession:
         def clicked(button: object) -> None:
             if button is remove:
                 self.profiles.delete(name)
-                self.secrets.delete(name)
                 self._refresh_menu()
+                self.spawn(self.secrets.delete_async(name))
 
         box.buttonClicked.connect(clicked)
         box.open()

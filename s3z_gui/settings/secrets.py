@@ -4,6 +4,9 @@ Headless machines often have no keyring: ``keyring`` then falls back to a backen
 raises (fail), silently drops (null) or writes base64 to a file (keyrings.alt plaintext).
 None of those is a secure store, so ``secure_store_available()`` says no and the UI
 offers to keep the secret in memory for this session instead.
+
+Keyring calls block (D-Bus, an unlock prompt), so the GUI uses the ``*_async`` methods, which
+run them on the small pool of ``s3z_gui.offload``; the blocking ones are for that pool and tests.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import keyring
 import keyring.errors
 
 from s3z_core.errors import CredentialsError
+from s3z_gui.offload import run_blocking
 
 SERVICE = "s3z"
 
@@ -72,17 +76,16 @@ class SecretStore:
         if session_only:
             self._session[profile] = secret
             return
-        if not secure_store_available():
-            raise NoSecureStore(backend_name())
-        try:
-            keyring.set_password(SERVICE, profile, secret)
-        except keyring.errors.KeyringError as exc:
-            raise NoSecureStore(f"{backend_name()}: {type(exc).__name__}") from None
+        self._save_to_keyring(profile, secret)
         self._session.pop(profile, None)
 
     def load(self, profile: str) -> str | None:
         if profile in self._session:
             return self._session[profile]
+        return self._load_from_keyring(profile)
+
+    @staticmethod
+    def _load_from_keyring(profile: str) -> str | None:
         if not secure_store_available():
             return None
         try:
@@ -92,6 +95,10 @@ class SecretStore:
 
     def delete(self, profile: str) -> None:
         self._session.pop(profile, None)
+        self._delete_from_keyring(profile)
+
+    @staticmethod
+    def _delete_from_keyring(profile: str) -> None:
         if not secure_store_available():
             return
         # Nothing stored is fine: deleting is idempotent.
@@ -100,3 +107,38 @@ class SecretStore:
 
     def is_session_only(self, profile: str) -> bool:
         return profile in self._session
+
+    # the GUI's side: never blocks the loop ------------------------------------------------
+
+    async def save_async(self, profile: str, secret: str, *, session_only: bool = False) -> None:
+        if session_only:
+            self.save(profile, secret, session_only=True)  # a dict: no keyring call
+            return
+        await run_blocking(self._save_to_keyring, profile, secret)
+        self._session.pop(profile, None)
+
+    @staticmethod
+    def _save_to_keyring(profile: str, secret: str) -> None:
+        if not secure_store_available():
+            raise NoSecureStore(backend_name())
+        try:
+            keyring.set_password(SERVICE, profile, secret)
+        except keyring.errors.KeyringError as exc:
+            raise NoSecureStore(f"{backend_name()}: {type(exc).__name__}") from None
+
+    async def load_async(self, profile: str) -> str | None:
+        if profile in self._session:
+            return self._session[profile]
+        return await run_blocking(self._load_from_keyring, profile)
+
+    async def delete_async(self, profile: str) -> None:
+        self._session.pop(profile, None)
+        await run_blocking(self._delete_from_keyring, profile)
+
+
+async def secure_store_available_async() -> bool:
+    return await run_blocking(secure_store_available)
+
+
+async def backend_name_async() -> str:
+    return await run_blocking(backend_name)

@@ -1,14 +1,16 @@
 """The connection dialog: endpoint, region, addressing, keys; import from ~/.aws; test.
 
 The secret goes to the keyring (``SecretStore``), never to QSettings. Without a
-secure keyring the dialog says so and keeps the secret for this session only.
+secure keyring the dialog says so and keeps the secret for this session only. Keyring calls
+and reads of ``~/.aws`` run off the GUI thread (``s3z_gui.offload``): the dialog opens at once
+and fills in the stored secret, the keyring warning and the import list when they arrive
+(``ready``); saving and importing are tasks too.
 """
 
 from __future__ import annotations
 
 import asyncio
 import configparser
-import contextlib
 import os
 from pathlib import Path
 
@@ -30,15 +32,17 @@ from PySide6.QtWidgets import (
 from s3z_core.config import AddressingStyle
 from s3z_core.credentials import Credentials, load_profile
 from s3z_core.errors import S3zError
-from s3z_gui.bridge import ConnectionTarget, EngineBridge
+from s3z_gui.bridge import EngineBridge
+from s3z_gui.connection import ConnectionTarget
 from s3z_gui.icons import SP, standard
 from s3z_gui.models.transfer_store import describe_error
+from s3z_gui.offload import run_blocking
 from s3z_gui.settings.profiles import Profile, ProfileStore
 from s3z_gui.settings.secrets import (
     NoSecureStore,
     SecretStore,
-    backend_name,
-    secure_store_available,
+    backend_name_async,
+    secure_store_available_async,
 )
 from s3z_gui.views.aws_profiles import AwsProfilePanel
 
@@ -106,9 +110,8 @@ class ProfileDialog(QDialog):
 
         self.import_box = QComboBox()
         self.import_box.setPlaceholderText("Import from ~/.aws…")
-        self.import_box.addItems(aws_profile_names())
-        self.import_box.setEnabled(self.import_box.count() > 0)
-        self.import_box.activated.connect(lambda _i: self.import_aws(self.import_box.currentText()))
+        self.import_box.setEnabled(False)  # until ~/.aws has been read
+        self.import_box.activated.connect(self._import_chosen)
 
         self.keyring_warning = QLabel()
         self.keyring_warning.setWordWrap(True)
@@ -151,22 +154,28 @@ class ProfileDialog(QDialog):
 
         if profile is not None:
             self._fill(profile)
-            stored = secrets.load(profile.name)
-            if stored:
-                self.secret.setText(stored)
             self.session_only.setChecked(secrets.is_session_only(profile.name))
-        self._check_keyring()
         bridge.failed.connect(self._test_failed)
-        self._profiles_loading: asyncio.Task[int] | None = None
-        with contextlib.suppress(RuntimeError):  # no running loop (a plain widget test)
-            self._profiles_loading = asyncio.get_running_loop().create_task(
-                self.aws_profiles.load()
-            )
+        self.ready = bridge.commands.spawn(
+            self._load_slow_parts(profile.name if profile else None),
+            "Opening the connection",
+            bound=False,
+        )
 
-    def _check_keyring(self) -> None:
-        if secure_store_available():
-            return
-        self.keyring_warning.setText(str(NoSecureStore(backend_name())))
+    async def _load_slow_parts(self, name: str | None) -> None:
+        await self.aws_profiles.load()  # ~/.aws profiles (SSO, roles …), read off the GUI thread
+        names = await run_blocking(aws_profile_names)
+        self.import_box.addItems(names)
+        self.import_box.setEnabled(bool(names))
+        if not await secure_store_available_async():
+            self._warn_no_keyring(await backend_name_async())
+        if name is not None:
+            stored = await self.secrets.load_async(name)
+            if stored and not self.secret.text():  # never overwrite what the user typed
+                self.secret.setText(stored)
+
+    def _warn_no_keyring(self, backend: str) -> None:
+        self.keyring_warning.setText(str(NoSecureStore(backend)))
         self.keyring_warning.show()
         self.session_only.setChecked(True)
         self.session_only.setEnabled(False)  # the only safe choice: never plain text
@@ -178,9 +187,14 @@ class ProfileDialog(QDialog):
         self.style_box.setCurrentIndex(max(0, self.style_box.findData(profile.addressing_style)))
         self.access_key.setText(profile.access_key)
 
-    def import_aws(self, name: str) -> bool:
+    def _import_chosen(self, _index: int) -> None:
+        self.bridge.commands.spawn(
+            self.import_aws(self.import_box.currentText()), "Import", bound=False
+        )
+
+    async def import_aws(self, name: str) -> bool:
         try:
-            creds, region, endpoint, style = load_profile(name)
+            creds, region, endpoint, style = await run_blocking(load_profile, name)
         except S3zError as exc:
             self.status.setText(f"Cannot import {name}: {exc}")
             return False
@@ -243,16 +257,23 @@ class ProfileDialog(QDialog):
         if message.startswith("Connection test"):
             self.status.setText(message)
 
-    def save(self) -> bool:
+    def save(self) -> asyncio.Task[bool | None]:
+        return self.bridge.commands.spawn(self.save_async(), "Saving the connection", bound=False)
+
+    async def save_async(self) -> bool:
         profile = self.profile()
         secret = self.secret.text()
+        save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        save_button.setEnabled(False)  # one save at a time
         try:
             profile.validate()
             if not secret:
                 self.status.setText("The secret key must not be empty")
                 return False
             self.profiles.save(profile)
-            self.secrets.save(profile.name, secret, session_only=self.session_only.isChecked())
+            await self.secrets.save_async(
+                profile.name, secret, session_only=self.session_only.isChecked()
+            )
         except NoSecureStore as exc:
             self.keyring_warning.setText(str(exc))
             self.keyring_warning.show()
@@ -261,6 +282,8 @@ class ProfileDialog(QDialog):
         except S3zError as exc:
             self.status.setText(describe_error(exc))
             return False
+        finally:
+            save_button.setEnabled(True)
         self.profileSaved.emit(profile.name)
         self.accept()
         return True

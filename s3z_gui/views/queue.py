@@ -139,16 +139,16 @@ class QueueView(QWidget):
         return [r.transfer_id for r in self.selected_rows() if r.status in statuses]
 
     def pause_selected(self) -> int:
-        return self.bridge.pause(self._ids(Status.QUEUED, Status.RUNNING))
+        return self.bridge.transfers.pause(self._ids(Status.QUEUED, Status.RUNNING))
 
     def resume_selected(self) -> int:
-        return self.bridge.resume(self._ids(Status.PAUSED))
+        return self.bridge.transfers.resume(self._ids(Status.PAUSED))
 
     def cancel_selected(self) -> int:
-        return self.bridge.cancel(self._ids(Status.QUEUED, Status.RUNNING, Status.PAUSED))
+        return self.bridge.transfers.cancel(self._ids(Status.QUEUED, Status.RUNNING, Status.PAUSED))
 
     def retry_selected(self) -> int:
-        return self.bridge.retry(self._ids(Status.FAILED, Status.CANCELLED))
+        return self.bridge.transfers.retry(self._ids(Status.FAILED, Status.CANCELLED))
 
     def remove_finished(self) -> int:
         return self.model.remove_finished()

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from memkeyring import MemoryKeyring
 
 from s3z_core.credentials import Credentials
-from s3z_gui.bridge import ConnectionTarget
+from s3z_gui.connection import ConnectionTarget
 
 
 @pytest.fixture

@@ -63,10 +63,10 @@ async def heartbeat_during_upload(work: Path) -> dict[str, float]:
 
     from s3z_core.credentials import Credentials
     from s3z_core.local_server import LocalS3Server
-    from s3z_gui.bridge import ConnectionTarget
+    from s3z_gui.connection import ConnectionTarget
+    from s3z_gui.models.history import Location
     from s3z_gui.sandbox import Sandbox
     from s3z_gui.session import AppSession
-    from s3z_gui.views.browser import Location
 
     server = await asyncio.to_thread(LocalS3Server(data_dir=work / "server").start)
     session = AppSession(

@@ -12,19 +12,19 @@ from typing import Any
 
 import pytest
 from conftest import sha256, until
-from PySide6.QtCore import QMimeData, QModelIndex, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QModelIndex, QPoint, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
+from s3z_gui.models.history import Location
 from s3z_gui.models.object_model import EntryRole
 from s3z_gui.models.transfer_store import Status
-from s3z_gui.views.browser import Location
 
 MiB = 1024 * 1024
 
 
 def _drop(widget: QWidget, mime: QMimeData) -> bool:
-    pos = QPointF(20, 20)
+    pos = QPoint(20, 20)  # the pinned 6.11 has only the QPoint overloads (QPointF came in 6.12)
     act, btn, mod = (
         Qt.DropAction.CopyAction,
         Qt.MouseButton.LeftButton,
@@ -107,9 +107,9 @@ async def test_browse_into_folders_back_up_and_filter(
 async def test_listing_pages_in_with_fetch_more(
     session: Any, seaweed: Any, bucket: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import s3z_gui.bridge as bridge_module
+    import s3z_gui.controllers.listing as listing_module
 
-    monkeypatch.setattr(bridge_module, "PAGE_SIZE", 7)
+    monkeypatch.setattr(listing_module, "PAGE_SIZE", 7)
     name = bucket(seaweed)
     engine = session.bridge.engine
     for i in range(30):

@@ -17,10 +17,10 @@ from servers import boto3_client
 
 from s3z_core.errors import LocalFileError
 from s3z_core.events import TransferFailed, TransferQueued
+from s3z_gui.models.history import Location
 from s3z_gui.models.listing import Entry
 from s3z_gui.models.object_model import ObjectTableModel
 from s3z_gui.models.transfer_store import Column, Status, TransferRow
-from s3z_gui.views.browser import Location
 
 
 def _tree(root: Path) -> set[str]:
@@ -96,7 +96,7 @@ async def test_unsafe_keys_fail_and_retry_refuses_them(
     # Even when asked directly (a stale button, a script) the bridge refuses.
     before = len(store)
     assert queue.retry_selected() == 0
-    assert session.bridge.retry([evil.transfer_id, rows["pkg/.."].transfer_id]) == 0
+    assert session.bridge.transfers.retry([evil.transfer_id, rows["pkg/.."].transfer_id]) == 0
     assert len(store) == before
     assert "Retry refused for 2 transfer(s)" in messages[-1]
     assert "Retry refused" in session.window.statusBar().currentMessage()
@@ -114,7 +114,7 @@ async def test_unsafe_keys_fail_and_retry_refuses_them(
     assert [r.source for r in new] == [f"s3://{name}/pkg/.."]  # the folder never started
     assert new[0].status == Status.FAILED
     assert new[0].destination == str(dest)
-    assert session.bridge.retry([new[0].transfer_id]) == 0
+    assert session.bridge.transfers.retry([new[0].transfer_id]) == 0
     assert len(store) == before + 1
 
     # Nothing left the chosen folder; no error reached the crash dialog.
@@ -162,7 +162,7 @@ async def test_retry_derives_the_download_path_from_the_key(
     assert (dest / "a.txt").read_bytes() == b"second"
     assert not (tmp_path / "elsewhere.txt").exists()
     assert hooked == []
-    assert session.bridge._plans == []  # every plan went with its transfer
+    assert session.bridge.transfers.plans == []  # every plan went with its transfer
 
 
 @pytest.mark.asyncio
@@ -181,25 +181,25 @@ async def test_commands_while_disconnected_show_a_message_and_raise_nothing(
     store.apply(TransferFailed(7, LocalFileError("gone")), 0.0)
 
     tasks = [
-        bridge.upload_paths([local], "b", ""),
-        bridge.download_entries("b", [Entry("f.txt", "f.txt", False, 1)], tmp_path, ""),
-        bridge.download_entries("b", [Entry("d", "d/", True)], tmp_path, ""),
+        bridge.transfers.upload_paths([local], "b", ""),
+        bridge.transfers.download_entries("b", [Entry("f.txt", "f.txt", False, 1)], tmp_path, ""),
+        bridge.transfers.download_entries("b", [Entry("d", "d/", True)], tmp_path, ""),
         bridge.refresh_buckets(),
         bridge.new_folder("b", "", "n"),
         bridge.head("b", "k"),
-        bridge.open_location(ObjectTableModel(), "b", ""),
+        bridge.listing.open_location(ObjectTableModel(), "b", ""),
     ]
     for task in tasks:
         assert await task is None
-    assert bridge.cancel([7]) == 0
-    assert bridge.pause([7]) == 0
-    assert bridge.resume([7]) == 0
-    assert bridge.retry([7]) == 0
+    assert bridge.transfers.cancel([7]) == 0
+    assert bridge.transfers.pause([7]) == 0
+    assert bridge.transfers.resume([7]) == 0
+    assert bridge.transfers.retry([7]) == 0
     assert len(messages) == len(tasks) + 4
     assert all("not connected" in m for m in messages), messages
     assert "not connected" in session.window.statusBar().currentMessage()
     assert hooked == []
-    assert bridge._plans == []
+    assert bridge.transfers.plans == []
 
 
 @pytest.mark.asyncio
@@ -213,7 +213,7 @@ async def test_links_left_out_of_a_dropped_folder_are_named_in_the_status_bar(
     (folder / "shortcut.jpg").symlink_to(folder / "one.jpg")
     notices: list[str] = []
     session.bridge.notice.connect(notices.append)
-    result = await session.bridge.upload_paths([folder], name, "")
+    result = await session.bridge.transfers.upload_paths([folder], name, "")
     assert result is not None
     assert result.files_done == 1
     keys = {o["Key"] for o in boto3_client(seaweed).list_objects_v2(Bucket=name)["Contents"]}

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -22,10 +24,11 @@ from s3z_gui.views.profile_dialog import ProfileDialog
 SECRET = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY"
 
 
-def _dialog(qtbot: QtBot, qsettings: QSettings) -> ProfileDialog:
+async def _dialog(qtbot: QtBot, qsettings: QSettings) -> ProfileDialog:
     bridge = EngineBridge(TransferQueueModel())
     dialog = ProfileDialog(bridge, ProfileStore(qsettings), SecretStore())
     qtbot.addWidget(dialog)
+    await dialog.ready  # the keyring check and ~/.aws, off the GUI thread
     dialog.name.setText("prod")
     dialog.endpoint.setText("https://s3.example.com/")
     dialog.region.setText("eu-west-1")
@@ -35,37 +38,60 @@ def _dialog(qtbot: QtBot, qsettings: QSettings) -> ProfileDialog:
     return dialog
 
 
-def test_profile_saved_with_secret_in_keyring_not_in_settings(
+@pytest.mark.asyncio
+async def test_profile_saved_with_secret_in_keyring_not_in_settings(
     qtbot: QtBot, qsettings: QSettings, settings_file: Path, memory_keyring: MemoryKeyring
 ) -> None:
-    dialog = _dialog(qtbot, qsettings)
+    dialog = await _dialog(qtbot, qsettings)
     assert dialog.keyring_warning.isHidden()
-    with qtbot.waitSignal(dialog.profileSaved, timeout=1000) as saved:
-        assert dialog.save()
-    assert saved.args == ["prod"]
+    saved: list[str] = []
+    dialog.profileSaved.connect(saved.append)
+    assert await dialog.save()
+    assert saved == ["prod"]
     assert memory_keyring.store[(SERVICE, "prod")] == SECRET
-    text = settings_file.read_text(encoding="utf-8")
+    text = await asyncio.to_thread(settings_file.read_text, encoding="utf-8")
     assert "AKIDEXAMPLE" in text  # the profile itself was written …
     assert SECRET not in text  # … but never the secret
     assert SECRET[:12] not in text
     profile = ProfileStore(QSettings(str(settings_file), QSettings.Format.IniFormat)).load("prod")
     assert profile == Profile("prod", "https://s3.example.com", "eu-west-1", "path", "AKIDEXAMPLE")
+    assert [call for call, _thread in memory_keyring.calls] == ["set"]
+    assert memory_keyring.calls[0][1] is not threading.main_thread()
     assert SecretStore().load("prod") == SECRET
 
 
-def test_no_keyring_shows_the_message_and_keeps_the_secret_in_memory(
+@pytest.mark.asyncio
+async def test_a_stored_secret_fills_the_dialog_without_a_keyring_call_on_the_gui_thread(
+    qtbot: QtBot, qsettings: QSettings, memory_keyring: MemoryKeyring
+) -> None:
+    memory_keyring.store[(SERVICE, "prod")] = SECRET
+    profiles = ProfileStore(qsettings)
+    profiles.save(Profile("prod", "https://s3.example.com", "eu-west-1", "path", "AKIDEXAMPLE"))
+    dialog = ProfileDialog(
+        EngineBridge(TransferQueueModel()), profiles, SecretStore(), profiles.load("prod")
+    )
+    qtbot.addWidget(dialog)
+    assert dialog.secret.text() == ""  # not yet: the keyring answers on its own thread
+    await dialog.ready
+    assert dialog.secret.text() == SECRET
+    assert [call for call, _thread in memory_keyring.calls] == ["get"]
+    assert memory_keyring.calls[0][1] is not threading.main_thread()
+
+
+@pytest.mark.asyncio
+async def test_no_keyring_shows_the_message_and_keeps_the_secret_in_memory(
     qtbot: QtBot, qsettings: QSettings, settings_file: Path, fail_keyring: None
 ) -> None:
     assert not secure_store_available()
-    dialog = _dialog(qtbot, qsettings)
+    dialog = await _dialog(qtbot, qsettings)
     assert not dialog.keyring_warning.isHidden()
     message = dialog.keyring_warning.text()
     assert "No secure credential store" in message
     assert "use the secret for this session only" in message
     assert dialog.session_only.isChecked()
     assert not dialog.session_only.isEnabled()
-    assert dialog.save()
-    assert SECRET not in settings_file.read_text(encoding="utf-8")
+    assert await dialog.save()
+    assert SECRET not in await asyncio.to_thread(settings_file.read_text, encoding="utf-8")
     assert dialog.secrets.load("prod") == SECRET  # this session only
     assert dialog.secrets.is_session_only("prod")
     assert SecretStore().load("prod") is None  # a new session has nothing
@@ -90,17 +116,19 @@ def test_null_backend_is_not_a_secure_store() -> None:
         keyring.set_keyring(old)
 
 
-def test_bad_profile_input_is_a_message_not_a_traceback(
+@pytest.mark.asyncio
+async def test_bad_profile_input_is_a_message_not_a_traceback(
     qtbot: QtBot, qsettings: QSettings, memory_keyring: MemoryKeyring
 ) -> None:
-    dialog = _dialog(qtbot, qsettings)
+    dialog = await _dialog(qtbot, qsettings)
     dialog.endpoint.setText("ftp://nope")
-    assert not dialog.save()
+    assert not await dialog.save()
     assert "http://" in dialog.status.text()
     assert ProfileStore(qsettings).names() == []
 
 
-def test_import_from_aws_profile(
+@pytest.mark.asyncio
+async def test_import_from_aws_profile(
     qtbot: QtBot,
     qsettings: QSettings,
     memory_keyring: MemoryKeyring,
@@ -121,13 +149,14 @@ def test_import_from_aws_profile(
     bridge = EngineBridge(TransferQueueModel())
     dialog = ProfileDialog(bridge, ProfileStore(qsettings), SecretStore())
     qtbot.addWidget(dialog)
+    await dialog.ready
     assert dialog.import_box.findText("minio") >= 0
-    assert dialog.import_aws("minio")
+    assert await dialog.import_aws("minio")
     assert dialog.access_key.text() == "MINIOKEY"
     assert dialog.secret.text() == "miniosecret"
     assert dialog.region.text() == "eu-north-1"
     assert dialog.endpoint.text() == "http://127.0.0.1:9000"
-    assert not dialog.import_aws("nope")
+    assert not await dialog.import_aws("nope")
     assert "nope" in dialog.status.text()
 
 
