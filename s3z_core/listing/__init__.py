@@ -6,5 +6,6 @@ once and yield what the sequential walk yields (see ``parallel.py`` for how and 
 """
 
 from s3z_core.listing.pages import iter_objects, paginate_objects
+from s3z_core.listing.parallel import iter_objects_parallel, paginate_parallel
 
-__all__ = ["iter_objects", "paginate_objects"]
+__all__ = ["iter_objects", "iter_objects_parallel", "paginate_objects", "paginate_parallel"]
