@@ -31,8 +31,8 @@ from __future__ import annotations
 import asyncio
 import heapq
 from collections import deque
-from collections.abc import AsyncIterator
-from contextlib import suppress
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing, suppress
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -105,7 +105,7 @@ class _Lister:
         self.requests = 0
 
     # -- the driver ----------------------------------------------------------------------
-    async def pages(self) -> AsyncIterator[list[ObjectInfo]]:
+    async def pages(self) -> AsyncGenerator[list[ObjectInfo], None]:
         self._enqueue(self.head)
         try:
             while True:
@@ -327,7 +327,7 @@ async def paginate_parallel(
     page_size: int = 1000,
     buffer_pages: int | None = None,
     pages_per_piece: int = 2,
-) -> AsyncIterator[list[ObjectInfo]]:
+) -> AsyncGenerator[list[ObjectInfo], None]:
     """The keys of ``prefix`` in batches (at most ``page_size`` each), listed by up to
     ``concurrency`` ListObjectsV2 requests at once. ``ordered``: the batches join into exactly
     the sequential listing; otherwise each key still comes exactly once, in batches as they
@@ -353,8 +353,11 @@ async def paginate_parallel(
         buffer_pages=buffer_pages or 4 * concurrency,
         pages_per_piece=pages_per_piece,
     )
-    async for page in lister.pages():
-        yield page
+    # aclosing: an early stop cancels the requests in flight now, not when the loop gets
+    # round to finalising an abandoned generator.
+    async with aclosing(lister.pages()) as pages:
+        async for page in pages:
+            yield page
 
 
 async def iter_objects_parallel(
@@ -368,7 +371,7 @@ async def iter_objects_parallel(
     page_size: int = 1000,
 ) -> AsyncIterator[ObjectInfo]:
     """`paginate_parallel`, one object at a time: a drop-in for `pages.iter_objects`."""
-    async for batch in paginate_parallel(
+    batches = paginate_parallel(
         ops,
         bucket,
         prefix,
@@ -376,6 +379,8 @@ async def iter_objects_parallel(
         concurrency=concurrency,
         ordered=ordered,
         page_size=page_size,
-    ):
-        for obj in batch:
-            yield obj
+    )
+    async with aclosing(batches):
+        async for batch in batches:
+            for obj in batch:
+                yield obj

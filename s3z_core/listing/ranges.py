@@ -170,14 +170,11 @@ class _Digits:
             number += position.rank(tail[index]) * self.place[index + 1]
         return number
 
-    def text(self, number: int, slack: int = 0) -> str:
-        """The string of ``number``, cut once the digits left are worth at most ``slack``:
-        short split points are cheaper to send and easier to read in a log."""
+    def text(self, number: int) -> str:
+        """The string whose value is ``number``."""
         chars: list[str] = []
         rest = number
         for index, position in enumerate(self.positions):
-            if rest <= slack:
-                break
             digit, rest = divmod(rest, self.place[index + 1])
             if position.ends:
                 if digit == 0:
@@ -256,11 +253,11 @@ def split_points(
     points: list[str] = []
     floor = after
     for target in targets:
-        point = digits.text(target, per_piece // 8) + NOT_A_FOLDER
+        # Full precision: the backslash then only lands after the key the digits spell,
+        # where after a shortened point it would jump a whole digit's worth of keys.
+        point = digits.text(target) + NOT_A_FOLDER
         if not before_in_all(floor, point, orders):
-            point = digits.text(target) + NOT_A_FOLDER
-            if not before_in_all(floor, point, orders):
-                continue
+            continue
         if before is not None and not before_in_all(point, before, orders):
             break
         if _odd_path(point) and not odd_prefix:
