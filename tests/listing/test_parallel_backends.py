@@ -240,7 +240,9 @@ def test_parallel_lists_exactly_the_sequential_listing(loaded: Loaded, prefix: s
 def test_small_pages_recurse_deeper_and_still_match(loaded: Loaded) -> None:
     async def check() -> None:
         async with _ops(loaded.server) as ops:
-            for prefix in ("deep/01", "mixed/"):  # deep/010/ to deep/019/: 4,000 keys
+            # deep/010/ to deep/019/ (4,000 keys); moto has 2,000 deep keys in all.
+            deep = "deep/00" if loaded.backend == "moto" else "deep/01"
+            for prefix in (deep, "mixed/"):
                 want = [k for k in loaded.sequential["deep/"] if k.startswith(prefix)]
                 if prefix == "mixed/":
                     want = loaded.sequential[prefix]
