@@ -306,7 +306,7 @@ class Engine(ObjectCalls):
         strip = prefix[: prefix.rfind("/") + 1] if strip_prefix is None else strip_prefix
         return self.download_keys(
             bucket,
-            self.iter_objects(bucket, prefix),
+            self.iter_objects(bucket, prefix, ordered=False),
             dest_dir,
             strip_prefix=strip,
             filters=filters,
@@ -348,7 +348,7 @@ class Engine(ObjectCalls):
         a destination inside the source is refused at once (``InvalidValueError``)."""
         check_copy_prefixes(src_bucket, src_prefix, dst_bucket, dst_prefix)
         plan = plan_copies(
-            self.iter_objects(src_bucket, src_prefix),
+            self.iter_objects(src_bucket, src_prefix, ordered=False),
             src_bucket,
             src_prefix,
             dst_bucket,

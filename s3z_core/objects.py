@@ -11,6 +11,7 @@ from s3z_core.config import TransferConfig
 from s3z_core.errors import NoSuchBucketError, S3zError
 from s3z_core.filters import FilterKind, PathFilter
 from s3z_core.listing import iter_objects, paginate_objects
+from s3z_core.listing.parallel import iter_objects_parallel
 from s3z_core.models import (
     BucketInfo,
     DeleteResult,
@@ -76,8 +77,18 @@ class ObjectCalls:
             page_size=page_size,
         )
 
-    def iter_objects(self, bucket: str, prefix: str = "") -> AsyncIterator[ObjectInfo]:
-        return iter_objects(self.ops, bucket, prefix)
+    def iter_objects(
+        self, bucket: str, prefix: str = "", *, ordered: bool = True
+    ) -> AsyncIterator[ObjectInfo]:
+        """Every object under ``prefix``, listed as several key ranges at once when the prefix
+        is big (one page: one request, as before). ``ordered=False`` lets ranges arrive as
+        they finish (copies, deletes, sizes); each key still comes exactly once."""
+        concurrency = self.transfer_config.list_concurrency
+        if concurrency == 1:
+            return iter_objects(self.ops, bucket, prefix)
+        return iter_objects_parallel(
+            self.ops, bucket, prefix, concurrency=concurrency, ordered=ordered
+        )
 
     async def head_object(self, bucket: str, key: str) -> ObjectHead:
         return await self.ops.head_object(bucket, key)
@@ -95,7 +106,7 @@ class ObjectCalls:
         rules = PathFilter.of(filters)
 
         async def keys() -> AsyncIterator[str]:
-            async for obj in self.iter_objects(bucket, prefix):
+            async for obj in self.iter_objects(bucket, prefix, ordered=False):
                 if rules.accepts(obj.key[len(prefix) :]):
                     yield obj.key
 

@@ -42,7 +42,8 @@ def _local(tag: object) -> str:
 
 
 def _children(elem: etree._Element, name: str) -> Iterable[etree._Element]:
-    return (c for c in elem if _local(c.tag) == name)
+    # "{*}" matches any namespace and none, in C: a page of 1,000 keys has 1,000 children.
+    return elem.iterchildren(f"{{*}}{name}")
 
 
 def _child(elem: etree._Element, name: str) -> etree._Element | None:
@@ -56,6 +57,18 @@ def _text(elem: etree._Element, name: str, default: str = "") -> str:
     return c.text
 
 
+def _fields(elem: etree._Element) -> dict[str, str]:
+    """Every child's text by local name, in one pass: a listing has a thousand ``Contents``
+    of six fields each, and looking each field up separately was most of the CPU a large
+    listing cost (profiled on 100,000 keys)."""
+    fields: dict[str, str] = {}
+    for child in elem:
+        tag = child.tag
+        if isinstance(tag, str) and child.text is not None:
+            fields.setdefault(tag[tag.rfind("}") + 1 :], child.text)
+    return fields
+
+
 def _time(value: str) -> datetime | None:
     if not value:
         return None
@@ -66,7 +79,9 @@ def _time(value: str) -> datetime | None:
 
 
 def url_decoded(value: str, encoded: bool) -> str:
-    return unquote_plus(value) if encoded else value
+    if not encoded or ("%" not in value and "+" not in value):
+        return value
+    return unquote_plus(value)
 
 
 def parse_count(value: str, what: str) -> int:
@@ -123,13 +138,13 @@ def parse_list_objects_v2(body: bytes) -> ListPage:
     encoded = _text(root, "EncodingType").lower() == "url"
     objects: list[ObjectInfo] = []
     damaged: list[DamagedEntry] = []
-    for c in _children(root, "Contents"):
-        key = url_decoded(_text(c, "Key"), encoded)
+    for f in map(_fields, _children(root, "Contents")):
+        key = url_decoded(f.get("Key", ""), encoded)
         if not key:
             damaged.append(DamagedEntry("", "a listed object has no key"))
             continue
         try:
-            size = parse_count(_text(c, "Size", "0") or "0", f"ListObjectsV2 size of {key!r}")
+            size = parse_count(f.get("Size") or "0", f"ListObjectsV2 size of {key!r}")
         except ProtocolError as exc:
             damaged.append(DamagedEntry(key, str(exc)))
             continue
@@ -137,9 +152,9 @@ def parse_list_objects_v2(body: bytes) -> ListPage:
             ObjectInfo(
                 key=key,
                 size=size,
-                etag=_text(c, "ETag").strip('"'),
-                last_modified=_time(_text(c, "LastModified")),
-                storage_class=_text(c, "StorageClass"),
+                etag=f.get("ETag", "").strip('"'),
+                last_modified=_time(f.get("LastModified", "")),
+                storage_class=f.get("StorageClass", ""),
             )
         )
     prefixes = [url_decoded(_text(p, "Prefix"), encoded) for p in _children(root, "CommonPrefixes")]

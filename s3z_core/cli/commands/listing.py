@@ -76,7 +76,7 @@ async def run_du(session: Session) -> int:
     location = parse_remote(args.url)
     total = count = 0
     async with session.engine() as engine:
-        async for obj in engine.iter_objects(location.bucket, location.key):
+        async for obj in engine.iter_objects(location.bucket, location.key, ordered=False):
             total += obj.size
             count += 1
     url = s3_url(location.bucket, location.key)

@@ -63,7 +63,7 @@ async def _remote_entries(
     prefix = location.dir_prefix
     entries: list[SyncEntry] = []
     objects: dict[str, ObjectInfo] = {}
-    async for obj in engine.iter_objects(location.bucket, prefix):
+    async for obj in engine.iter_objects(location.bucket, prefix, ordered=False):
         name = obj.key[len(prefix) :]
         if not name or name.endswith("/") or not session.filters.accepts(name):
             continue  # folder markers are not files

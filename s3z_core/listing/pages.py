@@ -1,4 +1,4 @@
-"""Streaming listings: one page at a time, so a million-key prefix never sits in memory."""
+"""Sequential listings: one page at a time, so a million-key prefix never sits in memory."""
 
 from __future__ import annotations
 

@@ -1,0 +1,11 @@
+"""Object listings: the sequential paginator and the parallel lister that splits the key space.
+
+``paginate_objects`` / ``iter_objects`` walk ListObjectsV2 page by page (one request at a
+time); ``paginate_parallel`` / ``iter_objects_parallel`` list ranges of the same prefix at
+once and yield what the sequential walk yields (see ``parallel.py`` for how and when).
+"""
+
+from s3z_core.listing.pages import iter_objects, paginate_objects
+from s3z_core.listing.parallel import iter_objects_parallel, paginate_parallel
+
+__all__ = ["iter_objects", "iter_objects_parallel", "paginate_objects", "paginate_parallel"]
