@@ -9,6 +9,7 @@ from contextlib import aclosing, asynccontextmanager
 
 from s3z_core.config import TransferConfig
 from s3z_core.errors import NoSuchBucketError, S3zError
+from s3z_core.filesystem import iterate
 from s3z_core.filters import FilterKind, PathFilter
 from s3z_core.listing import iter_objects, paginate_objects
 from s3z_core.listing.parallel import iter_objects_parallel
@@ -22,7 +23,6 @@ from s3z_core.models import (
 )
 from s3z_core.operations import S3Operations
 from s3z_core.transfer.deletes import delete_keys, delete_local_files
-from s3z_core.transfer.filesystem import iterate
 from s3z_core.transfer.walk import LocalEntry, walk_tree
 from s3z_core.transport.client import S3Client
 

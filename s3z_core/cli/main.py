@@ -127,6 +127,9 @@ def _dispatch(args: argparse.Namespace, session: Session) -> int:
     run = getattr(module, "run_" + args.command.replace("-", "_"))
     if args.command in _SYNC_COMMANDS:
         return int(run(session))
+    # The engine (aiohttp and all) is imported before the loop starts: imports are blocking
+    # work like any other, and the loop must only ever wait on sockets and timers.
+    importlib.import_module("s3z_core.engine")
     return _run_until_signal(run(session))
 
 

@@ -20,10 +20,10 @@ from pathlib import Path
 from s3z_core.config import WRITE_COALESCE_BYTES
 from s3z_core.errors import LocalFileError, VerificationError
 from s3z_core.events import TransferStarted, Verification
+from s3z_core.filesystem import fs_call
 from s3z_core.metadata import stored_mtime, stored_part_size
 from s3z_core.models import TransferResult
 from s3z_core.transfer.control import TransferContext, TransferControl
-from s3z_core.transfer.filesystem import fs_call
 from s3z_core.transfer.guard import finish_despite_cancel
 from s3z_core.transfer.landing import TEMP_SUFFIX, Landing, temp_name
 from s3z_core.transfer.paths import DestinationGuard

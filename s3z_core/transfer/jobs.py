@@ -15,12 +15,12 @@ from pathlib import Path
 
 from s3z_core.errors import LocalFileError, S3zError
 from s3z_core.events import TransferQueued, TransferStarted, Verification
+from s3z_core.filesystem import fs_call
 from s3z_core.models import TransferResult
 from s3z_core.specs import TransferSpec
 from s3z_core.transfer.control import PauseGate, TransferContext, TransferControl
 from s3z_core.transfer.copy import copy_object
 from s3z_core.transfer.download import download_file
-from s3z_core.transfer.filesystem import fs_call
 from s3z_core.transfer.paths import DestinationGuard
 from s3z_core.transfer.upload import upload_file
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from s3z_core.errors import DamagedListingError, ProtocolError, S3zError, UnsafeKeyError
+from s3z_core.filesystem import iterate
 from s3z_core.filters import EVERYTHING, PathFilter
 from s3z_core.models import ObjectInfo
 from s3z_core.specs import TransferSpec
-from s3z_core.transfer.filesystem import iterate
 from s3z_core.transfer.paths import is_dir_marker, planned_path, relative_key
 from s3z_core.transfer.walk import walk_sources
 

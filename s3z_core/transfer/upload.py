@@ -18,10 +18,10 @@ from collections.abc import Mapping
 
 from s3z_core.errors import LocalFileError, ProtocolError
 from s3z_core.events import TransferStarted, Verification
+from s3z_core.filesystem import fs_call
 from s3z_core.metadata import MTIME_META, PART_SIZE_META, format_mtime
 from s3z_core.models import TransferResult
 from s3z_core.transfer.control import TransferContext, TransferControl
-from s3z_core.transfer.filesystem import fs_call
 from s3z_core.transfer.guard import create_multipart_guarded, multipart_abort_guard
 from s3z_core.transfer.planning import Part, UploadPlan, plan_upload
 from s3z_core.transfer.progress import ProgressReporter

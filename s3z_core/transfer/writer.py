@@ -25,7 +25,7 @@ from typing import Any
 
 from s3z_core.config import WRITER_QUEUE_DEPTH
 from s3z_core.errors import LocalFileError, S3zError, VerificationError
-from s3z_core.transfer.filesystem import pool
+from s3z_core.filesystem import pool
 from s3z_core.transfer.landing import Landing
 
 _IOV_MAX = 512

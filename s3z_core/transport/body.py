@@ -1,5 +1,7 @@
 """Request bodies: in-memory bytes, or a file range streamed from disk in 256 KiB preads.
 
+The reads run in the file-system pool (``s3z_core.filesystem``), never on the event loop.
+
 A file range never sits in memory whole (the original s3z buffered single PUTs and hit
 1.5 GiB RSS). Each attempt opens its own descriptor, so a retry rereads from the
 range start and parallel parts never share a file offset.
@@ -12,12 +14,15 @@ in place) must not change while its request runs; nothing reuses one.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from s3z_core.config import UPLOAD_CHUNK_BYTES
 from s3z_core.errors import LocalFileError
+from s3z_core.filesystem import pool
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,36 +48,85 @@ class SentCounter:
         self.local_error: LocalFileError | None = None
 
 
+def _open_and_read(path: str, offset: int, want: int, whole: bool) -> tuple[int, bytes]:
+    """Open and read the first chunk in one trip to the pool; a range that fits in one
+    chunk is closed at once (the descriptor comes back as -1)."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        data = os.pread(fd, want, offset)
+    except BaseException:
+        os.close(fd)
+        raise
+    if whole and len(data) == want:
+        os.close(fd)
+        return -1, data
+    return fd, data
+
+
+def _read_error(rng: FileRange, exc: OSError, counter: SentCounter) -> LocalFileError:
+    counter.local_error = LocalFileError(f"cannot read {rng.path}: {exc.strerror}")
+    return counter.local_error
+
+
 async def stream_file_range(
     rng: FileRange, counter: SentCounter, progress: ProgressCallback | None
 ) -> AsyncIterator[bytes]:
+    """The range in 256 KiB chunks, read by the file-system pool one chunk ahead of the socket:
+    the event loop never waits on the disk, and a small file costs one trip to the pool."""
+    loop = asyncio.get_running_loop()
+    executor = pool()
+    end = rng.offset + rng.length
+    want = min(UPLOAD_CHUNK_BYTES, rng.length)
     try:
-        fd = os.open(rng.path, os.O_RDONLY)
+        fd, chunk = await loop.run_in_executor(
+            executor, _open_and_read, rng.path, rng.offset, want, want == rng.length
+        )
     except OSError as exc:
-        counter.local_error = LocalFileError(f"cannot read {rng.path}: {exc.strerror}")
-        raise counter.local_error from None
+        raise _read_error(rng, exc, counter) from None
+    pos = rng.offset
+    ahead: asyncio.Future[bytes] | None = None
     try:
-        pos = rng.offset
-        end = rng.offset + rng.length
-        while pos < end:
-            want = min(UPLOAD_CHUNK_BYTES, end - pos)
-            try:
-                chunk = os.pread(fd, want, pos)
-            except OSError as exc:
-                counter.local_error = LocalFileError(f"cannot read {rng.path}: {exc.strerror}")
-                raise counter.local_error from None
+        while True:
             if not chunk:
                 counter.local_error = LocalFileError(
                     f"{rng.path} shrank while uploading (expected {end} bytes, EOF at {pos})"
                 )
                 raise counter.local_error
             pos += len(chunk)
+            if pos < end:
+                ahead = loop.run_in_executor(
+                    executor, os.pread, fd, min(UPLOAD_CHUNK_BYTES, end - pos), pos
+                )
             yield chunk
             counter.sent += len(chunk)
             if progress is not None:
                 progress(len(chunk))
+            if ahead is None:
+                return
+            try:
+                chunk = await ahead
+            except OSError as exc:
+                raise _read_error(rng, exc, counter) from None
+            ahead = None
     finally:
-        os.close(fd)
+        if fd >= 0:
+            _close_when_idle(executor, fd, ahead)
+
+
+def _close_when_idle(executor: Executor, fd: int, reading: asyncio.Future[bytes] | None) -> None:
+    """Close the descriptor in the pool, after a read still in flight on it has finished."""
+    if reading is None or reading.done():
+        if reading is not None and not reading.cancelled():
+            reading.exception()  # retrieved: the attempt is over either way
+        executor.submit(os.close, fd)
+        return
+
+    def later(done: asyncio.Future[bytes]) -> None:
+        if not done.cancelled():
+            done.exception()
+        executor.submit(os.close, fd)
+
+    reading.add_done_callback(later)
 
 
 async def stream_memory(

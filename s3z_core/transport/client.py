@@ -116,7 +116,7 @@ class S3Client:
     # -- session ---------------------------------------------------------------------------
     def _ensure_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = open_session(self.config)
+            self._session = open_session(self.config, https=self.endpoint.scheme == "https")
         return self._session
 
     async def close(self) -> None:

@@ -30,24 +30,26 @@ USER_AGENT = f"s3z/{__version__}"
 
 
 @lru_cache(maxsize=8)
-def _verifying_context(ca_bundle: str) -> ssl.SSLContext:
+def _verifying_context(ca_bundle: str | None) -> ssl.SSLContext:
+    """Verified TLS: the system's roots, or the CA bundle's instead (botocore's rule)."""
     try:
-        return ssl.create_default_context(cafile=ca_bundle)
+        context = ssl.create_default_context(cafile=ca_bundle)
     except (OSError, ssl.SSLError) as exc:
         reason = getattr(exc, "strerror", None) or type(exc).__name__
         raise ConfigError(
             f"CA bundle {ca_bundle!r} (AWS_CA_BUNDLE / ca_bundle) cannot be used: {reason}; "
             "point it at a readable PEM file"
         ) from None
+    context.set_alpn_protocols(("http/1.1",))
+    return context
 
 
 def tls_setting(config: ClientConfig) -> ssl.SSLContext | bool:
-    """What aiohttp's ``ssl=`` gets: False only when verification was switched off."""
+    """What aiohttp's ``ssl=`` gets for TLS: always a context of ours (see the package
+    docstring); False only when the user switched verification off."""
     if not config.verify_ssl:
         return False
-    if config.ca_bundle:
-        return _verifying_context(config.ca_bundle)
-    return True
+    return _verifying_context(config.ca_bundle or None)
 
 
 def proxy_settings(config: ClientConfig) -> ProxySettings:
@@ -90,13 +92,20 @@ def bypasses(host: str, port: int | None, no_proxy: str) -> bool:
     return False
 
 
-def open_session(config: ClientConfig, *, limit: int | None = None) -> aiohttp.ClientSession:
-    """A session for one client (created inside the running loop, closed by the client)."""
+def open_session(
+    config: ClientConfig, *, https: bool = True, limit: int | None = None
+) -> aiohttp.ClientSession:
+    """A session for one client (created inside the running loop, closed by the client).
+
+    ``https=False`` (a plain-http endpoint) builds no TLS context at all: reading the system
+    CA store costs ~20 ms here. Were such a session ever asked for TLS, aiohttp would fall
+    back to its own module context, which trusts nothing (see the package docstring).
+    """
     connections = limit or config.max_connections
     connector = aiohttp.TCPConnector(
         limit=connections,
         limit_per_host=connections,
-        ssl=tls_setting(config),
+        ssl=tls_setting(config) if https else True,
         ttl_dns_cache=300,
         keepalive_timeout=30,
     )

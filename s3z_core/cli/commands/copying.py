@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 from s3z_core.cli.outcome import report_outcome
 from s3z_core.cli.urls import Location, parse_location, s3_url
 from s3z_core.errors import ConfigError
+from s3z_core.filesystem import fs_call
 from s3z_core.handles import finish
 from s3z_core.specs import TransferSpec
-from s3z_core.transfer.filesystem import fs_call
 
 if TYPE_CHECKING:
     from s3z_core.cli.session import Session

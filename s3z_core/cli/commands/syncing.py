@@ -16,11 +16,11 @@ from s3z_core.cli.outcome import Failed, report_failed, report_outcome
 from s3z_core.cli.sync_plan import SyncEntry, SyncPlan, plan_sync, settle
 from s3z_core.cli.urls import Location, parse_location, s3_url
 from s3z_core.errors import ConfigError, NoSuchKeyError
+from s3z_core.filesystem import fs_call
 from s3z_core.handles import finish
 from s3z_core.metadata import stored_mtime
 from s3z_core.models import BatchResult
 from s3z_core.specs import TransferSpec
-from s3z_core.transfer.filesystem import fs_call
 
 if TYPE_CHECKING:
     from s3z_core.cli.session import Session
