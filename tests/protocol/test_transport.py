@@ -217,3 +217,31 @@ async def test_tls_certificate_is_verified_unless_disabled(tls_endpoint: S3Endpo
     finally:
         await strict.close()
         await lax.close()
+
+
+def test_importing_the_transport_reads_no_ca_store_and_weakens_nothing() -> None:
+    """aiohttp's import-time TLS contexts are left trusting nothing (fail closed); the context
+    s3z builds for an https endpoint verifies against the system roots."""
+    import subprocess
+    import sys
+    import textwrap
+
+    probe = textwrap.dedent(
+        """
+        import ssl
+        import s3z_core.transport.connection as connection
+        import aiohttp.connector as c
+        from s3z_core.config import ClientConfig
+        placeholder = c._SSL_CONTEXT_VERIFIED
+        ours = connection.tls_setting(ClientConfig())
+        required = ssl.CERT_REQUIRED
+        print(placeholder.cert_store_stats()["x509_ca"], placeholder.verify_mode == required,
+              placeholder.check_hostname, ours.cert_store_stats()["x509_ca"] > 0,
+              ours.verify_mode == required, ours.check_hostname,
+              ssl.create_default_context().cert_store_stats()["x509_ca"] > 0)
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.split()
+    assert out == ["0", "True", "True", "True", "True", "True", "True"]
