@@ -32,6 +32,7 @@ class DamagedEntry:
 
     key: str
     reason: str
+    good_before: int = 0  # how many good objects precede it on its page (where it stands)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass, field
 from types import SimpleNamespace, TracebackType
 from urllib.parse import quote, unquote
+from xml.sax.saxutils import escape
 
 from aiohttp import web
 
@@ -83,14 +84,25 @@ class Adversary:
 
     async def _list(self, request: web.Request) -> web.Response:
         prefix = request.query.get("prefix", "")
-        keys = sorted(k for k in self.objects if k.startswith(prefix))
         token = request.query.get("continuation-token")
-        page = int(token) if token else 0
-        chunk = keys[page * self.page_size : (page + 1) * self.page_size]
-        if page == self.broken_page:
+        # The token is the last key sent, so a page may ask for any size (max-keys) and the
+        # listing still goes on exactly after it; the N-th page (0-based) is counted for
+        # broken_page.
+        page, _, after = (
+            token.partition(":") if token else ("0", "", request.query.get("start-after", ""))
+        )
+        page_no = int(page)
+        keys = sorted(k for k in self.objects if k.startswith(prefix) and k > after)
+        size = min(self.page_size, int(request.query.get("max-keys", "1000")))
+        chunk = keys[:size]
+        if page_no == self.broken_page:
             return web.Response(body=b"<ListBucketResult><Contents><Key>oops", status=200)
-        truncated = (page + 1) * self.page_size < len(keys)
-        more = f"<NextContinuationToken>{page + 1}</NextContinuationToken>" if truncated else ""
+        truncated = size < len(keys)
+        more = (
+            f"<NextContinuationToken>{page_no + 1}:{escape(chunk[-1])}</NextContinuationToken>"
+            if truncated
+            else ""
+        )
         body = (
             '<?xml version="1.0" encoding="UTF-8"?><ListBucketResult '
             'xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'

@@ -128,7 +128,14 @@ def _dispatch(args: argparse.Namespace, session: Session) -> int:
     if args.command in _SYNC_COMMANDS:
         return int(run(session))
     # The engine (aiohttp and all) is imported before the loop starts: imports are blocking
-    # work like any other, and the loop must only ever wait on sockets and timers.
+    # work like any other, and the loop must only ever wait on sockets and timers. A bad URL
+    # is still refused first, without that import (a usage error answers at once).
+    from s3z_core.cli.urls import parse_location
+
+    for name in ("url", "source", "destination"):
+        value = getattr(args, name, None)
+        if isinstance(value, str) and value:
+            parse_location(value)
     importlib.import_module("s3z_core.engine")
     return _run_until_signal(run(session))
 

@@ -103,9 +103,12 @@ class _Lister:
         self.fill = 0.5  # see _first_request_size
         self.pieces = 1
         self.requests = 0
-        # Entries that did not parse, by key: ranges overlap at their edges, so one may be
-        # seen twice; it is named once, after every good key (as the sequential listing).
+        # Entries that did not parse, named after every good key (as the sequential listing
+        # does). Every entry is on some page read, but pages of neighbouring ranges overlap:
+        # an entry with a key is named once by key; one without (nothing to tell two apart)
+        # counts where its range keeps the page.
         self.damaged: dict[str, str] = {}
+        self.keyless: list[str] = []
 
     # -- the driver ----------------------------------------------------------------------
     async def pages(self) -> AsyncGenerator[list[ObjectInfo], None]:
@@ -115,9 +118,10 @@ class _Lister:
                 for page in self._take_ready():
                     yield page
                 if self._finished():
-                    if self.damaged:
+                    if self.damaged or self.keyless:
                         where = f"ListObjectsV2 s3://{self.bucket}/{self.prefix}"
-                        raise DamagedListingError(where, list(self.damaged.items()))
+                        named = [*self.damaged.items(), *(("", r) for r in self.keyless)]
+                        raise DamagedListingError(where, named)
                     return
                 self._launch()
                 if not self.tasks:
@@ -185,8 +189,6 @@ class _Lister:
 
     # -- one page ------------------------------------------------------------------------
     def _received(self, piece: _Piece, page: ListPage) -> None:
-        for entry in page.damaged:
-            self.damaged.setdefault(entry.key, entry.reason)
         after = piece.last if piece.last is not None else piece.start
         self._check_order([o.key for o in page.objects], after)
         if not piece.first_known and (page.objects or not page.is_truncated):
@@ -211,6 +213,11 @@ class _Lister:
         if stop is not None:
             cut = next((i for i, o in enumerate(objects) if o.key == stop), cut)
         taken = objects[:cut]
+        for entry in page.damaged:
+            if entry.key:
+                self.damaged.setdefault(entry.key, entry.reason)
+            elif entry.good_before < cut or cut == len(objects):
+                self.keyless.append(entry.reason)
         full = cut < len(objects) or page.is_truncated
         if piece.pages == 0 and piece.start is not None and objects and full:
             # How much of a new range's first page was its own: low when the split points

@@ -141,12 +141,12 @@ def parse_list_objects_v2(body: bytes) -> ListPage:
     for f in map(_fields, _children(root, "Contents")):
         key = url_decoded(f.get("Key", ""), encoded)
         if not key:
-            damaged.append(DamagedEntry("", "a listed object has no key"))
+            damaged.append(DamagedEntry("", "a listed object has no key", len(objects)))
             continue
         try:
             size = parse_count(f.get("Size") or "0", f"ListObjectsV2 size of {key!r}")
         except ProtocolError as exc:
-            damaged.append(DamagedEntry(key, str(exc)))
+            damaged.append(DamagedEntry(key, str(exc), len(objects)))
             continue
         objects.append(
             ObjectInfo(

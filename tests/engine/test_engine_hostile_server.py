@@ -25,8 +25,8 @@ def _objects() -> dict[str, bytes]:
     return {key: hashlib.sha256(key.encode()).digest() * (50 + i) for i, key in enumerate(KEYS)}
 
 
-async def _download_prefix(adv: Adversary, dest: Path) -> BatchResult:
-    async with make_engine(adv.endpoint()) as engine:
+async def _download_prefix(adv: Adversary, dest: Path, **config: int) -> BatchResult:
+    async with make_engine(adv.endpoint(), **config) as engine:
         return await engine.download_prefix(adv.bucket, "d/", dest).result()
 
 
@@ -82,8 +82,8 @@ def test_a_listing_page_that_is_not_xml_ends_the_plan_and_keeps_what_was_listed(
     tmp_path: Path,
 ) -> None:
     objects = {f"d/{i:02d}": os.urandom(100 + i) for i in range(12)}
-    with Adversary(objects=objects, page_size=5, broken_page=1) as adv:
-        result = asyncio.run(_download_prefix(adv, tmp_path))
+    with Adversary(objects=objects, page_size=5, broken_page=1) as adv:  # page after page
+        result = asyncio.run(_download_prefix(adv, tmp_path, list_concurrency=1))
     (failure,) = result.failed
     assert failure.spec is None  # the listing itself failed, not a file
     assert failure.operation == "list"
@@ -92,3 +92,33 @@ def test_a_listing_page_that_is_not_xml_ends_the_plan_and_keeps_what_was_listed(
     first_page = sorted(objects)[:5]
     assert result.files_done == 5
     _arrived(tmp_path, objects, first_page)
+
+
+def test_the_parallel_listing_names_each_damaged_entry_once(tmp_path: Path) -> None:
+    """Key ranges overlap at their edges; an entry that does not parse is still named once,
+    however many ranges' pages it appeared on, and every good key arrives."""
+    from s3z_core.errors import DamagedListingError
+    from s3z_core.listing.parallel import iter_objects_parallel
+
+    objects = {f"d/{i:04d}": b"x" for i in range(600)}
+    damage = {f"d/{i:04d}": "size_not_a_number" for i in (3, 149, 150, 151, 420, 599)}
+    damage["d/0300"] = "no_key"
+
+    async def listed() -> tuple[list[str], DamagedListingError]:
+        async with make_engine(adv.endpoint()) as engine:
+            keys: list[str] = []
+            listing = iter_objects_parallel(
+                engine.ops, adv.bucket, "d/", concurrency=4, page_size=50
+            )
+            try:
+                async for obj in listing:
+                    keys.append(obj.key)
+            except DamagedListingError as error:
+                return keys, error
+            raise AssertionError("the damaged entries were not named")
+
+    with Adversary(objects=objects, damage=damage) as adv:
+        keys, error = asyncio.run(listed())
+    assert keys == sorted(set(objects) - set(damage))
+    named = sorted(key for key, _reason in error.entries)
+    assert named == sorted("" if d == "no_key" else k for k, d in damage.items())
