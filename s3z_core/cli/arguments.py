@@ -194,6 +194,28 @@ def _global_options(suppress: bool) -> argparse.ArgumentParser:
     return p
 
 
+def _s3z_shape(p: argparse.ArgumentParser, streams: str) -> None:
+    """The original s3z's short options (-w, -c, -r) and the filters."""
+    p.add_argument(
+        "-w",
+        dest="workers",
+        type=positive_int,
+        default=argparse.SUPPRESS,
+        metavar="N",
+        help="files at once (= --workers)",
+    )
+    p.add_argument(
+        "-c",
+        dest="concurrency",
+        type=positive_int,
+        default=argparse.SUPPRESS,
+        metavar="N",
+        help=f"{streams} per file (= --concurrency)",
+    )
+    p.add_argument("-r", dest="region", default=argparse.SUPPRESS, help="region (= --region)")
+    _filters(p)
+
+
 def _filters(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--include",
@@ -288,47 +310,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("sources", nargs="+", help="files or folders")
     p.add_argument("-b", "--bucket", required=True, help="destination bucket")
     p.add_argument("-p", "--prefix", default="", help="key prefix")
-    p.add_argument(
-        "-w",
-        dest="workers",
-        type=positive_int,
-        default=argparse.SUPPRESS,
-        metavar="N",
-        help="files at once (= --workers)",
-    )
-    p.add_argument(
-        "-c",
-        dest="concurrency",
-        type=positive_int,
-        default=argparse.SUPPRESS,
-        metavar="N",
-        help="parts per file (= --concurrency)",
-    )
-    p.add_argument("-r", dest="region", default=argparse.SUPPRESS, help="region (= --region)")
-    _filters(p)
+    _s3z_shape(p, "parts")
 
     p = command("download", "download a prefix into a folder (original s3z shape)")
     p.add_argument("-b", "--bucket", required=True, help="source bucket")
     p.add_argument("-p", "--prefix", default="", help="key prefix")
     p.add_argument("-d", "--dest", default=".", help="destination folder (default .)")
-    p.add_argument(
-        "-w",
-        dest="workers",
-        type=positive_int,
-        default=argparse.SUPPRESS,
-        metavar="N",
-        help="files at once (= --workers)",
-    )
-    p.add_argument(
-        "-c",
-        dest="concurrency",
-        type=positive_int,
-        default=argparse.SUPPRESS,
-        metavar="N",
-        help="ranges per file (= --concurrency)",
-    )
-    p.add_argument("-r", dest="region", default=argparse.SUPPRESS, help="region (= --region)")
-    _filters(p)
+    _s3z_shape(p, "ranges")
 
     command("whoami", "show the identity the credentials belong to, and where they came from")
 

@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 if TYPE_CHECKING:
     import argparse
 
+    from s3z_core.cli.render import Console
     from s3z_core.cli.session import Session
+    from s3z_core.errors import S3zError
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -192,31 +194,26 @@ def _run(args: argparse.Namespace) -> int:
     session = Session(args, console, stderr_is_tty=sys.stderr.isatty())
     try:
         code = _dispatch(args, session)
-    except (ConfigError, CredentialsError) as exc:
-        if args.debug:
-            import traceback
-
-            traceback.print_exc(file=sys.stderr)
-        console.clear_line()
-        sys.stderr.write(f"s3z-core: error: {exc}\n")
-        if console.json_lines:
-            from s3z_core.cli.render import error_record
-
-            console.emit({"type": "error", "exit_code": EXIT_USAGE} | error_record(exc))
-        return EXIT_USAGE
     except S3zError as exc:
-        if args.debug:
-            import traceback
-
-            traceback.print_exc(file=sys.stderr)
-        console.clear_line()
-        sys.stderr.write(f"s3z-core: error: {exc}\n")
-        if console.json_lines:
-            from s3z_core.cli.render import error_record
-
-            console.emit({"type": "error", "exit_code": EXIT_FAILED} | error_record(exc))
-        return EXIT_FAILED
+        # Bad settings or no usable credentials are usage errors (2); the rest failed (1).
+        usage = isinstance(exc, ConfigError | CredentialsError)
+        return _report_error(args, console, exc, EXIT_USAGE if usage else EXIT_FAILED)
     sys.stdout.flush()
+    return code
+
+
+def _report_error(args: argparse.Namespace, console: Console, exc: S3zError, code: int) -> int:
+    """One line on stderr (a traceback only with --debug), and a JSON record with --json."""
+    if args.debug:
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
+    console.clear_line()
+    sys.stderr.write(f"s3z-core: error: {exc}\n")
+    if console.json_lines:
+        from s3z_core.cli.render import error_record
+
+        console.emit({"type": "error", "exit_code": code} | error_record(exc))
     return code
 
 

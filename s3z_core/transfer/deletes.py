@@ -16,6 +16,7 @@ from s3z_core.errors import ServiceError
 from s3z_core.filesystem import fs_call
 from s3z_core.models import DeleteFailure, DeleteResult
 from s3z_core.operations import S3Operations
+from s3z_core.transfer.plans import each
 
 DELETE_BATCH = 1000
 DELETE_PARALLEL = 4
@@ -51,16 +52,8 @@ async def delete_keys(
                 result.deleted.extend(part.deleted)
                 result.failures.extend(part.failures)
 
-    async def each() -> AsyncIterator[str]:
-        if isinstance(keys, AsyncIterator):
-            async for key in keys:
-                yield key
-        else:
-            for key in keys:
-                yield key
-
     try:
-        async for key in each():
+        async for key in each(keys):
             if has_control_chars(key):
                 await _delete_one(ops, bucket, key, result)
                 continue

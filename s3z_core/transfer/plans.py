@@ -13,6 +13,7 @@ import os
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from s3z_core.errors import DamagedListingError, ProtocolError, S3zError, UnsafeKeyError
 from s3z_core.filesystem import iterate
@@ -36,7 +37,8 @@ class Skipped:
 
 
 PlanItem = Planned | Skipped
-Listed = Iterable[ObjectInfo] | Iterable[str] | AsyncIterator[ObjectInfo]
+T = TypeVar("T")
+Listed = Iterable[ObjectInfo | str] | AsyncIterator[ObjectInfo | str]
 
 
 def join_key(prefix: str, name: str) -> str:
@@ -79,13 +81,18 @@ async def plan_uploads(
         yield Planned(spec, entry.error)
 
 
-async def _objects(objects: Listed) -> AsyncIterator[ObjectInfo | str]:
-    if isinstance(objects, AsyncIterator):
-        async for obj in objects:
-            yield obj
-    else:
-        for item in objects:
+async def each(items: Iterable[T] | AsyncIterator[T]) -> AsyncIterator[T]:
+    """A plain or async iterable, consumed the same way (listings stream, lists do not)."""
+    if isinstance(items, AsyncIterator):
+        async for item in items:
             yield item
+    else:
+        for item in items:
+            yield item
+
+
+def _listed(item: ObjectInfo | str) -> tuple[str, ObjectInfo | None]:
+    return (item.key, item) if isinstance(item, ObjectInfo) else (str(item), None)
 
 
 async def plan_downloads(
@@ -114,9 +121,8 @@ async def plan_downloads(
         )
 
     try:
-        async for item in _objects(objects):
-            info = item if isinstance(item, ObjectInfo) else None
-            key = info.key if info else str(item)
+        async for item in each(objects):
+            key, info = _listed(item)
             rel = relative_key(key, strip_prefix)
             if filters and not filters.accepts(rel):
                 continue
@@ -148,9 +154,8 @@ async def plan_copies(
 ) -> AsyncIterator[Planned]:
     """Each key under ``source_prefix`` copies to ``prefix + (key minus source_prefix)``."""
     try:
-        async for item in _objects(objects):
-            info = item if isinstance(item, ObjectInfo) else None
-            key = info.key if info else str(item)
+        async for item in each(objects):
+            key, info = _listed(item)
             rel = relative_key(key, source_prefix)
             if filters and not filters.accepts(rel):
                 continue
