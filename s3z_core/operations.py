@@ -103,6 +103,7 @@ class S3Operations:
         content_md5: bytes | None = None,
         progress: ProgressCallback | None = None,
         on_retry: RetryCallback | None = None,
+        unsigned_payload: bool = False,
     ) -> str:
         headers = _meta_headers(metadata)
         headers["Content-Type"] = content_type or "application/octet-stream"
@@ -117,6 +118,7 @@ class S3Operations:
             body=body,
             progress=progress,
             on_retry=on_retry,
+            unsigned_payload=unsigned_payload,
         )
         return resp.headers.get("ETag", "").strip('"')
 

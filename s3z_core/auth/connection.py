@@ -105,7 +105,10 @@ def resolve_connection(
         use_dualstack_endpoint=settings.use_dualstack_endpoint,
         us_east_1_regional_endpoint=settings.us_east_1_regional_endpoint,
     )
-    tls_setting(config)  # reads and checks the CA bundle now, in this (worker) thread
+    if config.ca_bundle or not (config.endpoint_url or "").startswith("http:"):
+        # An https endpoint's context is built (and a CA bundle checked) now, in this worker
+        # thread, not on the loop when the session opens; plain http needs none (~20 ms).
+        tls_setting(config)
     name = profile_name(options.get("profile"), env) or "default"
     ctx = ChainContext(
         env=env,

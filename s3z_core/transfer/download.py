@@ -124,14 +124,23 @@ async def download_file(
         async with asyncio.TaskGroup() as group:
             for _ in range(plan.streams):
                 group.create_task(work(writer))
-        await writer.close()
         reporter.flush()
         if reporter.total != size:
             raise VerificationError(
                 f"s3://{bucket}/{key}: expected {size} bytes, received {reporter.total}"
             )
-        verification = await _verify(ctx, writer, landing, etag, bucket, key, multipart_etag)
-        await fs_call(landing.commit, size, mtime_s)
+        if isinstance(writer, PooledWriter):
+
+            def land(computed: str | None) -> Verification:
+                checked = _judge(ctx.config.verify, computed, etag, bucket, key, multipart_etag)
+                landing.commit(size, mtime_s)
+                return checked
+
+            verification = await writer.finish(land)
+        else:
+            await writer.close()
+            verification = await _verify(ctx, writer, landing, etag, bucket, key, multipart_etag)
+            await fs_call(landing.commit, size, mtime_s)
     except BaseException:
         if writer is not None:
             with contextlib.suppress(LocalFileError):
@@ -152,19 +161,26 @@ async def download_file(
 
 async def _verify(
     ctx: TransferContext,
-    writer: FileWriter | PooledWriter,
+    writer: FileWriter,
     landing: Landing,
     etag: str,
     bucket: str,
     key: str,
     multipart_etag: bool,
 ) -> Verification:
-    if not ctx.config.verify:
-        return Verification.UNVERIFIED
     computed = writer.etag
-    if computed is None and not multipart_etag and len(etag) == 32:
+    if ctx.config.verify and computed is None and not multipart_etag and len(etag) == 32:
         # A large single-part object downloaded in ranges: hash it once, off the loop.
         computed = await fs_call(_md5_file, str(landing.tmp))
+    return _judge(ctx.config.verify, computed, etag, bucket, key, multipart_etag)
+
+
+def _judge(
+    verify: bool, computed: str | None, etag: str, bucket: str, key: str, multipart_etag: bool
+) -> Verification:
+    """What the downloaded bytes' hash says against the ETag; a mismatch fails the file."""
+    if not verify:
+        return Verification.UNVERIFIED
     if computed is None:
         return Verification.SIZE_ONLY
     if computed != etag:
@@ -217,4 +233,7 @@ async def _fetch(
                 pos += buffered
                 batch, buffered = [], 0
     if batch:
-        await writer.submit(pos, batch)
+        if isinstance(writer, PooledWriter):
+            writer.hold(pos, batch)  # written with the rename, in one trip
+        else:
+            await writer.submit(pos, batch)

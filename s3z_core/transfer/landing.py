@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
+import random
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -21,12 +21,18 @@ from s3z_core.errors import LocalFileError, VerificationError
 TEMP_SUFFIX = ".s3z-part"
 TEMP_NAME_BYTES = 120  # room for the token and suffix under NAME_MAX (255 bytes)
 T = TypeVar("T")
+# Temp names need to be unique, not secret: O_EXCL refuses any existing path (a planted
+# symlink included) and a taken name is retried. Seeded once from the OS; ``secrets`` would
+# make a getrandom call per file, and every call that leaves the interpreter costs the loop
+# a GIL round trip when it runs there.
+_tokens = random.Random()
+_NAME_TRIES = 4
 
 
 def temp_name(dest: Path) -> Path:
     """Hidden, recognisable, unique, and short enough even when the final name is not."""
     stem = dest.name.encode()[:TEMP_NAME_BYTES].decode(errors="ignore")
-    return dest.with_name(f".{stem}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
+    return dest.with_name(f".{stem}.{_tokens.getrandbits(32):08x}{TEMP_SUFFIX}")
 
 
 def local_call(fn: Callable[..., T], dest: Path, *args: Any) -> T:
@@ -59,6 +65,20 @@ class Landing:
                 if self._resolve is not None:
                     self.dest, self._resolve = self._resolve(), None
                     self.tmp = temp_name(self.dest)
+                self.fd = self._create()
+                self._created = True
+                if size:
+                    local_call(os.ftruncate, self.dest, self.fd, size)
+            return self.fd
+
+    def _create(self) -> int:
+        """The temp file, exclusively; its folder is made only when the open says it is
+        missing (a mkdir per file of a thousand in one folder is two wasted syscalls each)."""
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+        for _ in range(_NAME_TRIES):
+            try:
+                return os.open(self.tmp, flags, 0o666)
+            except FileNotFoundError:
                 try:
                     self.dest.parent.mkdir(parents=True, exist_ok=True)
                 except OSError as exc:
@@ -66,12 +86,11 @@ class Landing:
                     raise LocalFileError(
                         f"cannot create folder {self.dest.parent}: {reason}"
                     ) from None
-                flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
-                self.fd = local_call(os.open, self.dest, self.tmp, flags, 0o666)
-                self._created = True
-                if size:
-                    local_call(os.ftruncate, self.dest, self.fd, size)
-            return self.fd
+            except FileExistsError:
+                self.tmp = temp_name(self.dest)
+            except OSError as exc:
+                raise LocalFileError(f"cannot write {self.dest}: {exc.strerror or exc}") from None
+        return local_call(os.open, self.dest, self.tmp, flags, 0o666)
 
     def commit(self, size: int, mtime_s: float | None) -> None:
         """Check the length, set the time, and give the file its final name."""

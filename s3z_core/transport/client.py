@@ -226,12 +226,16 @@ class S3Client:
         progress: ProgressCallback | None = None,
         on_retry: RetryCallback | None = None,
         error_in_200: bool = False,
+        unsigned_payload: bool = False,
     ) -> S3Response:
-        """Send one S3 request, retrying retryable failures with a fresh signature each time."""
+        """Send one S3 request, retrying retryable failures with a fresh signature each time.
+
+        ``unsigned_payload`` skips hashing an in-memory body on the loop: a file's snapshot is
+        sent like the file range it stands for (streamed ranges are never hashed either)."""
         base_headers = dict(headers or {})
-        if isinstance(body, FileRange):
+        if isinstance(body, FileRange) or (unsigned_payload and body):
             payload_hash = UNSIGNED_PAYLOAD
-            length = body.length
+            length = body.length if isinstance(body, FileRange) else len(body)
         elif body:
             payload_hash = hashlib.sha256(body).hexdigest()
             length = len(body)
