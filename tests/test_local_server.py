@@ -19,8 +19,8 @@ from s3z_core.local_server import (
     LocalServerError,
     ManagedS3Server,
     RcloneS3Server,
-    probe_list_buckets,
 )
+from s3z_core.server_launch import probe_list_buckets
 
 SERVER_CLASSES = [LocalS3Server, RcloneS3Server]
 

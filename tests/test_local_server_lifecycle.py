@@ -26,8 +26,8 @@ from s3z_core.local_server import (
     LocalS3Server,
     LocalServerError,
     RcloneS3Server,
-    probe_list_buckets,
 )
+from s3z_core.server_launch import probe_list_buckets
 
 OWNER = r"""
 import json, sys, threading
@@ -195,9 +195,9 @@ def test_a_port_taken_before_the_server_binds_it_is_retried_on_fresh_ports(
 ) -> None:
     """Another program grabs the S3 port between our check and weed's bind: the next attempt
     must work, also under the warden (which removes the socket folder when weed exits)."""
-    import s3z_core.local_server as local_server
+    import s3z_core.managed_server as managed_server
 
-    real = local_server.reserve_ports
+    real = managed_server.reserve_ports
     holder = socket.socket()
     holder.bind(("127.0.0.1", 0))
     holder.listen()
@@ -211,7 +211,7 @@ def test_a_port_taken_before_the_server_binds_it_is_retried_on_fresh_ports(
         calls.append(ports)
         return ports
 
-    monkeypatch.setattr(local_server, "reserve_ports", first_one_taken)
+    monkeypatch.setattr(managed_server, "reserve_ports", first_one_taken)
     try:
         with LocalS3Server(tmp_path / "box", bind_to_parent=bound) as server:
             assert len(calls) == 2, "the first attempt should have failed on the taken port"
