@@ -45,6 +45,34 @@ class ListPage:
 
 
 @dataclass(frozen=True, slots=True)
+class ObjectVersion:
+    """One version of a key in a versioned bucket, or a delete marker (which has no bytes:
+    ``size`` 0, ``etag`` empty). A key's newest entry is ``is_latest``; when that is a delete
+    marker the key looks deleted although its older versions are still there."""
+
+    key: str
+    version_id: str
+    is_latest: bool
+    delete_marker: bool
+    size: int
+    etag: str
+    last_modified: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class VersionPage:
+    """One ListObjectVersions page: versions and delete markers interleaved as the server
+    sends them (by key, newest first within a key)."""
+
+    versions: list[ObjectVersion]
+    common_prefixes: list[str]
+    is_truncated: bool
+    next_key_marker: str | None
+    next_version_id_marker: str | None
+    damaged: list[DamagedEntry] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
 class ObjectHead:
     key: str
     size: int

@@ -13,6 +13,7 @@ from s3z_core.filesystem import iterate
 from s3z_core.filters import FilterKind, PathFilter
 from s3z_core.listing import iter_objects, paginate_objects
 from s3z_core.listing.parallel import iter_objects_parallel
+from s3z_core.listing.versions import paginate_versions
 from s3z_core.models import (
     BucketInfo,
     DeleteResult,
@@ -20,6 +21,7 @@ from s3z_core.models import (
     MultipartUploadInfo,
     ObjectHead,
     ObjectInfo,
+    VersionPage,
 )
 from s3z_core.operations import S3Operations
 from s3z_core.transfer.deletes import delete_keys, delete_local_files
@@ -153,3 +155,31 @@ class ObjectCalls:
 
     async def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None:
         await self.ops.abort_multipart_upload(bucket, key, upload_id)
+
+    # -- versions ----------------------------------------------------------------------------
+    def list_versions(
+        self, bucket: str, prefix: str = "", delimiter: str | None = None, page_size: int = 1000
+    ) -> AsyncIterator[VersionPage]:
+        """Versions and delete markers under ``prefix``, a page at a time (newest first per
+        key); with ``delimiter`` one folder level, as ``list_objects`` gives it."""
+        return paginate_versions(
+            self.ops, bucket, prefix=prefix, delimiter=delimiter, page_size=page_size
+        )
+
+    async def bucket_versioning(self, bucket: str) -> str:
+        """``Enabled``, ``Suspended`` or ``""`` (never versioned)."""
+        return await self.ops.bucket_versioning(bucket)
+
+    async def set_bucket_versioning(self, bucket: str, enabled: bool) -> None:
+        await self.ops.set_bucket_versioning(bucket, enabled)
+
+    async def delete_version(self, bucket: str, key: str, version_id: str) -> None:
+        """Remove one version or delete marker for good (removing the latest delete marker
+        brings the key back as its newest remaining version)."""
+        await self.ops.delete_object(bucket, key, version_id=version_id)
+
+    async def restore_version(self, bucket: str, key: str, version_id: str) -> str:
+        """Make an older version the current one by copying it onto its own key (server-side,
+        metadata kept); the versions in between stay. Returns the new version's ETag.
+        CopyObject's 5 GiB limit applies."""
+        return await self.ops.copy_object(bucket, key, bucket, key, src_version_id=version_id)

@@ -18,6 +18,7 @@ from s3z_core.models import (
     MultipartUploadInfo,
     ObjectHead,
     PartInfo,
+    VersionPage,
 )
 from s3z_core.protocol import requests as xml_requests
 from s3z_core.protocol import responses
@@ -126,8 +127,11 @@ class S3Operations:
         resp = await self.client.request("GetObject", "GET", bucket=bucket, key=key)
         return resp.body
 
-    async def delete_object(self, bucket: str, key: str) -> None:
-        await self.client.request("DeleteObject", "DELETE", bucket=bucket, key=key)
+    async def delete_object(self, bucket: str, key: str, *, version_id: str | None = None) -> None:
+        """Without ``version_id`` a versioned bucket only gains a delete marker; with it, that
+        one version (or delete marker) is removed for good."""
+        query = [("versionId", version_id)] if version_id else []
+        await self.client.request("DeleteObject", "DELETE", bucket=bucket, key=key, query=query)
 
     async def delete_objects(self, bucket: str, keys: Sequence[str]) -> DeleteResult:
         """One DeleteObjects request (≤ 1000 keys); per-key errors come back, not raised."""
@@ -156,8 +160,12 @@ class S3Operations:
         key: str,
         *,
         metadata: Mapping[str, str] | None = None,
+        src_version_id: str | None = None,
     ) -> str:
-        headers = {"x-amz-copy-source": "/" + src_bucket + "/" + quote(src_key, safe="/")}
+        source = "/" + src_bucket + "/" + quote(src_key, safe="/")
+        if src_version_id:
+            source += "?versionId=" + quote(src_version_id, safe="")
+        headers = {"x-amz-copy-source": source}
         if metadata is not None:
             headers["x-amz-metadata-directive"] = "REPLACE"
             headers.update(_meta_headers(metadata))
@@ -191,6 +199,51 @@ class S3Operations:
             query.append(("continuation-token", continuation_token))
         resp = await self.client.request("ListObjectsV2", "GET", bucket=bucket, query=query)
         return responses.parse_list_objects_v2(resp.body)
+
+    # -- versions ----------------------------------------------------------------------------
+    async def list_object_versions(
+        self,
+        bucket: str,
+        *,
+        prefix: str = "",
+        delimiter: str | None = None,
+        key_marker: str | None = None,
+        version_id_marker: str | None = None,
+        max_keys: int = 1000,
+    ) -> VersionPage:
+        query: list[tuple[str, str]] = [
+            ("versions", ""),
+            ("encoding-type", "url"),
+            ("max-keys", str(max_keys)),
+        ]
+        for name, value in (
+            ("prefix", prefix),
+            ("delimiter", delimiter),
+            ("key-marker", key_marker),
+            ("version-id-marker", version_id_marker if key_marker else None),
+        ):
+            if value:
+                query.append((name, value))
+        resp = await self.client.request("ListObjectVersions", "GET", bucket=bucket, query=query)
+        return responses.parse_list_object_versions(resp.body)
+
+    async def bucket_versioning(self, bucket: str) -> str:
+        resp = await self.client.request(
+            "GetBucketVersioning", "GET", bucket=bucket, query=[("versioning", "")]
+        )
+        return responses.parse_versioning_status(resp.body)
+
+    async def set_bucket_versioning(self, bucket: str, enabled: bool) -> None:
+        body = xml_requests.versioning_body(enabled)
+        md5 = base64.b64encode(hashlib.md5(body).digest()).decode()  # noqa: S324 - S3 requires MD5
+        await self.client.request(
+            "PutBucketVersioning",
+            "PUT",
+            bucket=bucket,
+            query=[("versioning", "")],
+            headers={"Content-MD5": md5, "Content-Type": "application/xml"},
+            body=body,
+        )
 
     # -- multipart ---------------------------------------------------------------------------
     async def create_multipart_upload(

@@ -256,6 +256,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("url", nargs="?", help="s3://bucket[/prefix]; omit to list buckets")
     p.add_argument("-r", "--recursive", action="store_true", help="list every key under the prefix")
     p.add_argument("-H", "--human", action="store_true", help="sizes like 1.5 MiB")
+    p.add_argument(
+        "--versions",
+        action="store_true",
+        help="every version and delete marker, newest first per key (versioned buckets)",
+    )
 
     p = command("du", "total size and object count under a prefix")
     p.add_argument("url", help="s3://bucket[/prefix]")

@@ -45,3 +45,12 @@ def create_bucket_body(region: str) -> bytes:
         f"<LocationConstraint>{_xml_text(region)}</LocationConstraint>"
         "</CreateBucketConfiguration>"
     ).encode()
+
+
+def versioning_body(enabled: bool) -> bytes:
+    """PutBucketVersioning: a bucket once versioned can only be suspended, never unversioned."""
+    status = "Enabled" if enabled else "Suspended"
+    return (
+        f'<VersioningConfiguration xmlns="{_XMLNS}">'
+        f"<Status>{status}</Status></VersioningConfiguration>"
+    ).encode()

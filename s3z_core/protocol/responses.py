@@ -23,7 +23,9 @@ from s3z_core.models import (
     ListPage,
     MultipartUploadInfo,
     ObjectInfo,
+    ObjectVersion,
     PartInfo,
+    VersionPage,
 )
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
@@ -167,6 +169,73 @@ def parse_list_objects_v2(body: bytes) -> ListPage:
         next_token=token,
         damaged=damaged,
     )
+
+
+def parse_list_object_versions(body: bytes) -> VersionPage:
+    """One ListObjectVersions page, keys in the server's order and each key's entries newest
+    first, its latest one on top. AWS interleaves versions and delete markers that way; moto
+    and others send all versions, then all markers, so the order is rebuilt here rather than
+    trusted. An entry that does not parse is ``damaged``."""
+    root = parse_xml(body, "ListObjectVersions")
+    encoded = _text(root, "EncodingType").lower() == "url"
+    versions: list[ObjectVersion] = []
+    damaged: list[DamagedEntry] = []
+    for child in root:
+        tag = _local(child.tag)
+        if tag not in ("Version", "DeleteMarker"):
+            continue
+        f = _fields(child)
+        key = url_decoded(f.get("Key", ""), encoded)
+        version_id = f.get("VersionId", "")
+        if not key or not version_id:
+            damaged.append(DamagedEntry(key, "a listed version has no key or version id"))
+            continue
+        marker = tag == "DeleteMarker"
+        try:
+            size = 0 if marker else parse_count(f.get("Size") or "0", f"size of {key!r}")
+        except ProtocolError as exc:
+            damaged.append(DamagedEntry(key, str(exc), len(versions)))
+            continue
+        versions.append(
+            ObjectVersion(
+                key=key,
+                version_id=version_id,
+                is_latest=f.get("IsLatest", "").lower() == "true",
+                delete_marker=marker,
+                size=size,
+                etag="" if marker else f.get("ETag", "").strip('"'),
+                last_modified=_time(f.get("LastModified", "")),
+            )
+        )
+    prefixes = [url_decoded(_text(p, "Prefix"), encoded) for p in _children(root, "CommonPrefixes")]
+    return VersionPage(
+        versions=_newest_first(versions),
+        common_prefixes=prefixes,
+        is_truncated=_text(root, "IsTruncated").lower() == "true",
+        next_key_marker=url_decoded(_text(root, "NextKeyMarker"), encoded) or None,
+        next_version_id_marker=_text(root, "NextVersionIdMarker") or None,
+        damaged=damaged,
+    )
+
+
+def _newest_first(versions: list[ObjectVersion]) -> list[ObjectVersion]:
+    rank: dict[str, int] = {}
+    for v in versions:
+        rank.setdefault(v.key, len(rank))
+    # Stable: entries of one key with the same second keep the server's order.
+    return sorted(
+        versions,
+        key=lambda v: (
+            rank[v.key],
+            not v.is_latest,
+            -(v.last_modified.timestamp() if v.last_modified else 0.0),
+        ),
+    )
+
+
+def parse_versioning_status(body: bytes) -> str:
+    """``Enabled``, ``Suspended``, or ``""`` for a bucket that was never versioned."""
+    return _text(parse_xml(body, "GetBucketVersioning"), "Status")
 
 
 def parse_initiate_multipart(body: bytes) -> str:

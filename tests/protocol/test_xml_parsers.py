@@ -306,3 +306,74 @@ def test_entities_are_not_expanded() -> None:
     )
     page = responses.parse_list_objects_v2(body)
     assert all("root:" not in o.key for o in page.objects)
+
+
+VERSIONS_INTERLEAVED = b"""<?xml version="1.0" encoding="UTF-8"?>
+<ListVersionsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+  <Name>b</Name><IsTruncated>true</IsTruncated><EncodingType>url</EncodingType>
+  <NextKeyMarker>b%2Bc</NextKeyMarker><NextVersionIdMarker>v9</NextVersionIdMarker>
+  <DeleteMarker><Key>a%20x</Key><VersionId>m1</VersionId><IsLatest>true</IsLatest>
+    <LastModified>2026-01-03T00:00:00.000Z</LastModified></DeleteMarker>
+  <Version><Key>a%20x</Key><VersionId>v2</VersionId><IsLatest>false</IsLatest>
+    <LastModified>2026-01-02T00:00:00.000Z</LastModified><ETag>"e2"</ETag><Size>5</Size></Version>
+  <Version><Key>b%2Bc</Key><VersionId>v9</VersionId><IsLatest>true</IsLatest>
+    <LastModified>2026-01-01T00:00:00.000Z</LastModified><ETag>"e9"</ETag><Size>nine</Size></Version>
+  <CommonPrefixes><Prefix>d%2F</Prefix></CommonPrefixes>
+</ListVersionsResult>"""
+
+# moto's shape: every Version first, then every DeleteMarker.
+VERSIONS_GROUPED = b"""<ListVersionsResult><IsTruncated>false</IsTruncated>
+  <Version><Key>k</Key><VersionId>v2</VersionId><IsLatest>false</IsLatest>
+    <LastModified>2026-01-02T00:00:00Z</LastModified><Size>1</Size></Version>
+  <Version><Key>k</Key><VersionId>v1</VersionId><IsLatest>false</IsLatest>
+    <LastModified>2026-01-01T00:00:00Z</LastModified><Size>1</Size></Version>
+  <DeleteMarker><Key>k</Key><VersionId>m</VersionId><IsLatest>true</IsLatest>
+    <LastModified>2026-01-03T00:00:00Z</LastModified></DeleteMarker>
+</ListVersionsResult>"""
+
+
+def test_versions_page_decodes_keys_markers_and_names_a_damaged_size():
+    page = responses.parse_list_object_versions(VERSIONS_INTERLEAVED)
+    assert [(v.key, v.version_id, v.delete_marker, v.size) for v in page.versions] == [
+        ("a x", "m1", True, 0),
+        ("a x", "v2", False, 5),
+    ]
+    assert page.versions[1].etag == "e2"
+    assert page.versions[0].etag == ""
+    assert [d.key for d in page.damaged] == ["b+c"]
+    assert "nine" in page.damaged[0].reason
+    assert (page.next_key_marker, page.next_version_id_marker) == ("b+c", "v9")
+    assert page.common_prefixes == ["d/"]
+    assert page.is_truncated
+
+
+def test_versions_grouped_by_kind_come_back_newest_first_per_key():
+    page = responses.parse_list_object_versions(VERSIONS_GROUPED)
+    assert [v.version_id for v in page.versions] == ["m", "v2", "v1"]
+
+
+def test_versioning_status_of_a_never_versioned_bucket_is_empty():
+    assert responses.parse_versioning_status(b"<VersioningConfiguration/>") == ""
+    body = b"<VersioningConfiguration><Status>Suspended</Status></VersioningConfiguration>"
+    assert responses.parse_versioning_status(body) == "Suspended"
+
+
+def test_a_truncated_versions_page_that_does_not_move_on_is_a_protocol_error():
+    import asyncio
+
+    from s3z_core.listing.versions import paginate_versions
+
+    class Stuck:
+        calls = 0
+
+        async def list_object_versions(self, bucket: str, **kw: Any) -> Any:
+            self.calls += 1
+            return responses.parse_list_object_versions(VERSIONS_INTERLEAVED)
+
+    async def drain(ops: Any) -> int:
+        return len([p async for p in paginate_versions(ops, "b")])
+
+    ops = Stuck()
+    with pytest.raises(ProtocolError, match="without new markers"):
+        asyncio.run(drain(ops))
+    assert ops.calls == 2  # the second page repeated the markers: stop, loudly

@@ -7,10 +7,12 @@ from typing import TYPE_CHECKING
 
 from s3z_core.cli.units import format_size
 from s3z_core.cli.urls import parse_remote, s3_url
+from s3z_core.errors import DamagedListingError
 
 if TYPE_CHECKING:
     from s3z_core.cli.session import Session
-    from s3z_core.models import ObjectInfo
+    from s3z_core.engine import Engine
+    from s3z_core.models import ObjectInfo, ObjectVersion
 
 
 def _when(moment: datetime | None) -> str:
@@ -53,6 +55,9 @@ async def run_ls(session: Session) -> int:
                 )
             return 0
         bucket, prefix = location.bucket, location.key
+        if args.versions:
+            await _list_versions(session, engine, bucket, prefix)
+            return 0
         if args.recursive:
             async for obj in engine.iter_objects(bucket, prefix):
                 console.result(*_object_row(bucket, obj, obj.key, args.human))
@@ -69,6 +74,43 @@ async def run_ls(session: Session) -> int:
             for obj in page.objects:
                 console.result(*_object_row(bucket, obj, obj.key[cut:], args.human))
     return 0
+
+
+def _version_row(
+    bucket: str, v: ObjectVersion, shown: str, human: bool
+) -> tuple[dict[str, object], str]:
+    record: dict[str, object] = {
+        "type": "delete_marker" if v.delete_marker else "version",
+        "bucket": bucket,
+        "key": v.key,
+        "version_id": v.version_id,
+        "is_latest": v.is_latest,
+        "size": v.size,
+        "etag": v.etag,
+        "last_modified": _iso(v.last_modified),
+    }
+    size = f"{'(deleted)':>10}" if v.delete_marker else _size(v.size, human)
+    flag = "LATEST " if v.is_latest else "       "
+    return record, f"{_when(v.last_modified)} {size} {flag}{v.version_id}  {shown}"
+
+
+async def _list_versions(session: Session, engine: Engine, bucket: str, prefix: str) -> None:
+    """Like ``ls``: one level with PRE rows, or every key with ``-r``; each key's versions
+    newest first, delete markers shown as ``(deleted)``."""
+    args = session.args
+    cut = 0 if args.recursive else prefix.rfind("/") + 1
+    delimiter = None if args.recursive else "/"
+    damaged: list[tuple[str, str]] = []
+    async for page in engine.list_versions(bucket, prefix, delimiter=delimiter):
+        damaged.extend((d.key, d.reason) for d in page.damaged)
+        for common in page.common_prefixes:
+            session.console.result(
+                {"type": "prefix", "bucket": bucket, "prefix": common}, f"PRE {common[cut:]}"
+            )
+        for v in page.versions:
+            session.console.result(*_version_row(bucket, v, v.key[cut:], args.human))
+    if damaged:  # named after every good row, never dropped
+        raise DamagedListingError(f"ListObjectVersions s3://{bucket}/{prefix}", damaged)
 
 
 async def run_du(session: Session) -> int:
