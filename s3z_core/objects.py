@@ -24,6 +24,7 @@ from s3z_core.models import (
     VersionPage,
 )
 from s3z_core.operations import S3Operations
+from s3z_core.search import KeyQuery
 from s3z_core.transfer.deletes import delete_keys, delete_local_files
 from s3z_core.transfer.walk import LocalEntry, walk_tree
 from s3z_core.transport.client import S3Client
@@ -91,6 +92,23 @@ class ObjectCalls:
         return iter_objects_parallel(
             self.ops, bucket, prefix, concurrency=concurrency, ordered=ordered
         )
+
+    async def search(
+        self, bucket: str, prefix: str, query: str | KeyQuery
+    ) -> AsyncIterator[ObjectInfo]:
+        """Objects under ``prefix`` whose key below it matches ``query`` (a glob if it has
+        ``*?[``, else a case-insensitive substring), streamed as the parallel listing's ranges
+        arrive (not in key order). Stop iterating (or cancel the task) to stop the listing."""
+        wanted = query if isinstance(query, KeyQuery) else KeyQuery(query)
+        start = len(prefix)
+        objects = self.iter_objects(bucket, prefix, ordered=False)
+        try:
+            async for obj in objects:
+                if wanted.matches(obj.key[start:]):
+                    yield obj
+        finally:  # a stopped search cancels the listing's requests now, not at collection
+            if (close := getattr(objects, "aclose", None)) is not None:
+                await close()
 
     async def head_object(self, bucket: str, key: str) -> ObjectHead:
         return await self.ops.head_object(bucket, key)

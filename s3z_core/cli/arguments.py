@@ -262,6 +262,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="every version and delete marker, newest first per key (versioned buckets)",
     )
 
+    p = command("find", "search a bucket: keys matching a glob (*.jpg) or containing a text")
+    p.add_argument("url", help="s3://bucket[/prefix]")
+    p.add_argument("query", help="a glob when it has * ? [, else a text the key contains")
+    p.add_argument("--case-sensitive", action="store_true", help="match case exactly")
+    p.add_argument("-H", "--human", action="store_true", help="sizes like 1.5 MiB")
+
     p = command("du", "total size and object count under a prefix")
     p.add_argument("url", help="s3://bucket[/prefix]")
     p.add_argument("-H", "--human", action="store_true", help="size like 1.5 GiB")

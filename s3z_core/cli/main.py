@@ -32,6 +32,7 @@ EXIT_BROKEN_PIPE = 141  # what a shell reports for a process killed by SIGPIPE
 _COMMANDS = {
     "ls": "listing",
     "du": "listing",
+    "find": "listing",
     "mb": "buckets",
     "rb": "buckets",
     "cp": "copying",

@@ -113,6 +113,22 @@ async def _list_versions(session: Session, engine: Engine, bucket: str, prefix: 
         raise DamagedListingError(f"ListObjectVersions s3://{bucket}/{prefix}", damaged)
 
 
+async def run_find(session: Session) -> int:
+    """Matches as the listing's ranges arrive (not in key order): the first ones show at
+    once on a big bucket. Exit 1 when nothing matched, like grep, so scripts can tell."""
+    from s3z_core.search import KeyQuery
+
+    args = session.args
+    location = parse_remote(args.url)
+    query = KeyQuery(args.query, case_sensitive=args.case_sensitive)
+    found = 0
+    async with session.engine() as engine:
+        async for obj in engine.search(location.bucket, location.key, query):
+            found += 1
+            session.console.result(*_object_row(location.bucket, obj, obj.key, args.human))
+    return 0 if found else 1
+
+
 async def run_du(session: Session) -> int:
     args = session.args
     location = parse_remote(args.url)
