@@ -82,6 +82,7 @@ class ObjectHead:
     metadata: dict[str, str]
     storage_class: str = ""
     parts_count: int | None = None
+    cache_control: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,10 +4,10 @@ walk or delete runs in the file-system pool). Mixed into ``Engine``; no state of
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import aclosing, asynccontextmanager
 
-from s3z_core.config import TransferConfig
+from s3z_core.config import GiB, TransferConfig
 from s3z_core.errors import NoSuchBucketError, S3zError
 from s3z_core.filesystem import iterate
 from s3z_core.filters import FilterKind, PathFilter
@@ -28,6 +28,9 @@ from s3z_core.search import KeyQuery
 from s3z_core.transfer.deletes import delete_keys, delete_local_files
 from s3z_core.transfer.walk import LocalEntry, walk_tree
 from s3z_core.transport.client import S3Client
+
+COPY_OBJECT_LIMIT = 5 * GiB
+DEFAULT_CONTENT_TYPE = "application/octet-stream"
 
 FilterRules = PathFilter | Iterable[tuple[FilterKind, str]] | None
 
@@ -173,6 +176,41 @@ class ObjectCalls:
 
     async def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None:
         await self.ops.abort_multipart_upload(bucket, key, upload_id)
+
+    async def update_metadata(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        metadata: Mapping[str, str] | None = None,
+        content_type: str | None = None,
+        cache_control: str | None = None,
+    ) -> ObjectHead:
+        """Change an object's user metadata, Content-Type or Cache-Control in place (S3 has
+        no edit: the object is copied onto itself with REPLACE; what is not given is kept).
+        The copy is pinned to the ETag just read, so a concurrent upload is never undone
+        (``PreconditionFailed``: read it again). Objects over CopyObject's 5 GiB are refused
+        before any request changes them. Returns the object as it is now."""
+        head = await self.ops.head_object(bucket, key)
+        if head.size > COPY_OBJECT_LIMIT:
+            raise S3zError(
+                f"s3://{bucket}/{key}: metadata of objects over 5 GiB cannot be edited in place "
+                "(CopyObject's limit); copy it with new metadata instead"
+            )
+        replace = {"Content-Type": content_type or head.content_type or DEFAULT_CONTENT_TYPE}
+        caching = head.cache_control if cache_control is None else cache_control
+        if caching:  # "" removes it
+            replace["Cache-Control"] = caching
+        await self.ops.copy_object(
+            bucket,
+            key,
+            bucket,
+            key,
+            metadata=dict(head.metadata if metadata is None else metadata),
+            replace_headers=replace,
+            if_match=head.etag,
+        )
+        return await self.ops.head_object(bucket, key)
 
     # -- versions ----------------------------------------------------------------------------
     def list_versions(

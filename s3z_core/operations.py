@@ -91,6 +91,7 @@ class S3Operations:
             },
             storage_class=h.get("x-amz-storage-class", ""),
             parts_count=parts,
+            cache_control=h.get("Cache-Control", ""),
         )
 
     async def put_object(
@@ -161,7 +162,12 @@ class S3Operations:
         *,
         metadata: Mapping[str, str] | None = None,
         src_version_id: str | None = None,
+        replace_headers: Mapping[str, str] | None = None,
+        if_match: str | None = None,
     ) -> str:
+        """Server-side copy. With ``metadata`` the destination gets exactly that metadata and
+        ``replace_headers`` (Content-Type, Cache-Control …: REPLACE drops whatever is not
+        sent); without, it keeps the source's. ``if_match`` copies only that ETag."""
         source = "/" + src_bucket + "/" + quote(src_key, safe="/")
         if src_version_id:
             source += "?versionId=" + quote(src_version_id, safe="")
@@ -169,6 +175,9 @@ class S3Operations:
         if metadata is not None:
             headers["x-amz-metadata-directive"] = "REPLACE"
             headers.update(_meta_headers(metadata))
+            headers.update(replace_headers or {})
+        if if_match:
+            headers["x-amz-copy-source-if-match"] = f'"{if_match}"'
         resp = await self.client.request(
             "CopyObject", "PUT", bucket=bucket, key=key, headers=headers, error_in_200=True
         )
