@@ -86,6 +86,19 @@ class ObjectHead:
 
 
 @dataclass(frozen=True, slots=True)
+class Preview:
+    """The first bytes of an object for a quick look, and what it is. ``complete``: the
+    whole object fit under the limit (a text can be shown whole, an image decoded)."""
+
+    head: ObjectHead
+    data: bytes
+
+    @property
+    def complete(self) -> bool:
+        return len(self.data) == self.head.size
+
+
+@dataclass(frozen=True, slots=True)
 class MultipartUploadInfo:
     key: str
     upload_id: str

@@ -4,11 +4,11 @@ walk or delete runs in the file-system pool). Mixed into ``Engine``; no state of
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import aclosing, asynccontextmanager
 
-from s3z_core.config import GiB, TransferConfig
-from s3z_core.errors import NoSuchBucketError, S3zError
+from s3z_core.config import GiB, TransferConfig, require_positive
+from s3z_core.errors import NoSuchBucketError, S3zError, VerificationError
 from s3z_core.filesystem import iterate
 from s3z_core.filters import FilterKind, PathFilter
 from s3z_core.listing import iter_objects, paginate_objects
@@ -21,6 +21,7 @@ from s3z_core.models import (
     MultipartUploadInfo,
     ObjectHead,
     ObjectInfo,
+    Preview,
     VersionPage,
 )
 from s3z_core.operations import S3Operations
@@ -28,11 +29,24 @@ from s3z_core.search import KeyQuery
 from s3z_core.transfer.deletes import delete_keys, delete_local_files
 from s3z_core.transfer.walk import LocalEntry, walk_tree
 from s3z_core.transport.client import S3Client
+from s3z_core.transport.messages import StreamHead
 
 COPY_OBJECT_LIMIT = 5 * GiB
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 
 FilterRules = PathFilter | Iterable[tuple[FilterKind, str]] | None
+
+
+def _pinned_to(bucket: str, head: ObjectHead) -> Callable[[StreamHead], None]:
+    def check(answer: StreamHead) -> None:
+        etag = answer.headers.get("ETag", "").strip('"')
+        if etag and head.etag and etag != head.etag:
+            raise VerificationError(
+                f"s3://{bucket}/{head.key} changed while it was read "
+                f"(ETag {head.etag} became {etag})"
+            )
+
+    return check
 
 
 class ObjectCalls:
@@ -165,6 +179,23 @@ class ObjectCalls:
         resumes where it broke off, within the request's retry budget."""
         async with aclosing(self._client.stream(bucket, key)) as chunks:
             yield chunks
+
+    async def preview(self, bucket: str, key: str, limit: int = 256 * 1024) -> Preview:
+        """At most ``limit`` bytes from the start of an object, by one Range GET after a
+        HEAD (an empty object gets no GET: a range of nothing is a 416). The bytes are
+        pinned to the ETag the HEAD saw, so a preview never mixes two versions."""
+        require_positive("limit", limit)
+        head = await self.ops.head_object(bucket, key)
+        wanted = min(limit, head.size)
+        if not wanted:
+            return Preview(head, b"")
+        chunks = [
+            chunk
+            async for chunk in self._client.stream(
+                bucket, key, end=wanted, ranged=True, on_head=_pinned_to(bucket, head)
+            )
+        ]
+        return Preview(head, b"".join(chunks))
 
     def presign(self, bucket: str, key: str, expires_s: int = 3600, method: str = "GET") -> str:
         return self._client.presign(method, bucket, key, expires_s)

@@ -62,3 +62,25 @@ async def test_a_copy_pinned_to_an_older_etag_changes_nothing(server, bucket):
     assert caught.value.status == 412
     assert client.head_object(Bucket=name, Key="k")["Metadata"] == {"v": "2"}
     assert client.get_object(Bucket=name, Key="k")["Body"].read() == b"newer upload"
+
+
+@pytest.mark.asyncio
+async def test_preview_reads_only_the_first_bytes_by_one_range(server, bucket):
+    name = bucket(server)
+    client = boto3_client(server)
+    big, text = os.urandom(1024 * 1024 + 7), "héllo\n".encode() * 10
+    client.put_object(Bucket=name, Key="big.bin", Body=big)
+    client.put_object(Bucket=name, Key="note.txt", Body=text, ContentType="text/plain")
+    client.put_object(Bucket=name, Key="empty", Body=b"")
+    async with make_engine(server) as engine:
+        part = await engine.preview(name, "big.bin", limit=64 * 1024)
+        whole = await engine.preview(name, "note.txt")
+        empty = await engine.preview(name, "empty")
+    assert part.data == big[: 64 * 1024]
+    assert not part.complete
+    assert part.head.size == len(big)
+    assert whole.data == text
+    assert whole.complete
+    assert whole.head.content_type == "text/plain"
+    assert empty.data == b""
+    assert empty.complete
