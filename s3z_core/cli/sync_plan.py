@@ -6,6 +6,13 @@ unless ``size_only`` — when the source is newer than the destination by more t
 NFC so a macOS NFD name and its NFC twin on S3 are the same file (aws-cli #1639);
 the original spellings are kept for the actual transfer.
 
+``restore_changed`` (s3→local): a destination file newer than its source by more than the
+tolerance, same size, was changed after the last sync, and is restored — what aws-cli's
+download rule and rclone both do. Compared with the source's listed LastModified, which is
+never earlier than its stored mtime, so "newer than that" is decided without a HEAD. Where
+the two tools disagree we keep our rule: aws-cli never copies a same-size source that is
+newer than its destination on download; we do (``newer``).
+
 An S3 object's time is its ``x-amz-meta-mtime`` (written by s3z on upload) when known,
 else its LastModified. Listings carry only LastModified, which is never earlier than
 the stored mtime, so a pair is decided from the listing when it can be; only a source
@@ -21,7 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-Reason = Literal["new", "size", "newer"]
+Reason = Literal["new", "size", "newer", "changed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +67,15 @@ def normalized(name: str) -> str:
 
 
 def _compare(
-    src: SyncEntry, dst: SyncEntry, *, size_only: bool, tolerance_s: float
+    src: SyncEntry, dst: SyncEntry, *, size_only: bool, tolerance_s: float, restore_changed: bool
 ) -> Reason | Literal["same", "ask"]:
     if src.size != dst.size:
         return "size"
-    if size_only or src.mtime <= dst.mtime + tolerance_s:
+    if size_only:
+        return "same"
+    if restore_changed and dst.mtime > src.mtime + tolerance_s:
+        return "changed"
+    if src.mtime <= dst.mtime + tolerance_s:
         return "same"
     return "ask" if src.mtime_is_upper_bound else "newer"
 
@@ -76,6 +87,7 @@ def plan_sync(
     size_only: bool = False,
     delete: bool = False,
     tolerance_s: float = 1.0,
+    restore_changed: bool = False,
 ) -> SyncPlan:
     """Compare the two sides; see the module docstring for the rules."""
     plan = SyncPlan()
@@ -94,7 +106,9 @@ def plan_sync(
             plan.copies.append(SyncAction(src, None, "new"))
             continue
         dst = twins[0]
-        verdict = _compare(src, dst, size_only=size_only, tolerance_s=tolerance_s)
+        verdict = _compare(
+            src, dst, size_only=size_only, tolerance_s=tolerance_s, restore_changed=restore_changed
+        )
         if verdict == "same":
             plan.unchanged += 1
         elif verdict == "ask":

@@ -125,3 +125,15 @@ def test_every_source_is_accounted_for_once(src: list[SyncEntry], dst: list[Sync
     again = plan_sync(src, list(merged.values()), delete=True)
     assert again.copies == []
     assert again.deletes == []
+
+
+def test_a_destination_changed_after_the_last_sync_is_restored_only_when_asked() -> None:
+    src = [SyncEntry("edited.txt", 5, 100.0, mtime_is_upper_bound=True)]
+    dst = [SyncEntry("edited.txt", 5, 500.0)]
+    assert plan_sync(src, dst).unchanged == 1  # local -> s3 and s3 -> s3: no restore
+    plan = plan_sync(src, dst, restore_changed=True)
+    assert [(a.source.name, a.reason) for a in plan.copies] == [("edited.txt", "changed")]
+    assert plan.needs_mtime == []  # newer than the upper bound: decided without a HEAD
+    within = plan_sync(src, [SyncEntry("edited.txt", 5, 100.5)], restore_changed=True)
+    assert within.unchanged == 1
+    assert plan_sync(src, dst, restore_changed=True, size_only=True).unchanged == 1

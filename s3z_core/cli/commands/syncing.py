@@ -213,7 +213,11 @@ async def run_sync(session: Session) -> int:
                 session, engine, Path(dst.path), unreadable, upload_to=None
             )
         plan = plan_sync(
-            sources, destinations, size_only=bool(args.size_only), delete=bool(args.delete)
+            sources,
+            destinations,
+            size_only=bool(args.size_only),
+            delete=bool(args.delete),
+            restore_changed=src.is_remote and not dst.is_remote,
         )
         if args.delete and source_unread:
             session.console.warn(
