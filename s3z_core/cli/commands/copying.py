@@ -123,8 +123,8 @@ async def _remove_sources(session: Session, engine: Engine, result: BatchResult)
         for failure in removed.failures:
             session.console.warn(f"delete {failure.key}: {failure.message or failure.code}")
             session.console.failures += 1
-    for bucket, keys in by_bucket.items():
-        deleted = await engine.delete_objects(bucket, keys)
+    for bucket, keys in by_bucket.items():  # on the source's endpoint (it may be another)
+        deleted = await engine.source_side.delete_objects(bucket, keys)
         for failure in deleted.failures:
             session.console.warn(
                 f"delete {s3_url(bucket, failure.key)}: {failure.code}: {failure.message}"

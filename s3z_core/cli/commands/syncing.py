@@ -197,7 +197,7 @@ async def run_sync(session: Session) -> int:
             # Only s3→local compares an S3 time against a file's time: the listed
             # LastModified is then an upper bound of the stored mtime.
             sources, src_objects = await _remote_entries(
-                session, engine, src, upper_bound=not dst.is_remote
+                session, engine.source_side, src, upper_bound=not dst.is_remote
             )
         else:
             sources = await _local_entries(
@@ -222,7 +222,8 @@ async def run_sync(session: Session) -> int:
             )
             plan.deletes = []
         if plan.needs_mtime:
-            stored = await _stored_mtimes(engine, src, [a.source.name for a in plan.needs_mtime])
+            names = [a.source.name for a in plan.needs_mtime]
+            stored = await _stored_mtimes(engine.source_side, src, names)
             plan = settle(plan, stored)
         for first, second in plan.twins:
             session.console.warn(

@@ -1,0 +1,232 @@
+"""cp / sync / mv between two endpoints with different credentials: relayed, verified by sha256.
+
+Server A (the session's ``seaweed``) and server B (``seaweed_b``, another access key and
+secret) know nothing of each other, so a server-side copy is impossible: every byte goes
+through the CLI, which must sign each side with its own profile. boto3 reads both ends back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cli.clirun import cli_env, command, run
+from clusterkit import bucket_sums, make_tree, open_uploads, profiles_home
+from servers import boto3_client, delete_bucket
+
+from s3z_core.local_server import LocalS3Server
+
+FOREIGN = "foreign/c.bin"  # multipart by boto3 (5 MiB parts, no s3z part-size metadata)
+FOREIGN_SIZE = 11 * 2**20 + 7
+
+
+def sides(a: LocalS3Server, b: LocalS3Server) -> list[str]:
+    return [
+        "--source-profile",
+        "a",
+        "--source-endpoint-url",
+        a.endpoint_url,
+        "--dest-profile",
+        "b",
+        "--dest-endpoint-url",
+        b.endpoint_url,
+    ]
+
+
+@pytest.fixture(scope="module")
+def source_tree(
+    seaweed: LocalS3Server, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, dict[str, str]]]:
+    """A bucket on server A holding the 3,000-file tree, two s3z multipart objects and one
+    boto3 multipart object; yields (bucket, name -> sha256)."""
+    root = tmp_path_factory.mktemp("tree")
+    sums = make_tree(root)
+    name = f"src-{uuid.uuid4().hex[:12]}"
+    client = boto3_client(seaweed)
+    client.create_bucket(Bucket=name)
+    home = tmp_path_factory.mktemp("home")
+    run(seaweed, home, "cp", "-r", str(root), f"s3://{name}/", "--no-progress", "-q")
+    foreign = hashlib.sha256(b"foreign").digest() * (FOREIGN_SIZE // 32 + 1)
+    foreign = foreign[:FOREIGN_SIZE]
+    upload = client.create_multipart_upload(Bucket=name, Key=FOREIGN)
+    parts = []
+    for number, offset in enumerate(range(0, FOREIGN_SIZE, 5 * 2**20), start=1):
+        body = foreign[offset : offset + 5 * 2**20]
+        etag = client.upload_part(
+            Bucket=name, Key=FOREIGN, UploadId=upload["UploadId"], PartNumber=number, Body=body
+        )["ETag"]
+        parts.append({"PartNumber": number, "ETag": etag})
+    client.complete_multipart_upload(
+        Bucket=name, Key=FOREIGN, UploadId=upload["UploadId"], MultipartUpload={"Parts": parts}
+    )
+    sums[FOREIGN] = hashlib.sha256(foreign).hexdigest()
+    yield name, sums
+    delete_bucket(seaweed, name)
+
+
+def summary(stdout: str) -> dict[str, Any]:
+    records = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
+    return next(r for r in records if r.get("type") == "summary")
+
+
+def test_cp_and_sync_between_two_accounts(
+    seaweed: LocalS3Server, seaweed_b: LocalS3Server, source_tree, bucket, tmp_path: Path
+) -> None:
+    src, sums = source_tree
+    dst = bucket(seaweed_b)
+    home = profiles_home(tmp_path, a=seaweed, b=seaweed_b)
+    copied = run(
+        None,
+        home,
+        "cp",
+        "-r",
+        f"s3://{src}/",
+        f"s3://{dst}/copy/",
+        "--json",
+        *sides(seaweed, seaweed_b),
+    )
+    record = summary(copied.stdout)
+    assert record["ok"]
+    assert record["files_done"] == len(sums)
+    assert bucket_sums(seaweed_b, dst, "copy/") == sums
+    assert open_uploads(seaweed_b, dst) == []
+    # The destination's ETags are its own (our 8 MiB parts), yet the bytes are the source's.
+    big = boto3_client(seaweed_b).head_object(Bucket=dst, Key="copy/big/b.bin")
+    assert big["ETag"].strip('"').endswith("-3")
+
+    # sync: 3 changed, 2 new, 2 gone on the source; --delete makes B match A again
+    a = boto3_client(seaweed)
+    for i in range(3):
+        a.put_object(Bucket=src, Key=f"d00/f{i * 30:05d}.txt", Body=b"changed %d" % i * 50)
+    for i in range(2):
+        a.put_object(Bucket=src, Key=f"new/n{i}.txt", Body=b"new %d" % i)
+    removed = ["d01/f00001.txt", "d02/f00002.txt"]
+    for key in removed:
+        a.delete_object(Bucket=src, Key=key)
+    args = (
+        "sync",
+        f"s3://{src}/",
+        f"s3://{dst}/copy/",
+        "--delete",
+        "--json",
+        *sides(seaweed, seaweed_b),
+    )
+    planned = run(None, home, *args, "--dry-run")
+    plan = [json.loads(line) for line in planned.stdout.splitlines() if line.startswith("{")]
+    actions = sorted((p["action"], p["destination"].rsplit("/copy/", 1)[1]) for p in plan)
+    assert actions == sorted(
+        [("copy", f"d00/f{i * 30:05d}.txt") for i in range(3)]
+        + [("copy", f"new/n{i}.txt") for i in range(2)]
+        + [("delete", key) for key in removed]
+    )
+    synced = run(None, home, *args)
+    assert summary(synced.stdout)["files_done"] == 5
+    assert bucket_sums(seaweed_b, dst, "copy/") == bucket_sums(seaweed, src)
+    again = run(None, home, *args, "--dry-run")
+    assert not [line for line in again.stdout.splitlines() if '"plan"' in line]
+
+
+def test_mv_between_accounts_deletes_only_what_arrived(
+    seaweed: LocalS3Server, seaweed_b: LocalS3Server, bucket, tmp_path: Path
+) -> None:
+    src, dst = bucket(seaweed), bucket(seaweed_b)
+    a = boto3_client(seaweed)
+    for i in range(5):
+        a.put_object(Bucket=src, Key=f"m/{i}.txt", Body=b"move %d" % i)
+    home = profiles_home(tmp_path, a=seaweed, b=seaweed_b)
+    run(None, home, "mv", "-r", f"s3://{src}/m/", f"s3://{dst}/m/", *sides(seaweed, seaweed_b))
+    assert a.list_objects_v2(Bucket=src).get("KeyCount", 0) == 0
+    want = {f"{i}.txt": hashlib.sha256(b"move %d" % i).hexdigest() for i in range(5)}
+    assert bucket_sums(seaweed_b, dst, "m/") == want
+
+
+def test_same_endpoint_stays_server_side(seaweed: LocalS3Server, bucket, tmp_path: Path) -> None:
+    """Without a second side nothing is relayed: the copy's bytes never pass the CLI (its
+    received-bytes counter stays at zero while a 9 MiB object is copied)."""
+    src, dst = bucket(seaweed), bucket(seaweed)
+    data = b"x" * (9 * 2**20)
+    boto3_client(seaweed).put_object(Bucket=src, Key="k", Body=data)
+    home = profiles_home(tmp_path, a=seaweed)
+    proc = run(
+        seaweed,
+        home,
+        "cp",
+        f"s3://{src}/k",
+        f"s3://{dst}/k",
+        "--json",
+        "--source-profile",
+        "a",
+        "--dest-profile",
+        "a",
+        "--profile",
+        "a",
+    )
+    assert summary(proc.stdout)["ok"]
+    assert bucket_sums(seaweed, dst) == {"k": hashlib.sha256(data).hexdigest()}
+
+
+TIME = shutil.which("time", path="/usr/bin:/bin") or "/usr/bin/time"
+
+
+def relay_peak_rss(a: LocalS3Server, b: LocalS3Server, bucket, tmp_path: Path, size: int) -> float:
+    """Copy one ``size``-byte object A → B through the CLI; its peak RSS in MiB."""
+    if not Path(TIME).exists():
+        pytest.skip("GNU time is not installed (apt-get install -y time)")
+    src, dst = bucket(a), bucket(b)
+    big = tmp_path / "big.bin"
+    block = hashlib.sha256(b"rss").digest() * 32768  # 1 MiB
+    with big.open("wb") as f:
+        for _ in range(size // len(block)):
+            f.write(block)
+    home = profiles_home(tmp_path / "home", a=a, b=b)
+    run(a, home, "cp", str(big), f"s3://{src}/big.bin", "--no-progress")
+    want = hashlib.sha256(big.read_bytes()).hexdigest()
+    big.unlink()
+    cmd = [
+        TIME,
+        "-v",
+        *command(),
+        "cp",
+        f"s3://{src}/big.bin",
+        f"s3://{dst}/big.bin",
+        "--no-progress",
+        *sides(a, b),
+    ]
+    proc = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        env=cli_env(None, home),
+        cwd=home,
+        timeout=1200,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
+    assert match, proc.stderr[-2000:]
+    assert bucket_sums(b, dst) == {"big.bin": want}
+    assert open_uploads(b, dst) == []
+    return int(match.group(1)) / 1024
+
+
+@pytest.mark.bench
+def test_relay_of_256_mib_peak_rss(seaweed, seaweed_b, bucket, tmp_path: Path) -> None:
+    peak = relay_peak_rss(seaweed, seaweed_b, bucket, tmp_path, 256 * 2**20)
+    print(f"\nrelay of 256 MiB between two endpoints: CLI peak RSS {peak:.1f} MiB")
+    assert peak <= 80, f"peak RSS {peak:.1f} MiB"
+
+
+@pytest.mark.slow
+@pytest.mark.bench
+def test_relay_of_one_gib_peak_rss(seaweed, seaweed_b, bucket, tmp_path: Path) -> None:
+    peak = relay_peak_rss(seaweed, seaweed_b, bucket, tmp_path, 2**30)
+    print(f"\nrelay of 1 GiB between two endpoints: CLI peak RSS {peak:.1f} MiB")
+    assert peak <= 80, f"peak RSS {peak:.1f} MiB"
