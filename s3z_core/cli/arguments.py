@@ -64,6 +64,16 @@ def part_size(text: str) -> int:
     return value
 
 
+def _size(text: str) -> int:
+    try:
+        value = parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
+    return value
+
+
 def presign_expiry(text: str) -> int:
     value = positive_int(text)
     if value > MAX_PRESIGN_S:
@@ -262,6 +272,19 @@ def cluster_option(p: argparse.ArgumentParser) -> None:
         metavar="ADDRESS",
         help="shard the run over a Dask cluster: local:N (N worker processes here) or "
         "tcp://HOST:PORT (an existing scheduler); needs pip install 's3z[cluster]'",
+    )
+    p.add_argument(
+        "--shard-files",
+        type=positive_int,
+        metavar="N",
+        help="files per cluster task (default 1000)",
+    )
+    p.add_argument(
+        "--shard-size",
+        dest="shard_bytes",
+        type=_size,
+        metavar="SIZE",
+        help="bytes per cluster task (default 1GiB; a bigger file is a task of its own)",
     )
 
 

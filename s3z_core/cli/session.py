@@ -104,18 +104,26 @@ class Session:
             )
         from s3z_core.engine import Engine
 
-        source = self.side_options("source")
-        dest = self.side_options("dest")
-        if not str(getattr(a, "destination", "s3://")).startswith("s3://"):
-            dest = source  # a download: its one remote side is the source
-        elif not str(getattr(a, "source", "s3://")).startswith("s3://"):
-            source = dest  # an upload: only the destination is remote
+        dest, source = self.sides()
         return await Engine.connect(
             transfer_config=self.transfer_config(),
             on_event=self.on_event,
-            source=source if source != dest else None,
+            source=source,
             **dest,
         )
+
+    def sides(self) -> tuple[ConnectionOptions, ConnectionOptions | None]:
+        """The engine's connection, and another one copies read from when the two remote
+        sides differ (a download's one remote side is its source, an upload's its
+        destination: the main connection either way)."""
+        a = self.args
+        source = self.side_options("source")
+        dest = self.side_options("dest")
+        if not str(getattr(a, "destination", "s3://")).startswith("s3://"):
+            dest = source
+        elif not str(getattr(a, "source", "s3://")).startswith("s3://"):
+            source = dest
+        return dest, (source if source != dest else None)
 
     def side_options(self, side: str) -> ConnectionOptions:
         """One side's connection: ``--SIDE-profile`` / ``--SIDE-endpoint-url`` over the global

@@ -72,6 +72,12 @@ def source_tree(
     delete_bucket(seaweed, name)
 
 
+def verifications(stdout: str) -> set[str]:
+    """How each completed file was verified (JSON ``completed`` records)."""
+    records = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
+    return {r["verification"] for r in records if r.get("type") == "completed"}
+
+
 def summary(stdout: str) -> dict[str, Any]:
     records = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
     return next(r for r in records if r.get("type") == "summary")
@@ -96,6 +102,8 @@ def test_cp_and_sync_between_two_accounts(
     record = summary(copied.stdout)
     assert record["ok"]
     assert record["files_done"] == len(sums)
+    # relayed and checked: plain MD5 for the small ones, MD5-of-MD5s for the multipart ones
+    assert verifications(copied.stdout) == {"verified-md5", "verified-composite"}
     assert bucket_sums(seaweed_b, dst, "copy/") == sums
     assert open_uploads(seaweed_b, dst) == []
     # The destination's ETags are its own (our 8 MiB parts), yet the bytes are the source's.
@@ -149,8 +157,9 @@ def test_mv_between_accounts_deletes_only_what_arrived(
 
 
 def test_same_endpoint_stays_server_side(seaweed: LocalS3Server, bucket, tmp_path: Path) -> None:
-    """Without a second side nothing is relayed: the copy's bytes never pass the CLI (its
-    received-bytes counter stays at zero while a 9 MiB object is copied)."""
+    """The same endpoint and account on both sides is a server-side copy, never a relay: its
+    result is size-only (CopyObject returns no checksum of ours), where a relay's would be
+    verified-md5."""
     src, dst = bucket(seaweed), bucket(seaweed)
     data = b"x" * (9 * 2**20)
     boto3_client(seaweed).put_object(Bucket=src, Key="k", Body=data)
@@ -170,6 +179,7 @@ def test_same_endpoint_stays_server_side(seaweed: LocalS3Server, bucket, tmp_pat
         "a",
     )
     assert summary(proc.stdout)["ok"]
+    assert verifications(proc.stdout) == {"size-only"}
     assert bucket_sums(seaweed, dst) == {"k": hashlib.sha256(data).hexdigest()}
 
 
