@@ -12,20 +12,15 @@ import json
 import re
 import shutil
 import subprocess
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cli.clirun import cli_env, command, run
-from clusterkit import bucket_sums, make_tree, open_uploads, profiles_home
-from servers import boto3_client, delete_bucket
+from clusterkit import bucket_sums, open_uploads, profiles_home
+from servers import boto3_client
 
 from s3z_core.local_server import LocalS3Server
-
-FOREIGN = "foreign/c.bin"  # multipart by boto3 (5 MiB parts, no s3z part-size metadata)
-FOREIGN_SIZE = 11 * 2**20 + 7
 
 
 def sides(a: LocalS3Server, b: LocalS3Server) -> list[str]:
@@ -39,37 +34,6 @@ def sides(a: LocalS3Server, b: LocalS3Server) -> list[str]:
         "--dest-endpoint-url",
         b.endpoint_url,
     ]
-
-
-@pytest.fixture(scope="module")
-def source_tree(
-    seaweed: LocalS3Server, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[str, dict[str, str]]]:
-    """A bucket on server A holding the 3,000-file tree, two s3z multipart objects and one
-    boto3 multipart object; yields (bucket, name -> sha256)."""
-    root = tmp_path_factory.mktemp("tree")
-    sums = make_tree(root)
-    name = f"src-{uuid.uuid4().hex[:12]}"
-    client = boto3_client(seaweed)
-    client.create_bucket(Bucket=name)
-    home = tmp_path_factory.mktemp("home")
-    run(seaweed, home, "cp", "-r", str(root), f"s3://{name}/", "--no-progress", "-q")
-    foreign = hashlib.sha256(b"foreign").digest() * (FOREIGN_SIZE // 32 + 1)
-    foreign = foreign[:FOREIGN_SIZE]
-    upload = client.create_multipart_upload(Bucket=name, Key=FOREIGN)
-    parts = []
-    for number, offset in enumerate(range(0, FOREIGN_SIZE, 5 * 2**20), start=1):
-        body = foreign[offset : offset + 5 * 2**20]
-        etag = client.upload_part(
-            Bucket=name, Key=FOREIGN, UploadId=upload["UploadId"], PartNumber=number, Body=body
-        )["ETag"]
-        parts.append({"PartNumber": number, "ETag": etag})
-    client.complete_multipart_upload(
-        Bucket=name, Key=FOREIGN, UploadId=upload["UploadId"], MultipartUpload={"Parts": parts}
-    )
-    sums[FOREIGN] = hashlib.sha256(foreign).hexdigest()
-    yield name, sums
-    delete_bucket(seaweed, name)
 
 
 def verifications(stdout: str) -> set[str]:
@@ -110,15 +74,18 @@ def test_cp_and_sync_between_two_accounts(
     big = boto3_client(seaweed_b).head_object(Bucket=dst, Key="copy/big/b.bin")
     assert big["ETag"].strip('"').endswith("-3")
 
-    # sync: 3 changed, 2 new, 2 gone on the source; --delete makes B match A again
-    a = boto3_client(seaweed)
-    for i in range(3):
-        a.put_object(Bucket=src, Key=f"d00/f{i * 30:05d}.txt", Body=b"changed %d" % i * 50)
-    for i in range(2):
-        a.put_object(Bucket=src, Key=f"new/n{i}.txt", Body=b"new %d" % i)
-    removed = ["d01/f00001.txt", "d02/f00002.txt"]
-    for key in removed:
-        a.delete_object(Bucket=src, Key=key)
+    # sync: on B, 3 objects changed, 2 gone and 2 extra; --delete makes B match A again
+    # (A, the session's shared tree, stays as it is)
+    b = boto3_client(seaweed_b)
+    changed = [f"d00/f{i * 30:05d}.txt" for i in range(3)]
+    for i, key in enumerate(changed):
+        b.put_object(Bucket=dst, Key=f"copy/{key}", Body=b"changed %d" % i * 50)
+    gone = ["d01/f00001.txt", "d02/f00002.txt"]
+    for key in gone:
+        b.delete_object(Bucket=dst, Key=f"copy/{key}")
+    extra = [f"extra/x{i}.txt" for i in range(2)]
+    for key in extra:
+        b.put_object(Bucket=dst, Key=f"copy/{key}", Body=b"not in the source")
     args = (
         "sync",
         f"s3://{src}/",
@@ -131,13 +98,11 @@ def test_cp_and_sync_between_two_accounts(
     plan = [json.loads(line) for line in planned.stdout.splitlines() if line.startswith("{")]
     actions = sorted((p["action"], p["destination"].rsplit("/copy/", 1)[1]) for p in plan)
     assert actions == sorted(
-        [("copy", f"d00/f{i * 30:05d}.txt") for i in range(3)]
-        + [("copy", f"new/n{i}.txt") for i in range(2)]
-        + [("delete", key) for key in removed]
+        [("copy", key) for key in changed + gone] + [("delete", key) for key in extra]
     )
     synced = run(None, home, *args)
     assert summary(synced.stdout)["files_done"] == 5
-    assert bucket_sums(seaweed_b, dst, "copy/") == bucket_sums(seaweed, src)
+    assert bucket_sums(seaweed_b, dst, "copy/") == sums
     again = run(None, home, *args, "--dry-run")
     assert not [line for line in again.stdout.splitlines() if '"plan"' in line]
 
