@@ -230,3 +230,55 @@ def test_missing_dask_is_one_clear_line(tmp_path: Path) -> None:
     )
     assert "pip install 's3z[cluster]'" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_cluster_sync_then_cluster_rm(
+    seaweed: LocalS3Server, seaweed_b: LocalS3Server, bucket, tmp_path: Path
+) -> None:
+    """``sync --delete --cluster`` makes B match A (copies on the workers, deletes on the
+    driver); ``rm -r --cluster`` then empties B in shards of keys on the workers."""
+    src, dst = bucket(seaweed), bucket(seaweed_b)
+    a, b = boto3_client(seaweed), boto3_client(seaweed_b)
+    for i in range(120):
+        a.put_object(Bucket=src, Key=f"s/{i:03d}", Body=b"v%d" % i * (i + 1))
+    for i in range(0, 120, 3):  # a third already there, a few of them stale
+        body = b"stale" if i % 9 == 0 else b"v%d" % i * (i + 1)
+        b.put_object(Bucket=dst, Key=f"s/{i:03d}", Body=body)
+    for i in range(5):
+        b.put_object(Bucket=dst, Key=f"s/extra{i}", Body=b"gone soon")
+    home = profiles_home(tmp_path, a=seaweed, b=seaweed_b)
+    cluster = ["--cluster", "local:2", "--shard-files", "10"]
+    synced = run(
+        None,
+        home,
+        "sync",
+        f"s3://{src}/s/",
+        f"s3://{dst}/s/",
+        "--delete",
+        "--json",
+        *cluster,
+        *sides(seaweed, seaweed_b),
+    )
+    summary = summary_of(synced.stdout)
+    assert summary["ok"]
+    assert summary["files_done"] == 80 + 14  # 80 missing, 14 stale (i % 9 == 0)
+    assert sum(summary["workers"].values()) == summary["files_done"]
+    assert bucket_sums(seaweed_b, dst) == bucket_sums(seaweed, src)
+    removed = run(
+        None,
+        home,
+        "rm",
+        "-r",
+        f"s3://{dst}/s/",
+        "--json",
+        *cluster,
+        "--profile",
+        "b",
+        "--endpoint-url",
+        seaweed_b.endpoint_url,
+    )
+    deleted = [r for r in records(removed.stdout) if r.get("type") == "deleted"]
+    assert len(deleted) == 120
+    assert b.list_objects_v2(Bucket=dst).get("KeyCount", 0) == 0
+    shards = [r for r in records(removed.stdout) if r.get("type") == "shard"]
+    assert len(shards) == 12
