@@ -9,6 +9,9 @@ from typing import Any
 
 from servers import boto3_client
 
+from s3z_core.config import ClientConfig, TransferConfig
+from s3z_core.credentials import Credentials
+from s3z_core.engine import Engine
 from s3z_core.local_server import LocalS3Server
 
 TREE_FILES = 3_000
@@ -77,3 +80,15 @@ def bucket_sums(server: LocalS3Server, bucket: str, prefix: str = "") -> dict[st
 
 def open_uploads(server: LocalS3Server, bucket: str) -> list[Any]:
     return list(boto3_client(server).list_multipart_uploads(Bucket=bucket).get("Uploads", []))
+
+
+def relay_engine(source: Any, dest: Any, config: TransferConfig | None = None) -> Engine:
+    """An engine on ``dest`` whose copies read from ``source`` (another account): relayed."""
+    config = config or TransferConfig()
+
+    def side(server: Any, src: Engine | None = None) -> Engine:
+        client = ClientConfig(endpoint_url=server.endpoint_url, region=server.region)
+        keys = Credentials(server.access_key, server.secret_key)
+        return Engine(client, keys, config, source=src)
+
+    return side(dest, side(source))

@@ -9,14 +9,12 @@ import time
 from pathlib import Path
 
 import pytest
-from clusterkit import bucket_sums, open_uploads, profiles_home
+from clusterkit import bucket_sums, open_uploads, profiles_home, relay_engine
 from servers import boto3_client
 
 from s3z_core.cluster.shards import ShardTask, Side, cut, transfer_tasks
 from s3z_core.cluster.worker import common_prefix, run_shard_async
-from s3z_core.config import ClientConfig, MiB, TransferConfig
-from s3z_core.credentials import Credentials
-from s3z_core.engine import Engine
+from s3z_core.config import MiB, TransferConfig
 from s3z_core.local_server import LocalS3Server
 from s3z_core.specs import TransferSpec
 from s3z_core.transfer.budget import ByteBudget
@@ -93,12 +91,7 @@ async def test_relays_share_one_budget(
         want[f"o{i}"] = hashlib.sha256(data).hexdigest()
     config = TransferConfig(relay_memory=24 * MiB)
 
-    def side(server: LocalS3Server, source: Engine | None = None) -> Engine:
-        client = ClientConfig(endpoint_url=server.endpoint_url, region=server.region)
-        keys = Credentials(server.access_key, server.secret_key)
-        return Engine(client, keys, config, source=source)
-
-    engine = side(seaweed_b, source=side(seaweed))
+    engine = relay_engine(seaweed, seaweed_b, config)
     async with engine:
         result = await engine.copy_prefix(src, "", dst, "").result()
         budget = engine._ctx.relay_budget
