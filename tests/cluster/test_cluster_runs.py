@@ -63,6 +63,13 @@ def test_cluster_copy_is_identical_and_shared_by_two_workers(
     assert sum(workers.values()) == len(sums)  # … and every file was done exactly once
     shards = [r for r in records(proc.stdout) if r.get("type") == "shard"]
     assert len({r["pid"] for r in shards}) == 2
+    # per-file records as a local run writes them: every file queued, then completed
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for r in records(proc.stdout):
+        by_type.setdefault(r["type"], []).append(r)
+    assert len(by_type["queued"]) == len(by_type["completed"]) == len(sums)
+    assert {r["id"] for r in by_type["queued"]} == {r["id"] for r in by_type["completed"]}
+    assert by_type["progress"][-1]["files_done"] == len(sums)
     assert os.getpid() not in {r["pid"] for r in shards}  # not the test, not the driver
     assert bucket_sums(seaweed_b, dst) == sums
     assert open_uploads(seaweed_b, dst) == []

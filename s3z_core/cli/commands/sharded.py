@@ -14,6 +14,7 @@ Credentials never go to the cluster: options that carry a secret are refused wit
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
@@ -120,8 +121,54 @@ def _ready(session: Session, info: ClusterInfo, shards: int) -> None:
     )
 
 
-def _shard_done(session: Session, agg: Aggregate, report: ShardReport, shards: int) -> None:
+class _Lifecycle:
+    """Per-file events on the driver, as a local run would emit them: every planned file is
+    queued before the shards go out, and started + completed (or failed) when its shard's
+    report arrives, so the progress view, the per-file lines and the JSON records are a
+    local run's (in shard-sized steps)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.ids: dict[tuple[str, str], int] = {}
+        self._next = itertools.count(1)
+
+    def queue(self, tasks: list[ShardTask]) -> None:
+        from s3z_core.events import TransferQueued
+
+        for task in tasks:
+            for spec in task.specs:
+                tid = next(self._next)
+                self.ids[(spec.source, spec.destination)] = tid
+                event = TransferQueued(
+                    tid, spec.direction, spec.source, spec.destination, spec.size, spec
+                )
+                self.session.on_event(event)
+
+    def _id(self, source: str, destination: str) -> int:
+        found = self.ids.pop((source, destination), None)
+        return found if found is not None else next(self._next)
+
+    def finished(self, report: ShardReport) -> None:
+        from s3z_core import events as ev
+        from s3z_core.cluster.reports import rebuild_error
+
+        for done in report.completed:
+            tid = self._id(done.source, done.destination)
+            self.session.on_event(ev.TransferStarted(tid, done.size, done.parts))
+            self.session.on_event(
+                ev.TransferCompleted(tid, done.size, done.verification, done.etag, done.elapsed_s)
+            )
+        for failed in report.failed:
+            tid = self._id(failed.spec.source, failed.spec.destination)
+            error = rebuild_error(failed.error_type, failed.message)
+            self.session.on_event(ev.TransferFailed(tid, error))
+
+
+def _shard_done(
+    session: Session, agg: Aggregate, report: ShardReport, shards: int, files: _Lifecycle
+) -> None:
     agg.add(report)
+    files.finished(report)
     again = f", {report.already_there} already there (re-run)" if report.retry else ""
     session.console.info(
         f"cluster: shard {report.index} ({agg.shards_done}/{shards}) done by {report.worker}: "
@@ -150,12 +197,14 @@ async def run_on_cluster(session: Session, tasks: list[ShardTask]) -> Aggregate:
     if not tasks:
         return agg
     submission = Submission()
+    files = _Lifecycle(session)
+    files.queue(tasks)
 
     def ready(info: ClusterInfo) -> None:  # called on the Dask thread: hop to the loop
         loop.call_soon_threadsafe(_ready, session, info, len(tasks))
 
     def got(report: ShardReport) -> None:
-        loop.call_soon_threadsafe(_shard_done, session, agg, report, len(tasks))
+        loop.call_soon_threadsafe(_shard_done, session, agg, report, len(tasks), files)
 
     work = asyncio.ensure_future(
         asyncio.to_thread(
@@ -173,7 +222,9 @@ async def run_on_cluster(session: Session, tasks: list[ShardTask]) -> Aggregate:
         submission.cancel()  # Ctrl-C: cancel the shards, let the cluster close, then stop
         await asyncio.gather(work, return_exceptions=True)
         raise
-    await asyncio.sleep(0)  # the last reports' callbacks were queued before the result
+    finally:
+        await asyncio.sleep(0)  # the last reports' callbacks were queued before the result
+        session.progress.close()
     return agg
 
 
