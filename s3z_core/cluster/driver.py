@@ -126,12 +126,13 @@ def run_tasks(
     on_ready: Callable[[ClusterInfo], None],
     on_report: Callable[[ShardReport], None],
     submission: Submission | None = None,
+    run_started: float | None = None,
 ) -> None:
     """Submit one task per shard and hand every report over as it comes (blocking)."""
     from s3z_core.cluster.worker import run_shard
 
     run_id = uuid.uuid4().hex[:12]
-    started = time.time()
+    started = time.time() if run_started is None else run_started
     with cluster_client(address) as client:
         workers = tuple(sorted(client.scheduler_info().get("workers", {})))
         on_ready(ClusterInfo(workers, _dashboard(client)))

@@ -79,7 +79,7 @@ async def run_shard_async(task: ShardTask, *, retry: bool, run_started: float) -
         specs = list(task.specs)
         if retry:
             specs = await _not_arrived(engine, task, report)
-            report.aborted_uploads = await _abort_leftovers(engine, specs, run_started)
+            report.aborted_uploads = await abort_leftovers(engine, specs, run_started)
         guard = _guard(specs)
         result = await engine.run_batch(specs, keep_results=True, guard=guard).result()
     report.completed.extend(result.completed)
@@ -161,9 +161,7 @@ async def _not_arrived(engine: Engine, task: ShardTask, report: ShardReport) -> 
     return todo
 
 
-async def _abort_leftovers(
-    engine: Engine, specs: Iterable[TransferSpec], run_started: float
-) -> int:
+async def abort_leftovers(engine: Engine, specs: Iterable[TransferSpec], run_started: float) -> int:
     """Abort multipart uploads on this shard's keys begun since the run started: a lost
     attempt's (nothing else of ours can be writing those keys now)."""
     wanted: dict[str, set[str]] = {}

@@ -289,3 +289,47 @@ def test_cluster_sync_then_cluster_rm(
     assert b.list_objects_v2(Bucket=dst).get("KeyCount", 0) == 0
     shards = [r for r in records(removed.stdout) if r.get("type") == "shard"]
     assert len(shards) == 12
+
+
+def test_ctrl_c_on_a_cluster_run_stops_it_and_leaves_no_upload(
+    seaweed: LocalS3Server, seaweed_b: LocalS3Server, source_tree, bucket, tmp_path: Path
+) -> None:
+    """SIGINT to the driver once shards are running: the shards are cancelled, the cluster
+    closes, the uploads its workers may have left are aborted, and the exit code is 130."""
+    src, sums = source_tree
+    dst = bucket(seaweed_b)
+    home = profiles_home(tmp_path, a=seaweed, b=seaweed_b)
+    argv = [
+        *command(),
+        "cp",
+        "-r",
+        f"s3://{src}/",
+        f"s3://{dst}/",
+        "--json",
+        "--cluster",
+        "local:2",
+        "--shard-files",
+        "100",
+        *sides(seaweed, seaweed_b),
+    ]
+    proc = subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_env(None, home),
+        cwd=home,
+    )
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if '"type": "shard"' in line:
+                proc.send_signal(signal.SIGINT)
+                break
+        _, stderr = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, stderr[-3000:]
+    assert open_uploads(seaweed_b, dst) == []
+    assert len(bucket_sums(seaweed_b, dst)) < len(sums)  # it stopped before the end

@@ -181,7 +181,7 @@ async def _cp_on_cluster(session: Session, src: Location, dst: Location, *, move
     async with session.engine() as engine:
         plan = await _plan(session, engine, src, dst)
         specs, failed = await sharded.collect(session, plan, str(src))
-        agg = await sharded.run_on_cluster(session, sharded.build_tasks(session, specs))
+        agg = await sharded.run_on_cluster(session, engine, sharded.build_tasks(session, specs))
         if move:
             await _remove_sources(session, engine, agg.result)
     elapsed = time.monotonic() - started

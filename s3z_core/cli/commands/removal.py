@@ -56,7 +56,7 @@ async def _rm_on_cluster(session: Session, engine: Engine, location: Location) -
         if session.filters.accepts(o.key[len(prefix) :])
     ]
     tasks = sharded.build_delete_tasks(session, location.bucket, keys)
-    agg = await sharded.run_on_cluster(session, tasks)
+    agg = await sharded.run_on_cluster(session, engine, tasks)
     code = report_deletes(session, location.bucket, agg.deletes)
     workers = dict(sorted(agg.per_worker.items()))
     done = ", ".join(f"{w} did {n}" for w, n in workers.items()) or "no keys"

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from s3z_core.cli.outcome import Failed, report_outcome
 from s3z_core.errors import ConfigError, S3zError
+from s3z_core.transfer.guard import finish_despite_cancel
 
 if TYPE_CHECKING:
     from s3z_core.auth.connection import ConnectionOptions
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     from s3z_core.cluster.driver import ClusterInfo
     from s3z_core.cluster.reports import Aggregate, ShardReport
     from s3z_core.cluster.shards import ShardTask, Side
+    from s3z_core.engine import Engine
     from s3z_core.specs import TransferSpec
     from s3z_core.transfer.plans import PlanItem
 
@@ -187,8 +190,12 @@ def _shard_done(
     )
 
 
-async def run_on_cluster(session: Session, tasks: list[ShardTask]) -> Aggregate:
-    """Submit the shards (Dask's blocking client runs in a thread), gather on this loop."""
+async def run_on_cluster(session: Session, engine: Engine, tasks: list[ShardTask]) -> Aggregate:
+    """Submit the shards (Dask's blocking client runs in a thread), gather on this loop.
+
+    Afterwards — also after Ctrl-C, when closing the cluster may have cut workers off
+    mid-upload — the driver aborts what multipart uploads on the planned keys began since
+    the run started: no lost or cancelled worker leaves one behind."""
     from s3z_core.cluster.driver import Submission, run_tasks
     from s3z_core.cluster.reports import Aggregate
 
@@ -197,6 +204,7 @@ async def run_on_cluster(session: Session, tasks: list[ShardTask]) -> Aggregate:
     if not tasks:
         return agg
     submission = Submission()
+    started = time.time()
     files = _Lifecycle(session)
     files.queue(tasks)
 
@@ -214,6 +222,7 @@ async def run_on_cluster(session: Session, tasks: list[ShardTask]) -> Aggregate:
             on_ready=ready,
             on_report=got,
             submission=submission,
+            run_started=started,
         )
     )
     try:
@@ -225,7 +234,20 @@ async def run_on_cluster(session: Session, tasks: list[ShardTask]) -> Aggregate:
     finally:
         await asyncio.sleep(0)  # the last reports' callbacks were queued before the result
         session.progress.close()
+        swept = await finish_despite_cancel(_sweep(session, engine, tasks, started))
+        agg.aborted_uploads += swept
     return agg
+
+
+async def _sweep(session: Session, engine: Engine, tasks: list[ShardTask], started: float) -> int:
+    from s3z_core.cluster.worker import abort_leftovers
+
+    specs = [spec for task in tasks for spec in task.specs]
+    try:
+        return await abort_leftovers(engine, specs, started)
+    except S3zError as exc:  # the run's own result stands; say what could not be checked
+        session.console.warn(f"could not check for unfinished multipart uploads: {exc}")
+        return 0
 
 
 def report_cluster(

@@ -243,7 +243,7 @@ async def _sync_on_cluster(
     from s3z_core.cli.commands import sharded
 
     specs = _cluster_specs(plan, src, dst, src_objects)
-    agg = await sharded.run_on_cluster(session, sharded.build_tasks(session, specs))
+    agg = await sharded.run_on_cluster(session, engine, sharded.build_tasks(session, specs))
     await _delete_extra(session, engine, plan, dst)
     elapsed = time.monotonic() - started
     return sharded.report_cluster(session, "sync", agg, elapsed, unreadable)
