@@ -20,6 +20,9 @@ loop thread, chunk by chunk: each call is short, and the bytes are in cache anyw
   the file fails with ``VerificationError``. An ETag that is no MD5 at all (SSE-KMS)
   cannot be compared: that side is size-only.
 
+The result says how sure the whole copy is, source to destination: ``verified-md5`` or
+``verified-composite`` only when both sides were checked, else ``size-only``.
+
 A source object replaced during the copy is caught by its ETag on every GET attempt.
 """
 
@@ -122,6 +125,8 @@ async def relay_object(
         budget=ctx.relay_budget,
     )
     verification = await _check_destination(ctx, digest, result.etag, bucket, key)
+    if digest.theirs is None and verification is not Verification.UNVERIFIED:
+        verification = Verification.SIZE_ONLY  # end to end, only as sure as the weaker side
     return TransferResult(
         transfer_id=result.transfer_id,
         source=f"s3://{src_bucket}/{src_key}",

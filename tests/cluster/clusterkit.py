@@ -17,6 +17,8 @@ from s3z_core.local_server import LocalS3Server
 TREE_FILES = 3_000
 # multipart-sized on the destination (relay parts are 8 MiB): the last one is not a part
 # multiple; the tiny files keep the tree fast
+FOREIGN = "foreign/c.bin"  # multipart by boto3 (5 MiB parts, no s3z part-size metadata)
+FOREIGN_SIZE = 11 * 2**20 + 7
 BIG_SIZES = {"big/a.bin": 9 * 2**20, "big/b.bin": 17 * 2**20 + 12_345}
 
 

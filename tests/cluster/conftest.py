@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 from cli.clirun import run
-from clusterkit import make_tree
+from clusterkit import FOREIGN, FOREIGN_SIZE, make_tree
 from servers import boto3_client, delete_bucket
 
 from s3z_core.local_server import LocalS3Server
@@ -23,10 +23,6 @@ def seaweed_b() -> Iterator[LocalS3Server]:
     """A second SeaweedFS, another account: access key ``s3zother``, its own secret."""
     with LocalS3Server(access_key="s3zother") as server:
         yield server
-
-
-FOREIGN = "foreign/c.bin"  # multipart by boto3 (5 MiB parts, no s3z part-size metadata)
-FOREIGN_SIZE = 11 * 2**20 + 7
 
 
 @pytest.fixture(scope="session")
