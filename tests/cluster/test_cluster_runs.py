@@ -333,3 +333,88 @@ def test_ctrl_c_on_a_cluster_run_stops_it_and_leaves_no_upload(
     assert proc.returncode == 130, stderr[-3000:]
     assert open_uploads(seaweed_b, dst) == []
     assert len(bucket_sums(seaweed_b, dst)) < len(sums)  # it stopped before the end
+
+
+def test_joins_an_existing_scheduler(
+    seaweed: LocalS3Server, seaweed_b: LocalS3Server, bucket, tmp_path: Path
+) -> None:
+    """``--cluster tcp://HOST:PORT``: a scheduler and a worker started apart from the CLI
+    (as on a cluster of machines); the worker has the profiles, the CLI sends none."""
+    from s3z_core.local_server import reserve_ports
+
+    dask = Path(command()[0]).parent / "dask"
+    if not dask.exists():
+        pytest.skip("the dask command is not installed")
+    src, dst = bucket(seaweed), bucket(seaweed_b)
+    a = boto3_client(seaweed)
+    for i in range(30):
+        a.put_object(Bucket=src, Key=f"j/{i:02d}", Body=b"joined %d" % i)
+    home = profiles_home(tmp_path, a=seaweed, b=seaweed_b)
+    env = cli_env(None, home)
+    (port,) = reserve_ports(1)
+    address = f"tcp://127.0.0.1:{port}"
+    started: list[subprocess.Popen[bytes]] = []
+    try:
+        started.append(
+            subprocess.Popen(
+                [
+                    str(dask),
+                    "scheduler",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--no-dashboard",
+                ],
+                env=env,
+                cwd=home,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        started.append(
+            subprocess.Popen(
+                [
+                    str(dask),
+                    "worker",
+                    address,
+                    "--nworkers",
+                    "1",
+                    "--nthreads",
+                    "1",
+                    "--host",
+                    "127.0.0.1",
+                    "--no-dashboard",
+                ],
+                env=env,
+                cwd=home,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        proc = run(
+            None,
+            home,
+            "cp",
+            "-r",
+            f"s3://{src}/j/",
+            f"s3://{dst}/j/",
+            "--json",
+            "--cluster",
+            address,
+            "--shard-files",
+            "10",
+            *sides(seaweed, seaweed_b),
+        )
+    finally:
+        for child in reversed(started):  # only the processes this test started, by PID
+            child.terminate()
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+    summary = summary_of(proc.stdout)
+    assert summary["ok"]
+    assert summary["files_done"] == 30
+    assert len(summary["workers"]) == 1
+    assert bucket_sums(seaweed_b, dst, "j/") == bucket_sums(seaweed, src, "j/")
