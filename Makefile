@@ -16,7 +16,7 @@ TEST_ENV := QT_QPA_PLATFORM=offscreen XDG_RUNTIME_DIR=/tmp/runtime-$(shell id -u
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	@$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
-	@$(BIN)/python -m pip install -q --disable-pip-version-check -e ".[local,dev,bench,examples]" \
+	@$(BIN)/python -m pip install -q --disable-pip-version-check -e ".[local,dev,bench,examples,cluster]" \
 		--config-settings editable_mode=compat  # a plain path entry: no import hook at start-up
 	@touch $(STAMP)
 

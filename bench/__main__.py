@@ -84,7 +84,11 @@ def _parser() -> argparse.ArgumentParser:
         f"(default {_keys_label(DEFAULT_LIST_KEYS)}; 0 = no listing)",
     )
     run.add_argument("--ops", default=",".join(KINDS), help="operation kinds to run (default: all)")
-    run.add_argument("--tools", help="comma-separated tools (default: every installed one)")
+    run.add_argument(
+        "--tools",
+        help="comma-separated tools (default: every installed one except the opt-in "
+        "s3z-core-cluster2)",
+    )
     run.add_argument(
         "--backend",
         default="embedded",
@@ -151,7 +155,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from bench.tools import ALL_TOOLS, TOOL_NAMES, Tool, ToolContext, ToolUnavailableError
+    from bench.tools import (
+        ALL_TOOLS,
+        DEFAULT_TOOL_NAMES,
+        TOOL_NAMES,
+        Tool,
+        ToolContext,
+        ToolUnavailableError,
+    )
 
     sizes = _csv(args.sizes) if args.sizes else list(QUICK_SIZES if args.quick else DEFAULT_SIZES)
     kinds = tuple(_csv(args.ops))
@@ -161,7 +172,7 @@ def _run(args: argparse.Namespace) -> int:
             f"error: unknown operation kind(s) {', '.join(unknown)}; choose from {', '.join(KINDS)}"
         )
         return EXIT_USAGE
-    wanted_tools = _csv(args.tools) if args.tools else list(TOOL_NAMES)
+    wanted_tools = _csv(args.tools) if args.tools else list(DEFAULT_TOOL_NAMES)
     unknown = [t for t in wanted_tools if t not in TOOL_NAMES]
     if unknown:
         _log(f"error: unknown tool(s) {', '.join(unknown)}; choose from {', '.join(TOOL_NAMES)}")

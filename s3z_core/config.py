@@ -135,6 +135,8 @@ class TransferConfig:
     - ``multipart_threshold``: files at or above this size upload in parts (default 64 MiB,
       measured: below it a single streamed PUT is as fast on SeaweedFS and saves 2 round trips).
     - ``download_threshold``: objects at or above this size download as parallel ranges.
+    - ``relay_memory``: bytes all copies from another endpoint may hold at once (their parts
+      wait for the destination; 32 MiB keeps a 1 GiB relay under 80 MiB RSS).
     - ``content_md5``: send Content-MD5 per part (costs ~1.4 CPU-s per GiB; off by default).
     """
 
@@ -151,9 +153,11 @@ class TransferConfig:
     follow_symlinks: bool = False
     create_dir_markers: bool = False
     store_mtime: bool = True
+    relay_memory: int = 32 * MiB
 
     def __post_init__(self) -> None:
         require_positive("workers", self.workers)
+        require_positive("relay_memory", self.relay_memory)
         require_positive("max_in_flight_requests", self.max_in_flight_requests)
         require_positive("list_concurrency", self.list_concurrency)
         require_positive("multipart_threshold", self.multipart_threshold)

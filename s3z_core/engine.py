@@ -71,8 +71,13 @@ class Engine(ObjectCalls):
         on_event: EventSink | None = None,
         *,
         connection: Connection | None = None,
+        source: Engine | None = None,
     ) -> None:
+        """``source``: the engine of another endpoint or account that copies read from. Its
+        objects are listed there and relayed here (``transfer/relay.py``); without it a copy
+        is server-side. This engine closes it."""
         self._connection = connection
+        self.source = source
         self.transfer_config = transfer_config or TransferConfig()
         config = client_config or ClientConfig()
         wanted = connections_for(self.transfer_config)
@@ -82,7 +87,10 @@ class Engine(ObjectCalls):
         self._sink: EventSink = on_event or ignore_event
         self._client = S3Client(self.client_config, credentials, on_retry=self._request_retried)
         self.ops = S3Operations(self._client)
-        self._ctx = TransferContext(self.ops, self.transfer_config, lambda: self._sink)
+        source_ops = source.ops if source is not None else None
+        self._ctx = TransferContext(
+            self.ops, self.transfer_config, lambda: self._sink, source_ops=source_ops
+        )
         self._tasks: set[asyncio.Task[Any]] = set()
 
     def __repr__(self) -> str:
@@ -108,13 +116,23 @@ class Engine(ObjectCalls):
         *,
         transfer_config: TransferConfig | None = None,
         on_event: EventSink | None = None,
+        source: ConnectionOptions | None = None,
         **options: Unpack[ConnectionOptions],
     ) -> Engine:
         """``from_settings`` off the loop, with the first credentials fetched: a missing login
-        or an MFA code is dealt with before any transfer starts."""
+        or an MFA code is dealt with before any transfer starts. ``source``: the options of
+        another endpoint or account that copies read from (relayed, not server-side)."""
         tc = transfer_config or TransferConfig()
+        source_engine = None
+        if source is not None:
+            source_engine = await cls.connect(transfer_config=tc, **source)
         conn = await open_connection(connections_for(tc), **options)
-        return cls(conn.config, conn.provider, tc, on_event, connection=conn)
+        return cls(conn.config, conn.provider, tc, on_event, connection=conn, source=source_engine)
+
+    @property
+    def source_side(self) -> Engine:
+        """Where copies read from: the source engine, or this one (same endpoint)."""
+        return self.source if self.source is not None else self
 
     async def whoami(self) -> Identity:
         """STS GetCallerIdentity with the engine's credentials, and where they came from."""
@@ -137,6 +155,8 @@ class Engine(ObjectCalls):
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
         await self._client.close()
+        if self.source is not None:
+            await self.source.close()
 
     def set_event_sink(self, sink: EventSink | None) -> None:
         """Where events go from now on (a service that builds its engine before its sink)."""
@@ -344,11 +364,13 @@ class Engine(ObjectCalls):
         filters: FilterRules = None,
         keep_results: bool = True,
     ) -> BatchHandle:
-        """Server-side copies of every key under ``src_prefix`` to ``dst_prefix + rest``;
-        a destination inside the source is refused at once (``InvalidValueError``)."""
-        check_copy_prefixes(src_bucket, src_prefix, dst_bucket, dst_prefix)
+        """Copies of every key under ``src_prefix`` to ``dst_prefix + rest`` (server-side, or
+        relayed from ``source``); a destination inside the source is refused at once
+        (``InvalidValueError``)."""
+        if self.source is None:
+            check_copy_prefixes(src_bucket, src_prefix, dst_bucket, dst_prefix)
         plan = plan_copies(
-            self.iter_objects(src_bucket, src_prefix, ordered=False),
+            self.source_side.iter_objects(src_bucket, src_prefix, ordered=False),
             src_bucket,
             src_prefix,
             dst_bucket,

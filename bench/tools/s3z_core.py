@@ -86,3 +86,40 @@ class S3zCoreNoCheck(S3zCore):
         command = super().download(ctx, files, prefix, dest)
         at = command.index("cp") + 1
         return [*command[:at], "--ignore-checksum", *command[at:]]
+
+
+class S3zCoreCluster(S3zCore):
+    """Opt-in (``--tools s3z-core-cluster2``): ``cp -r --cluster local:2``, the sharded run of
+    issue 16 against the single process above (a one-file set is one shard: its row is
+    the cluster's overhead alone). It pays a LocalCluster's start (scheduler + 2 worker
+    processes, each importing the engine: ~2-4 s here) on every sample, and on a 2-core box
+    the two workers compete with the server for the same cores, so it is not expected to
+    win here; the row says what sharding costs, the scaling story is docs/SCALE.md."""
+
+    name = "s3z-core-cluster2"
+    kinds = frozenset({"upload", "download"})
+    opt_in = True
+    loop_lag_env = None  # the driver's loop only waits for Dask: its lag says nothing
+
+    def _cluster(self, command: list[str]) -> list[str]:
+        at = command.index("cp") + 1
+        return [*command[:at], "--cluster", "local:2", *command[at:]]
+
+    def upload(self, ctx: ToolContext, files: FileSet, prefix: str) -> list[str]:
+        """Always the folder form (a one-file set is one shard: the row shows the overhead)."""
+        return self._cluster(
+            [
+                *self._base(ctx),
+                "cp",
+                "-r",
+                "--no-progress",
+                "-q",
+                f"{files.directory}/",
+                ctx.url(prefix),
+            ]
+        )
+
+    def download(self, ctx: ToolContext, files: FileSet, prefix: str, dest: Path) -> list[str]:
+        return self._cluster(
+            [*self._base(ctx), "cp", "-r", "--no-progress", "-q", ctx.url(prefix), f"{dest}/"]
+        )

@@ -64,6 +64,16 @@ def part_size(text: str) -> int:
     return value
 
 
+def _size(text: str) -> int:
+    try:
+        value = parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
+    return value
+
+
 def presign_expiry(text: str) -> int:
     value = positive_int(text)
     if value > MAX_PRESIGN_S:
@@ -236,6 +246,48 @@ def _filters(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _endpoints(p: argparse.ArgumentParser) -> None:
+    """s3→s3 between two endpoints or accounts: each side may name its own (the global
+    options stay the default for both). Different sides relay the bytes through this
+    process, never its disk; the same side keeps server-side copies."""
+    g = p.add_argument_group("cross-endpoint copies")
+    for side in ("source", "dest"):
+        g.add_argument(
+            f"--{side}-profile",
+            dest=f"{side}_profile",
+            metavar="NAME",
+            help=f"profile for the {side} side (default: --profile)",
+        )
+        g.add_argument(
+            f"--{side}-endpoint-url",
+            dest=f"{side}_endpoint_url",
+            metavar="URL",
+            help=f"S3 endpoint of the {side} side (default: --endpoint-url)",
+        )
+
+
+def cluster_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="shard the run over a Dask cluster: local:N (N worker processes here) or "
+        "tcp://HOST:PORT (an existing scheduler); needs pip install 's3z[cluster]'",
+    )
+    p.add_argument(
+        "--shard-files",
+        type=positive_int,
+        metavar="N",
+        help="files per cluster task (default 1000)",
+    )
+    p.add_argument(
+        "--shard-size",
+        dest="shard_bytes",
+        type=_size,
+        metavar="SIZE",
+        help="bytes per cluster task (default 1GiB; a bigger file is a task of its own)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     shared = _global_options(suppress=True)
     parser = argparse.ArgumentParser(
@@ -280,7 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="delete every object first")
 
     for name, text in (
-        ("cp", "copy files/objects: local->s3, s3->local, s3->s3 (server-side)"),
+        ("cp", "copy files/objects: local->s3, s3->local, s3->s3 (server-side or relayed)"),
         ("mv", "move: copy, then delete each source that arrived"),
     ):
         p = command(name, text)
@@ -288,12 +340,15 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("destination", help="local path or s3://bucket/key")
         p.add_argument("-r", "--recursive", action="store_true", help="copy folders/prefixes")
         _filters(p)
+        _endpoints(p)
+        cluster_option(p)
 
     p = command("rm", "delete objects (batched DeleteObjects, per-key failures listed)")
     p.add_argument("url", help="s3://bucket/key, or s3://bucket/prefix with -r")
     p.add_argument("-r", "--recursive", action="store_true", help="delete everything under prefix")
     p.add_argument("--dry-run", action="store_true", help="list what would be deleted")
     _filters(p)
+    cluster_option(p)
 
     p = command("sync", "make the destination match the source (size + mtime)")
     p.add_argument("source", help="local folder or s3://bucket/prefix")
@@ -302,6 +357,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--delete", action="store_true", help="delete destination files not in source")
     p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     _filters(p)
+    _endpoints(p)
+    cluster_option(p)
 
     p = command("presign", "print a time-limited URL for an object")
     p.add_argument("url", help="s3://bucket/key")

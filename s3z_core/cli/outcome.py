@@ -48,8 +48,10 @@ def report_outcome(
     result: BatchResult,
     elapsed_s: float,
     more_failed: Iterable[Failed] = (),
+    extra: dict[str, object] | None = None,
 ) -> int:
-    """List every failure (one line each), print a summary; exit 1 if anything failed."""
+    """List every failure (one line each), print a summary; exit 1 if anything failed.
+    ``extra``: more summary fields (a cluster run's per-worker file counts)."""
     failed = [*failures_of(result), *more_failed]
     report_failed(console, failed)
     total = result.bytes_done
@@ -63,7 +65,7 @@ def report_outcome(
         "bytes": total,
         "elapsed_s": round(elapsed_s, 3),
         "rate_bps": round(rate, 1),
-    }
+    } | (extra or {})
     if console.json_lines:
         console.emit(record)
     elif not console.quiet and (result.files_done or failed):

@@ -14,6 +14,7 @@ from s3z_core.cli.render import Console, JsonProgress, NoProgress, make_progress
 from s3z_core.filters import PathFilter
 
 if TYPE_CHECKING:
+    from s3z_core.auth.connection import ConnectionOptions
     from s3z_core.config import TransferConfig
     from s3z_core.credentials import Credentials
     from s3z_core.engine import Engine
@@ -103,20 +104,47 @@ class Session:
             )
         from s3z_core.engine import Engine
 
+        dest, source = self.sides()
         return await Engine.connect(
-            profile=a.profile,
-            endpoint_url=a.endpoint_url,
-            region=a.region,
-            access_key=a.access_key,
-            secret_key=a.secret_key,
-            session_token=a.session_token,
-            addressing_style=a.addressing_style,
-            verify_ssl=a.verify_ssl,
             transfer_config=self.transfer_config(),
             on_event=self.on_event,
-            mfa_prompt=self.ask_mfa_code,
-            on_credentials=remember_secrets,
+            source=source,
+            **dest,
         )
+
+    def sides(self) -> tuple[ConnectionOptions, ConnectionOptions | None]:
+        """The engine's connection, and another one copies read from when the two remote
+        sides differ (a download's one remote side is its source, an upload's its
+        destination: the main connection either way)."""
+        a = self.args
+        source = self.side_options("source")
+        dest = self.side_options("dest")
+        if not str(getattr(a, "destination", "s3://")).startswith("s3://"):
+            dest = source
+        elif not str(getattr(a, "source", "s3://")).startswith("s3://"):
+            source = dest
+        return dest, (source if source != dest else None)
+
+    def side_options(self, side: str) -> ConnectionOptions:
+        """One side's connection: ``--SIDE-profile`` / ``--SIDE-endpoint-url`` over the global
+        options. A side with a profile of its own does not take the global keys (they would
+        outrank that profile)."""
+        a = self.args
+        profile = getattr(a, f"{side}_profile", None)
+        endpoint = getattr(a, f"{side}_endpoint_url", None)
+        own_profile = profile is not None and profile != a.profile
+        return {
+            "profile": profile or a.profile,
+            "endpoint_url": endpoint or a.endpoint_url,
+            "region": a.region,
+            "access_key": None if own_profile else a.access_key,
+            "secret_key": None if own_profile else a.secret_key,
+            "session_token": None if own_profile else a.session_token,
+            "addressing_style": a.addressing_style,
+            "verify_ssl": a.verify_ssl,
+            "mfa_prompt": self.ask_mfa_code,
+            "on_credentials": remember_secrets,
+        }
 
     async def ask_mfa_code(self, prompt: str) -> str:
         """On a terminal, ask like the AWS CLI (no echo); anywhere else, refuse clearly."""

@@ -16,6 +16,7 @@ from typing import Any
 from s3z_core.config import WRITE_BACKLOG_BATCHES, TransferConfig
 from s3z_core.events import EventSink, TransferPaused, TransferResumed
 from s3z_core.operations import S3Operations
+from s3z_core.transfer.budget import ByteBudget
 
 
 class PauseGate:
@@ -64,9 +65,17 @@ _TRANSFER_IDS = itertools.count(1)
 
 class TransferContext:
     def __init__(
-        self, ops: S3Operations, config: TransferConfig, sink_ref: Callable[[], EventSink]
+        self,
+        ops: S3Operations,
+        config: TransferConfig,
+        sink_ref: Callable[[], EventSink],
+        source_ops: S3Operations | None = None,
     ) -> None:
         self.ops = ops
+        # Another endpoint or account to copy from: its copies are relayed (transfer/relay.py)
+        # through one shared byte budget instead of server-side copies.
+        self.source_ops = source_ops
+        self.relay_budget = ByteBudget(config.relay_memory)
         self.config = config
         self._sink_ref = sink_ref
         self.requests = asyncio.Semaphore(config.max_in_flight_requests)

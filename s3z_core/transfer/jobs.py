@@ -22,6 +22,7 @@ from s3z_core.transfer.control import PauseGate, TransferContext, TransferContro
 from s3z_core.transfer.copy import copy_object
 from s3z_core.transfer.download import download_file
 from s3z_core.transfer.paths import DestinationGuard
+from s3z_core.transfer.relay import relay_object
 from s3z_core.transfer.upload import upload_file
 
 Runner = Callable[[], Awaitable[TransferResult]]
@@ -106,9 +107,8 @@ def bind(
             mtime=spec.mtime,
             guard=guard,
         )
-    return lambda: copy_object(
-        ctx, control, spec.source_bucket, spec.source_key, spec.bucket, spec.key
-    )
+    copy = copy_object if ctx.source_ops is None else relay_object
+    return lambda: copy(ctx, control, spec.source_bucket, spec.source_key, spec.bucket, spec.key)
 
 
 def _done(

@@ -160,7 +160,13 @@ async def plan_copies(
             if filters and not filters.accepts(rel):
                 continue
             size = info.size if info else None
-            yield Planned(TransferSpec.copy(source_bucket, key, bucket, prefix + rel, size=size))
+            etag = info.etag if info else None
+            stamp = info.last_modified if info else None
+            mtime = stamp.timestamp() if stamp else None
+            spec = TransferSpec.copy(
+                source_bucket, key, bucket, prefix + rel, size=size, etag=etag, mtime=mtime
+            )
+            yield Planned(spec)
     except DamagedListingError as damaged:
         for key, reason in damaged.entries:
             spec = TransferSpec.copy(

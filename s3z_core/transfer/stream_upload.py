@@ -34,6 +34,7 @@ from s3z_core.errors import InvalidValueError, S3zError, SourceStreamError
 from s3z_core.events import TransferStarted, Verification
 from s3z_core.metadata import PART_SIZE_META
 from s3z_core.models import TransferResult
+from s3z_core.transfer.budget import ByteBudget
 from s3z_core.transfer.control import TransferContext, TransferControl
 from s3z_core.transfer.guard import create_multipart_guarded, multipart_abort_guard
 from s3z_core.transfer.planning import (
@@ -75,8 +76,16 @@ class PartReader:
     kept freed 5-8 MiB parts resident (measured: +16 MiB instead of +10 MiB for 2 parts),
     and pages a short last part never touches cost nothing."""
 
-    def __init__(self, chunks: AsyncIterable[bytes], part_size: int, size: int | None) -> None:
+    def __init__(
+        self,
+        chunks: AsyncIterable[bytes],
+        part_size: int,
+        size: int | None,
+        budget: ByteBudget | None = None,
+    ) -> None:
         self._chunks: AsyncIterator[bytes] = aiter(chunks)
+        self._budget = budget  # a relay's shared memory bound (transfer/budget.py)
+        self._holding = 0  # budget bytes held by parts read and not yet sent
         self._part_size = part_size
         self._size = size
         self._carry: bytes | memoryview = b""  # the read-ahead chunk (or its uncut rest)
@@ -111,8 +120,12 @@ class PartReader:
         want = self._part_size
         if self._size is not None:  # a known length: the last part is allocated exactly
             want = min(want, self._size - self.total)
+        if self._budget is not None:
+            await self._budget.acquire(want)
+            self._holding += want
         buffer = mmap.mmap(-1, want) if want > 0 else bytearray()
         have = await self._fill(memoryview(buffer))
+        self.sent(want - have)  # a short last part of an unknown length gives the rest back
         part = memoryview(buffer)[:have]  # keeps the map alive exactly as long as needed
         del buffer
         while not self._carry and not self._ended:  # one chunk ahead: is this the last?
@@ -159,8 +172,17 @@ class PartReader:
                 f"the source stream ended after {self.total} of the declared {self._size} bytes"
             )
 
+    def sent(self, size: int) -> None:
+        """A part's bytes are no longer held (acknowledged, or never filled)."""
+        if self._budget is not None and size > 0:
+            size = min(size, self._holding)
+            self._holding -= size
+            self._budget.release(size)
+
     async def close(self) -> None:
-        """Let an async generator source run its cleanup (release a response, a socket)."""
+        """Let an async generator source run its cleanup (release a response, a socket);
+        whatever budget parts still hold (read, never sent: a failure) goes back."""
+        self.sent(self._holding)
         aclose = getattr(self._chunks, "aclose", None)
         if aclose is not None:
             await aclose()
@@ -176,7 +198,9 @@ async def upload_stream(
     size: int | None = None,
     content_type: str | None = None,
     metadata: Mapping[str, str] | None = None,
+    budget: ByteBudget | None = None,
 ) -> TransferResult:
+    """``budget``: parts take their bytes from it while held (a relay's shared bound)."""
     started = time.monotonic()
     if size is not None and size < 0:
         raise InvalidValueError(f"size must not be negative, got {size}")
@@ -185,7 +209,7 @@ async def upload_stream(
             f"{size} bytes exceeds the largest multipart object ({MAX_OBJECT_BYTES} bytes)"
         )
     part_size = stream_part_size(size, ctx.config)
-    reader = PartReader(chunks, part_size, size)
+    reader = PartReader(chunks, part_size, size, budget)
     reporter = ProgressReporter(control.transfer_id, ctx.sink)
     parts_hint = max(1, -(-size // part_size)) if size is not None else 0
     ctx.emit(TransferStarted(control.transfer_id, size or 0, parts_hint))
@@ -275,6 +299,7 @@ async def _upload_parts(
                         on_retry=on_retry,
                     )
             finally:
+                reader.sent(len(data))
                 slots.release()
 
         number = 0

@@ -22,10 +22,13 @@ from s3z_core.handles import finish
 from s3z_core.specs import TransferSpec
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from s3z_core.cli.session import Session
     from s3z_core.engine import Engine
     from s3z_core.handles import BatchHandle
     from s3z_core.models import BatchResult
+    from s3z_core.transfer.plans import PlanItem
 
 
 def _key_prefix(prefix: str) -> str:
@@ -123,8 +126,8 @@ async def _remove_sources(session: Session, engine: Engine, result: BatchResult)
         for failure in removed.failures:
             session.console.warn(f"delete {failure.key}: {failure.message or failure.code}")
             session.console.failures += 1
-    for bucket, keys in by_bucket.items():
-        deleted = await engine.delete_objects(bucket, keys)
+    for bucket, keys in by_bucket.items():  # on the source's endpoint (it may be another)
+        deleted = await engine.source_side.delete_objects(bucket, keys)
         for failure in deleted.failures:
             session.console.warn(
                 f"delete {s3_url(bucket, failure.key)}: {failure.code}: {failure.message}"
@@ -132,11 +135,66 @@ async def _remove_sources(session: Session, engine: Engine, result: BatchResult)
             session.console.failures += 1
 
 
+async def _plan(
+    session: Session, engine: Engine, src: Location, dst: Location
+) -> AsyncIterator[PlanItem]:
+    """What ``cp -r`` would run, as plan items (for a cluster run: the same producers)."""
+    from s3z_core.transfer.copy import check_copy_prefixes
+    from s3z_core.transfer.plans import plan_copies, plan_downloads, plan_uploads
+
+    if not src.is_remote:
+        if await fs_call(_kind, src.path) != "dir":
+            raise ConfigError(f"--cluster copies a folder or prefix; {src.path} is not a folder")
+        cfg = engine.transfer_config
+        return plan_uploads(
+            [src.path],
+            dst.bucket,
+            _key_prefix(dst.key),
+            keep_dir_names=False,
+            filters=session.filters,
+            follow_symlinks=cfg.follow_symlinks,
+            dir_markers=cfg.create_dir_markers,
+        )
+    prefix = src.dir_prefix
+    listed = engine.source_side.iter_objects(src.bucket, prefix, ordered=False)
+    if not dst.is_remote:
+        return plan_downloads(
+            listed, src.bucket, Path(dst.path), strip_prefix=prefix, filters=session.filters
+        )
+    if engine.source is None:
+        check_copy_prefixes(src.bucket, prefix, dst.bucket, dst.dir_prefix)
+    return plan_copies(
+        listed, src.bucket, prefix, dst.bucket, dst.dir_prefix, filters=session.filters
+    )
+
+
+async def _cp_on_cluster(session: Session, src: Location, dst: Location, *, move: bool) -> int:
+    """``cp -r`` / ``mv -r`` sharded over a Dask cluster (``commands/sharded.py``)."""
+    from s3z_core.cli.commands import sharded
+    from s3z_core.cluster import require_dask
+
+    sharded.check_cluster(session)
+    require_dask()
+    if not session.args.recursive:
+        raise ConfigError("--cluster shards a recursive copy: use -r")
+    started = time.monotonic()
+    async with session.engine() as engine:
+        plan = await _plan(session, engine, src, dst)
+        specs, failed = await sharded.collect(session, plan, str(src))
+        agg = await sharded.run_on_cluster(session, engine, sharded.build_tasks(session, specs))
+        if move:
+            await _remove_sources(session, engine, agg.result)
+    elapsed = time.monotonic() - started
+    return sharded.report_cluster(session, session.args.command, agg, elapsed, failed)
+
+
 async def _cp_or_mv(session: Session, *, move: bool) -> int:
     args = session.args
     src, dst = parse_location(args.source), parse_location(args.destination)
     if not src.is_remote and not dst.is_remote:
         raise ConfigError("one of source and destination must be an s3:// URL")
+    if getattr(args, "cluster", None):
+        return await _cp_on_cluster(session, src, dst, move=move)
     started = time.monotonic()
     async with session.engine() as engine:
         try:

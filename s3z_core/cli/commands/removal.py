@@ -12,6 +12,8 @@ from s3z_core.errors import ConfigError
 
 if TYPE_CHECKING:
     from s3z_core.cli.session import Session
+    from s3z_core.cli.urls import Location
+    from s3z_core.engine import Engine
     from s3z_core.models import DeleteResult
 
 
@@ -43,12 +45,42 @@ def report_deletes(session: Session, bucket: str, result: DeleteResult) -> int:
     return 1 if result.failures else 0
 
 
+async def _rm_on_cluster(session: Session, engine: Engine, location: Location) -> int:
+    """The driver lists (parallel listing, filtered); shards of keys delete on the workers."""
+    from s3z_core.cli.commands import sharded
+
+    prefix = location.key
+    keys = [
+        o.key
+        async for o in engine.iter_objects(location.bucket, prefix, ordered=False)
+        if session.filters.accepts(o.key[len(prefix) :])
+    ]
+    tasks = sharded.build_delete_tasks(session, location.bucket, keys)
+    agg = await sharded.run_on_cluster(session, engine, tasks)
+    code = report_deletes(session, location.bucket, agg.deletes)
+    workers = dict(sorted(agg.per_worker.items()))
+    done = ", ".join(f"{w} did {n}" for w, n in workers.items()) or "no keys"
+    session.console.info(f"cluster: {done}", {"type": "cluster_summary", "workers": workers})
+    return code
+
+
 async def run_rm(session: Session) -> int:
     args = session.args
     location = parse_remote(args.url)
     if not args.recursive and (location.is_bucket_only or location.key.endswith("/")):
         raise ConfigError(f"{location} is a bucket or prefix: use -r to delete what is under it")
+    cluster = getattr(args, "cluster", None) and not args.dry_run
+    if cluster:
+        from s3z_core.cli.commands.sharded import check_cluster
+        from s3z_core.cluster import require_dask
+
+        check_cluster(session)
+        require_dask()
+        if not args.recursive:
+            raise ConfigError("--cluster shards a recursive delete: use -r")
     async with session.engine() as engine:
+        if cluster:
+            return await _rm_on_cluster(session, engine, location)
         if not args.recursive:
             keys = [location.key]
         elif not args.dry_run:

@@ -162,6 +162,13 @@ async def _execute(
     else:
         batch = engine.run_batch(_copy_specs(plan, src, dst), keep_results=False)
     result = await finish(batch)
+    await _delete_extra(session, engine, plan, dst)
+    return result
+
+
+async def _delete_extra(session: Session, engine: Engine, plan: SyncPlan, dst: Location) -> None:
+    """``--delete``: what the source lacks goes (on the driver for a cluster run too: a
+    thousand keys a request is not work worth shipping)."""
     if plan.deletes:
         if dst.is_remote:
             from s3z_core.cli.commands.removal import report_deletes
@@ -175,7 +182,71 @@ async def _execute(
                 session.console.info(f"delete: {path}", {"type": "deleted", "path": path})
             for failure in removed.failures:
                 session.console.failure("delete", failure.key, OSError(failure.message))
-    return result
+
+
+def _cluster_specs(
+    plan: SyncPlan, src: Location, dst: Location, src_objects: dict[str, ObjectInfo]
+) -> list[TransferSpec]:
+    """The plan's copies with what a shard re-run compares (size, ETag, time)."""
+    specs: list[TransferSpec] = []
+    for action in plan.copies:
+        name, entry = action.source.name, action.source
+        if not src.is_remote:
+            path = str(Path(src.path) / name)
+            key = dst.dir_prefix + name
+            specs.append(
+                TransferSpec.upload(path, dst.bucket, key, size=entry.size, mtime=entry.mtime)
+            )
+            continue
+        obj = src_objects[name]
+        stamp = obj.last_modified.timestamp() if obj.last_modified else None
+        if dst.is_remote:
+            specs.append(
+                TransferSpec.copy(
+                    src.bucket,
+                    obj.key,
+                    dst.bucket,
+                    dst.dir_prefix + name,
+                    size=obj.size,
+                    etag=obj.etag,
+                    mtime=stamp,
+                )
+            )
+        else:
+            root = Path(dst.path)
+            specs.append(
+                TransferSpec.download(
+                    src.bucket,
+                    obj.key,
+                    str(root / name),
+                    local_root=str(root),
+                    strip_prefix=src.dir_prefix,
+                    size=obj.size,
+                    etag=obj.etag,
+                    mtime=stamp,
+                )
+            )
+    return specs
+
+
+async def _sync_on_cluster(
+    session: Session,
+    engine: Engine,
+    plan: SyncPlan,
+    *,
+    src: Location,
+    dst: Location,
+    src_objects: dict[str, ObjectInfo],
+    started: float,
+    unreadable: list[Failed],
+) -> int:
+    from s3z_core.cli.commands import sharded
+
+    specs = _cluster_specs(plan, src, dst, src_objects)
+    agg = await sharded.run_on_cluster(session, engine, sharded.build_tasks(session, specs))
+    await _delete_extra(session, engine, plan, dst)
+    elapsed = time.monotonic() - started
+    return sharded.report_cluster(session, "sync", agg, elapsed, unreadable)
 
 
 async def _check_source(src: Location) -> None:
@@ -189,6 +260,12 @@ async def run_sync(session: Session) -> int:
     if not src.is_remote and not dst.is_remote:
         raise ConfigError("one of source and destination must be an s3:// URL")
     await _check_source(src)
+    if getattr(args, "cluster", None):
+        from s3z_core.cli.commands.sharded import check_cluster
+        from s3z_core.cluster import require_dask
+
+        check_cluster(session)
+        require_dask()
     started = time.monotonic()
     unreadable: list[Failed] = []  # local paths the walk could not use, on either side
     async with session.engine() as engine:
@@ -197,7 +274,7 @@ async def run_sync(session: Session) -> int:
             # Only s3→local compares an S3 time against a file's time: the listed
             # LastModified is then an upper bound of the stored mtime.
             sources, src_objects = await _remote_entries(
-                session, engine, src, upper_bound=not dst.is_remote
+                session, engine.source_side, src, upper_bound=not dst.is_remote
             )
         else:
             sources = await _local_entries(
@@ -226,7 +303,8 @@ async def run_sync(session: Session) -> int:
             )
             plan.deletes = []
         if plan.needs_mtime:
-            stored = await _stored_mtimes(engine, src, [a.source.name for a in plan.needs_mtime])
+            names = [a.source.name for a in plan.needs_mtime]
+            stored = await _stored_mtimes(engine.source_side, src, names)
             plan = settle(plan, stored)
         for first, second in plan.twins:
             session.console.warn(
@@ -234,8 +312,24 @@ async def run_sync(session: Session) -> int:
             )
         if args.dry_run:
             _print_plan(session, plan, src, dst)
+            if getattr(args, "cluster", None):  # planned here as locally: nothing submitted
+                from s3z_core.cli.commands.sharded import build_tasks
+
+                tasks = build_tasks(session, _cluster_specs(plan, src, dst, src_objects))
+                session.console.info(f"cluster: would run {len(tasks)} shards on {args.cluster}")
             report_failed(session.console, unreadable)
             return 1 if unreadable else 0
+        if getattr(args, "cluster", None):
+            return await _sync_on_cluster(
+                session,
+                engine,
+                plan,
+                src=src,
+                dst=dst,
+                src_objects=src_objects,
+                started=started,
+                unreadable=unreadable,
+            )
         try:
             outcome = await _execute(
                 session, engine, plan, src=src, dst=dst, src_objects=src_objects
