@@ -340,7 +340,7 @@ def test_joins_an_existing_scheduler(
 ) -> None:
     """``--cluster tcp://HOST:PORT``: a scheduler and a worker started apart from the CLI
     (as on a cluster of machines); the worker has the profiles, the CLI sends none."""
-    from s3z_core.local_server import reserve_ports
+    from s3z_core.server_launch import reserve_ports
 
     dask = Path(command()[0]).parent / "dask"
     if not dask.exists():
