@@ -44,7 +44,12 @@ from s3z_core.objects import FilterRules, ObjectCalls
 from s3z_core.operations import S3Operations
 from s3z_core.specs import TransferSpec
 from s3z_core.transfer.batch import Batch, run_tracked, track_task
-from s3z_core.transfer.control import TransferContext, TransferControl
+from s3z_core.transfer.control import (
+    TransferContext,
+    TransferControl,
+    TransferIds,
+    process_transfer_ids,
+)
 from s3z_core.transfer.copy import check_copy_prefixes
 from s3z_core.transfer.deletes import DELETE_BATCH
 from s3z_core.transfer.jobs import Runner, build_job, queue_job
@@ -71,7 +76,10 @@ class Engine(ObjectCalls):
         on_event: EventSink | None = None,
         *,
         connection: Connection | None = None,
+        transfer_ids: TransferIds | None = None,
     ) -> None:
+        """``transfer_ids``: where transfer ids come from (default: one counter per process);
+        a GUI passes its own so ids stay unique across engines and, later, restarts."""
         self._connection = connection
         self.transfer_config = transfer_config or TransferConfig()
         config = client_config or ClientConfig()
@@ -82,7 +90,12 @@ class Engine(ObjectCalls):
         self._sink: EventSink = on_event or ignore_event
         self._client = S3Client(self.client_config, credentials, on_retry=self._request_retried)
         self.ops = S3Operations(self._client)
-        self._ctx = TransferContext(self.ops, self.transfer_config, lambda: self._sink)
+        self._ctx = TransferContext(
+            self.ops,
+            self.transfer_config,
+            lambda: self._sink,
+            transfer_ids or process_transfer_ids,
+        )
         self._tasks: set[asyncio.Task[Any]] = set()
 
     def __repr__(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,13 +18,24 @@ from PySide6.QtCore import QObject, Signal
 
 from s3z_core.config import TransferConfig
 from s3z_core.engine import Engine
+from s3z_core.errors import S3zError
 from s3z_core.models import BucketInfo, ObjectHead
 from s3z_gui.connection import ConnectionTarget, EngineFactory, NotConnectedError, make_engine
 from s3z_gui.controllers.commands import CommandRunner
 from s3z_gui.controllers.listing import ListingController
 from s3z_gui.controllers.transfers import TransferController
 from s3z_gui.models.listing import Entry
+from s3z_gui.models.transfer_ids import TransferIdSource
 from s3z_gui.models.transfer_model import TransferQueueModel
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionCheck:
+    """What a connection test found: the buckets it could see, or why it failed."""
+
+    buckets: int | None = None
+    error: S3zError | None = None
+
 
 #: How long closing waits for transfers to abort their multipart uploads, per stage.
 CLOSE_TIMEOUT_S = 10.0
@@ -43,9 +55,13 @@ class EngineBridge(QObject):
         *,
         engine_factory: EngineFactory = make_engine,
         transfer_config: TransferConfig | None = None,
+        transfer_ids: TransferIdSource | None = None,
     ) -> None:
         super().__init__()
         self.queue = queue
+        # One id source for every engine of the app's life (pluggable: a persisted queue
+        # starts it above its saved ids).
+        self.transfer_ids = transfer_ids or TransferIdSource()
         self.transfer_config = transfer_config or TransferConfig()
         self.target: ConnectionTarget | None = None
         self.commands = CommandRunner(self.failed.emit)
@@ -87,8 +103,9 @@ class EngineBridge(QObject):
             if self._closed:
                 raise NotConnectedError("s3z is closing")
             await self._drop_engine()
-            sink = self.transfers.sink_for_new_engine()
-            engine = self._factory(target, self.transfer_config, sink)
+            engine = self._factory(
+                target, self.transfer_config, self.transfers.on_event, self.transfer_ids
+            )
             try:
                 buckets = await engine.list_buckets()
             except BaseException:
@@ -99,14 +116,20 @@ class EngineBridge(QObject):
         self.bucketsLoaded.emit(buckets)
         return buckets
 
-    def test_connection(self, target: ConnectionTarget) -> asyncio.Task[int | None]:
-        """List buckets with a throwaway engine; returns how many (the dialog shows it)."""
+    def test_connection(self, target: ConnectionTarget) -> asyncio.Task[ConnectionCheck | None]:
+        """List buckets with a throwaway engine. The outcome is returned, typed (how many
+        buckets, or the error), to whoever asked (the dialog shows it where the user looks),
+        never broadcast as a status-bar string for listeners to pick out by its prefix."""
         return self.commands.spawn(self._test(target), "Connection test", bound=False)
 
-    async def _test(self, target: ConnectionTarget) -> int:
-        engine = self._factory(target, self.transfer_config, lambda _event: None)
+    async def _test(self, target: ConnectionTarget) -> ConnectionCheck:
+        engine = self._factory(
+            target, self.transfer_config, lambda _event: None, TransferIdSource()
+        )
         try:
-            return len(await engine.list_buckets())
+            return ConnectionCheck(buckets=len(await engine.list_buckets()))
+        except S3zError as exc:
+            return ConnectionCheck(error=exc)
         finally:
             await engine.close()
 

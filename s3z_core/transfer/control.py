@@ -58,15 +58,27 @@ class TransferControl:
 
 # Transfer ids are unique for the life of the process, across engines: a GUI that rebuilds
 # its engine (new settings, another connection) must never see a new transfer take an old
-# row's id.
+# row's id. An app whose ids must outlive the process (a persisted queue) passes its own
+# source (``TransferIds``: any callable returning the next id).
 _TRANSFER_IDS = itertools.count(1)
+TransferIds = Callable[[], int]
+
+
+def process_transfer_ids() -> int:
+    """The default id source: one counter for every engine of this process."""
+    return next(_TRANSFER_IDS)
 
 
 class TransferContext:
     def __init__(
-        self, ops: S3Operations, config: TransferConfig, sink_ref: Callable[[], EventSink]
+        self,
+        ops: S3Operations,
+        config: TransferConfig,
+        sink_ref: Callable[[], EventSink],
+        ids: TransferIds = process_transfer_ids,
     ) -> None:
         self.ops = ops
+        self._ids = ids
         self.config = config
         self._sink_ref = sink_ref
         self.requests = asyncio.Semaphore(config.max_in_flight_requests)
@@ -82,7 +94,7 @@ class TransferContext:
         return self._sink_ref()
 
     def new_control(self, parent_gate: PauseGate | None = None) -> TransferControl:
-        control = TransferControl(next(_TRANSFER_IDS), parent_gate=parent_gate)
+        control = TransferControl(self._ids(), parent_gate=parent_gate)
         self.controls[control.transfer_id] = control
         return control
 

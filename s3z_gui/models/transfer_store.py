@@ -28,6 +28,7 @@ from s3z_core.events import (
     TransferStarted,
     Verification,
 )
+from s3z_core.specs import TransferSpec
 
 # Speed is averaged over this window: long enough to be steady, short enough to react.
 RATE_WINDOW_S = 2.0
@@ -74,16 +75,14 @@ class Marker:
     text: str
 
 
-def marker_kind(reason: str) -> MarkerKind:
+def marker_kind(throttled: bool) -> MarkerKind:
     """Throttling is worth telling apart on the chart: the server asked us to slow down.
 
-    The events carry the reason as text, so this is a display classification only;
-    whether to retry was already decided by type inside the engine.
+    The engine decides it by the error's type (``ThrottledError``: SlowDown,
+    ServiceUnavailable, TooManyRequests, 503, 429 …) and says so on the retry event;
+    the reason text is only shown, never read.
     """
-    lowered = reason.lower()
-    if any(word in lowered for word in ("slowdown", "slow down", "429", "503", "throttl")):
-        return MarkerKind.THROTTLE
-    return MarkerKind.RETRY
+    return MarkerKind.THROTTLE if throttled else MarkerKind.RETRY
 
 
 def describe_error(error: S3zError) -> str:
@@ -123,11 +122,29 @@ class TransferRow:
     elapsed_s: float | None = None
     # (time, cumulative bytes) samples for the moving-average speed
     samples: deque[tuple[float, int]] = field(default_factory=deque, repr=False)
-    # Downloads only: the folder the engine was given and the key prefix it stripped, so a
-    # retry re-derives the local path from the key (``destination`` is not trusted for that).
-    local_root: str | None = None
-    strip_prefix: str = ""
+    # What the engine says this transfer is: Retry runs it again (``Engine.restart``).
+    spec: TransferSpec | None = None
     retry_refusal: str = ""  # why Retry must not run this row again; "" when it may
+
+    @property
+    def local_root(self) -> str | None:
+        """A download's folder: the engine derives the path from the key under it again."""
+        return (self.spec.local_root or None) if self.spec is not None else None
+
+    @property
+    def strip_prefix(self) -> str:
+        return self.spec.strip_prefix if self.spec is not None else ""
+
+    def requeue(self, event: TransferQueued) -> None:
+        """The row's transfer runs again (Retry): back to queued, nothing carried over."""
+        self.source, self.destination, self.size = event.source, event.destination, event.size
+        self.spec = event.spec
+        self.done_bytes = self.retries = 0
+        self.status = Status.QUEUED
+        self.error = self.error_code = self.retry_refusal = ""
+        self.verification = self.elapsed_s = None
+        self.rate_bps = 0.0
+        self.samples.clear()
 
     @property
     def retryable(self) -> bool:
@@ -228,7 +245,11 @@ class TransferStore:
     def apply(self, event: TransferEvent, now_s: float) -> None:
         """Fold one engine event into the rows. Unknown ids are ignored (late events)."""
         if isinstance(event, TransferQueued):
-            if event.transfer_id in self._index:
+            known = self.row_for(event.transfer_id)
+            if known is not None:  # a retry under the row's own id: the row is reused
+                if known.status.finished:
+                    known.requeue(event)
+                    self._touch(event.transfer_id, ALL_COLUMNS)
                 return
             self._index[event.transfer_id] = len(self.rows)
             self.rows.append(
@@ -238,6 +259,7 @@ class TransferStore:
                     event.source,
                     event.destination,
                     event.size,
+                    spec=event.spec,
                 )
             )
         elif isinstance(event, BytesTransferred):
@@ -261,12 +283,14 @@ class TransferStore:
                 row.retries += 1
             self._markers.append(
                 Marker(
-                    now_s, marker_kind(event.reason), f"{event.reason} (part {event.part_number})"
+                    now_s,
+                    marker_kind(event.throttled),
+                    f"{event.reason} (part {event.part_number})",
                 )
             )
         elif isinstance(event, RequestRetried):
             self._markers.append(
-                Marker(now_s, marker_kind(event.reason), f"{event.operation}: {event.reason}")
+                Marker(now_s, marker_kind(event.throttled), f"{event.operation}: {event.reason}")
             )
         elif isinstance(event, TransferPaused):
             self._set_status(event.transfer_id, Status.PAUSED)
