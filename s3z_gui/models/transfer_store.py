@@ -203,13 +203,15 @@ class TickChanges:
 
 @dataclass(frozen=True, slots=True)
 class Totals:
-    active: int
+    active: int  # running now; paused transfers are counted apart (bug 9)
     queued: int
     completed: int
     failed: int
     upload_bps: float
     download_bps: float
     remaining_bytes: int
+    paused: int = 0
+    cancelled: int = 0
 
 
 class TransferStore:
@@ -395,12 +397,16 @@ class TransferStore:
         return ranges
 
     def totals(self) -> Totals:
-        active = queued = completed = failed = 0
+        active = queued = completed = failed = paused = cancelled = 0
         up = down = 0.0
         remaining = 0
         for row in self.rows:
-            if row.status in (Status.RUNNING, Status.PAUSED):
+            if row.status == Status.RUNNING:
                 active += 1
+            elif row.status == Status.PAUSED:
+                paused += 1
+            elif row.status == Status.CANCELLED:
+                cancelled += 1
             elif row.status == Status.QUEUED:
                 queued += 1
             elif row.status == Status.COMPLETED:
@@ -413,4 +419,4 @@ class TransferStore:
                 down += row.rate_bps
             if not row.status.finished and row.size is not None:
                 remaining += max(0, row.size - row.done_bytes)
-        return Totals(active, queued, completed, failed, up, down, remaining)
+        return Totals(active, queued, completed, failed, up, down, remaining, paused, cancelled)

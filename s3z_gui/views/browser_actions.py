@@ -97,6 +97,10 @@ class BrowserActions(QObject):
         b.bucket_list.addAction(self.new_bucket_action)
         b.bucket_list.addAction(self.delete_bucket_action)
         for action in (
+            # Ctrl+U works wherever the browser has focus, not only through the File menu
+            # (a WidgetWithChildren shortcut fires only from the widgets it is added to).
+            self.upload_files_action,
+            self.upload_folder_action,
             self.refresh_action,
             self.address_action,
             self.back_action,

@@ -26,11 +26,19 @@ from s3z_gui.views.progress_delegate import ProgressDelegate
 
 def totals_text(totals: Totals) -> str:
     """The status bar's summary: what runs, how fast, how long still."""
-    if not (totals.active or totals.queued or totals.failed or totals.completed):
+    if not (
+        totals.active
+        or totals.queued
+        or totals.paused
+        or totals.failed
+        or totals.completed
+        or totals.cancelled
+    ):
         return "No transfers"
     parts: list[str] = []
-    if totals.active or totals.queued:
-        parts.append(f"{totals.active} running, {totals.queued} queued")
+    if totals.active or totals.queued or totals.paused:
+        paused = f", {totals.paused} paused" if totals.paused else ""
+        parts.append(f"{totals.active} running{paused}, {totals.queued} queued")
     if totals.upload_bps > 0:
         parts.append(f"↑ {format_rate(totals.upload_bps)}")
     if totals.download_bps > 0:
@@ -43,6 +51,8 @@ def totals_text(totals: Totals) -> str:
         parts.append(f"{totals.completed} done")
     if totals.failed:
         parts.append(f"{totals.failed} failed")
+    if totals.cancelled:
+        parts.append(f"{totals.cancelled} cancelled")
     return " · ".join(parts)
 
 
