@@ -72,6 +72,9 @@ class EngineBridge(QObject):
         self._connect_lock = asyncio.Lock()
         self._connecting: asyncio.Task[Any] | None = None
         self._closed = False
+        # Why the last connect failed (typed), for the banner: the view must not go on
+        # showing the previous connection (issue 15, bugs 3 and 5).
+        self.connect_error: S3zError | None = None
 
     @property
     def engine(self) -> Engine:
@@ -103,13 +106,17 @@ class EngineBridge(QObject):
             if self._closed:
                 raise NotConnectedError("s3z is closing")
             await self._drop_engine()
+            self.target, self.connect_error = None, None
             engine = self._factory(
                 target, self.transfer_config, self.transfers.on_event, self.transfer_ids
             )
             try:
                 buckets = await engine.list_buckets()
-            except BaseException:
+            except BaseException as exc:
                 await engine.close()
+                if isinstance(exc, S3zError):
+                    self.connect_error = exc
+                self.bucketsLoaded.emit([])  # the old connection's buckets are gone with it
                 raise
             self._engine, self.target = engine, target
         self.connectionChanged.emit(target.label)
