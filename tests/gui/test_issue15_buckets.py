@@ -30,7 +30,8 @@ from s3z_gui.models.history import Location
 )
 def test_bucket_name_rules_name_the_rule_that_failed(name: str, rule: str) -> None:
     problem = bucket_name_problem(name)
-    assert problem is not None and rule in problem
+    assert problem is not None
+    assert rule in problem
 
 
 @pytest.mark.parametrize("name", ["abc", "my-photos.2026", "a" * 63, "1-2-3"])
@@ -46,7 +47,8 @@ async def test_new_bucket_dialog_checks_as_the_user_types(
     actions = session.window.browser.browser_actions
     actions.new_bucket_action.trigger()
     dialog = actions.bucket_dialog
-    assert dialog is not None and dialog.isVisible()
+    assert dialog is not None
+    assert dialog.isVisible()
     assert not dialog.create_button.isEnabled()
     QTest.keyClicks(dialog.name, "My_Photos")
     assert not dialog.create_button.isEnabled()
