@@ -107,7 +107,7 @@ async def app_session(
             assert buckets is not None, f"could not connect to {target.label}"
         yield app_session
     finally:
-        app_session.window.close()
+        app_session.window.quit_now()
         await app_session.shutdown()
 
 
