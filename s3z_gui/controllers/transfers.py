@@ -25,7 +25,12 @@ from s3z_core.models import BatchResult, ObjectInfo
 from s3z_core.specs import TransferSpec
 from s3z_core.transfer.paths import safe_local_path
 from s3z_gui.models.listing import Entry
-from s3z_gui.models.transfer_store import Status, describe_error, unsafe_refusal
+from s3z_gui.models.transfer_store import (
+    Status,
+    TransferGroup,
+    describe_error,
+    unsafe_refusal,
+)
 from s3z_gui.offload import run_blocking
 
 if TYPE_CHECKING:
@@ -91,8 +96,27 @@ class TransferController:
         self, paths: Sequence[str | Path], bucket: str, prefix: str
     ) -> asyncio.Task[BatchResult | None]:
         async def run() -> BatchResult:
-            batch = self._bridge.engine.upload_paths([Path(p) for p in paths], bucket, prefix)
-            return await self._finish_batch(batch, "Uploaded")
+            engine = self._bridge.engine
+            sources = [Path(p) for p in paths]
+            folders = await run_blocking(lambda: [p for p in sources if p.is_dir()])
+            store = self.queue.store
+            groups = [
+                store.open_group(
+                    "upload",
+                    folder.name or str(folder),
+                    str(folder),
+                    f"s3://{bucket}/{prefix}{folder.name}/",
+                    bucket,
+                    str(folder),
+                )
+                for folder in folders
+            ]
+            try:
+                batch = engine.upload_paths(sources, bucket, prefix)
+                return await self._finish_batch(batch, "Uploaded")
+            finally:
+                for group in groups:
+                    store.close_group(group)
 
         return self._bridge.commands.spawn(run(), "Upload")
 
@@ -116,24 +140,39 @@ class TransferController:
             if objects:
                 batches.append(engine.download_keys(bucket, objects, dest, strip_prefix))
             refused: list[UnsafeKeyError] = []
+            groups: list[TransferGroup] = []
             for folder in (e for e in entries if e.is_folder):
                 try:  # resolves the folder: the file system, so off the GUI thread
                     target = await run_blocking(safe_local_path, dest, folder.key, strip_prefix)
                 except UnsafeKeyError as exc:
                     refused.append(exc)
                     continue
+                groups.append(
+                    self.queue.store.open_group(
+                        "download",
+                        folder.name,
+                        f"s3://{bucket}/{folder.key}",
+                        str(target),
+                        bucket,
+                        str(target),
+                    )
+                )
                 batches.append(engine.download_prefix(bucket, folder.key, target))
             if refused:
                 self._bridge.failed.emit(
                     f"Download: {len(refused)} folder(s) skipped — {describe_error(refused[0])}"
                 )
             total = BatchResult()
-            for batch in batches:
-                result = await self._finish_batch(batch, "Downloaded")
-                total.completed += result.completed
-                total.failed += result.failed
-                total.files_done += result.files_done
-                total.bytes_done += result.bytes_done
+            try:
+                for batch in batches:
+                    result = await self._finish_batch(batch, "Downloaded")
+                    total.completed += result.completed
+                    total.failed += result.failed
+                    total.files_done += result.files_done
+                    total.bytes_done += result.bytes_done
+            finally:
+                for group in groups:
+                    self.queue.store.close_group(group)
             return total
 
         return self._bridge.commands.spawn(run(), "Download")

@@ -42,7 +42,8 @@ def _record(session: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], l
 
 async def _select_row(session: Any, transfer_id: int) -> None:
     queue = session.window.queue
-    await until(lambda: session.queue_model.rowCount() == len(session.queue_model.store))
+    model = session.queue_model
+    await until(lambda: model.index_of(transfer_id).isValid(), what="the row to be shown")
     queue.table.clearSelection()
     queue.select_transfer(transfer_id)
     assert [r.transfer_id for r in queue.selected_rows()] == [transfer_id]
@@ -90,8 +91,8 @@ async def test_unsafe_keys_fail_and_retry_refuses_them(
     await _select_row(session, evil.transfer_id)
     assert not queue.retry_action.isEnabled()
     assert "outside the download folder" in queue.retry_action.toolTip()
-    position = store.rows.index(evil)
-    tooltip = session.queue_model.index(position, Column.STATUS).data(Qt.ItemDataRole.ToolTipRole)
+    shown = session.queue_model.index_of(evil.transfer_id).siblingAtColumn(Column.STATUS)
+    tooltip = shown.data(Qt.ItemDataRole.ToolTipRole)
     assert "outside the download folder" in tooltip
     # Even when asked directly (a stale button, a script) the bridge refuses.
     before = len(store)
