@@ -153,7 +153,10 @@ class EngineBridge(QObject):
             await engine.close()
 
     def set_transfer_config(self, config: TransferConfig) -> None:
-        """New knobs apply to the next connection (the engine's config is frozen)."""
+        """New knobs apply to the next connection (the engine's config is frozen); settings
+        that leave the transfer config as it was keep the connection."""
+        if config == self.transfer_config:
+            return
         self.transfer_config = config
         if self.target is not None and not self.transfers.busy():
             self.connect_to(self.target)

@@ -30,6 +30,7 @@ from s3z_gui.sandbox import SANDBOX_LABEL, Sandbox
 from s3z_gui.settings.preferences import Preferences, load_preferences, save_preferences
 from s3z_gui.settings.profiles import ProfileStore
 from s3z_gui.settings.secrets import SecretStore
+from s3z_gui.views.conflict_dialog import conflict_asker
 from s3z_gui.views.profile_dialog import ProfileDialog
 from s3z_gui.views.properties_dialog import PropertiesDialog
 from s3z_gui.views.settings_dialog import SettingsDialog
@@ -58,6 +59,7 @@ class AppSession:
         self.window = MainWindow(self.bridge, self.queue_model)
         self.current = ""
         self.dialog: ProfileDialog | None = None
+        self.bridge.transfers.ask_conflict, self.conflict_dialogs = conflict_asker(self.window)
         self._apply_preferences(self.prefs)
 
         w = self.window
@@ -107,6 +109,7 @@ class AppSession:
         self.prefs = prefs
         self.window.browser.confirm_deletes = prefs.confirm_deletes
         self.window.browser.download_dir = prefs.effective_download_dir
+        self.bridge.transfers.conflict_policy = prefs.on_conflict
 
     # start-up and shut-down ---------------------------------------------------------
 

@@ -24,6 +24,8 @@ from s3z_core.events import TransferEvent
 from s3z_core.models import BatchResult, ObjectInfo
 from s3z_core.specs import TransferSpec
 from s3z_core.transfer.paths import safe_local_path
+from s3z_gui.controllers.conflicts import AskConflict, conflict_aware_upload, existing_keys
+from s3z_gui.models.conflicts import ConflictPolicy
 from s3z_gui.models.listing import Entry
 from s3z_gui.models.transfer_store import (
     Status,
@@ -73,6 +75,9 @@ class TransferController:
         self.queue = bridge.queue
         self._handles: dict[int, TransferHandle] = {}
         self._batches: list[BatchHandle] = []
+        # Existing keys on upload: the Settings default, and the window's question.
+        self.conflict_policy = ConflictPolicy.ASK
+        self.ask_conflict: AskConflict | None = None
 
     # events -------------------------------------------------------------------------
 
@@ -112,7 +117,20 @@ class TransferController:
                 for folder in folders
             ]
             try:
-                batch = engine.upload_paths(sources, bucket, prefix)
+                if self.conflict_policy is ConflictPolicy.OVERWRITE:
+                    batch = engine.upload_paths(sources, bucket, prefix)
+                else:  # ask (or skip, or keep both) where a key exists already
+                    existing = await existing_keys(engine, bucket, prefix, sources)
+                    plan = conflict_aware_upload(
+                        engine,
+                        sources,
+                        bucket,
+                        prefix,
+                        existing,
+                        self.conflict_policy,
+                        self.ask_conflict,
+                    )
+                    batch = engine.run_batch(plan, where="local walk")
                 return await self._finish_batch(batch, "Uploaded")
             finally:
                 for group in groups:

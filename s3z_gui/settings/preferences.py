@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, QStandardPaths
 
 from s3z_core.config import MiB, TransferConfig
+from s3z_gui.models.conflicts import ConflictPolicy
 
 _GROUP = "preferences"
 
@@ -26,6 +27,7 @@ class Preferences:
     part_size_mib: int = 0
     download_dir: str = ""
     confirm_deletes: bool = True
+    on_conflict: ConflictPolicy = ConflictPolicy.ASK  # an upload's key exists already
 
     def transfer_config(self) -> TransferConfig:
         return TransferConfig(
@@ -49,6 +51,13 @@ def _int(settings: QSettings, key: str, default: int, low: int, high: int) -> in
     return min(high, max(low, value))
 
 
+def _policy(raw: object) -> ConflictPolicy:
+    try:
+        return ConflictPolicy(str(raw))
+    except ValueError:  # an unknown value (a newer version's, or hand-edited): ask
+        return ConflictPolicy.ASK
+
+
 def load_preferences(settings: QSettings) -> Preferences:
     settings.beginGroup(_GROUP)
     try:
@@ -58,6 +67,7 @@ def load_preferences(settings: QSettings) -> Preferences:
             part_size_mib=_int(settings, "part_size_mib", 0, 0, 5120),
             download_dir=str(settings.value("download_dir", "")),
             confirm_deletes=str(settings.value("confirm_deletes", "true")).lower() == "true",
+            on_conflict=_policy(settings.value("on_conflict", ConflictPolicy.ASK.value)),
         )
     finally:
         settings.endGroup()
@@ -71,6 +81,7 @@ def save_preferences(settings: QSettings, prefs: Preferences) -> None:
         settings.setValue("part_size_mib", prefs.part_size_mib)
         settings.setValue("download_dir", prefs.download_dir)
         settings.setValue("confirm_deletes", "true" if prefs.confirm_deletes else "false")
+        settings.setValue("on_conflict", prefs.on_conflict.value)
     finally:
         settings.endGroup()
     settings.sync()

@@ -1,10 +1,12 @@
-"""Preferences: streams and files at once, part size, download folder, confirm deletes."""
+"""Preferences: streams and files at once, part size, download folder, confirm deletes,
+and what an upload does when its key exists."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -17,7 +19,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from s3z_gui.models.conflicts import ConflictPolicy
 from s3z_gui.settings.preferences import Preferences, default_download_dir
+
+CONFLICT_LABELS = (
+    (ConflictPolicy.ASK, "Ask me"),
+    (ConflictPolicy.OVERWRITE, "Overwrite it"),
+    (ConflictPolicy.SKIP, "Skip the file"),
+    (ConflictPolicy.KEEP_BOTH, "Keep both (upload as “name (1)”)"),
+)
 
 
 class SettingsDialog(QDialog):
@@ -45,6 +55,10 @@ class SettingsDialog(QDialog):
         browse.clicked.connect(self._browse)
         self.confirm = QCheckBox("Ask before deleting objects")
         self.confirm.setChecked(prefs.confirm_deletes)
+        self.on_conflict = QComboBox()
+        for policy, label in CONFLICT_LABELS:
+            self.on_conflict.addItem(label, policy.value)
+        self.on_conflict.setCurrentIndex(max(0, self.on_conflict.findData(prefs.on_conflict.value)))
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.download_dir, 1)
         folder_row.addWidget(browse)
@@ -53,6 +67,7 @@ class SettingsDialog(QDialog):
         form.addRow("Files at once", self.files)
         form.addRow("Part size", self.part_size)
         form.addRow("Download folder", folder_row)
+        form.addRow("If a file exists", self.on_conflict)
         form.addRow("", self.confirm)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -70,6 +85,7 @@ class SettingsDialog(QDialog):
             part_size_mib=self.part_size.value(),
             download_dir=self.download_dir.text().strip(),
             confirm_deletes=self.confirm.isChecked(),
+            on_conflict=ConflictPolicy(self.on_conflict.currentData()),
         )
 
     def _browse(self) -> None:
