@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from s3z_gui.bridge import EngineBridge
 from s3z_gui.icons import SP, app_icon, standard
 from s3z_gui.models.transfer_model import TransferQueueModel
+from s3z_gui.theme import Theme
 from s3z_gui.views.banner import Banner
 from s3z_gui.views.browser import BrowserView
 from s3z_gui.views.chart import ThroughputChart
@@ -39,6 +40,7 @@ class MainWindow(QMainWindow):
     removeConnectionRequested = Signal()
     settingsRequested = Signal()
     propertiesRequested = Signal(str, str)
+    themeChosen = Signal(str)  # a Theme value
 
     def __init__(self, bridge: EngineBridge, queue_model: TransferQueueModel) -> None:
         super().__init__()
@@ -145,6 +147,16 @@ class MainWindow(QMainWindow):
         view_menu = menu_bar.addMenu("&View")
         view_menu.addAction(self.queue_dock.toggleViewAction())
         view_menu.addAction(self.chart_dock.toggleViewAction())
+        view_menu.addSeparator()
+        theme_menu = view_menu.addMenu("&Theme")
+        group = QActionGroup(theme_menu)
+        self.theme_actions: dict[Theme, QAction] = {}
+        for theme in Theme:
+            action = theme_menu.addAction(theme.value.capitalize())
+            action.setCheckable(True)
+            group.addAction(action)
+            action.triggered.connect(lambda _c=False, t=theme: self.themeChosen.emit(t.value))
+            self.theme_actions[theme] = action
 
         help_menu = menu_bar.addMenu("&Help")
         about = help_menu.addAction("&About s3z")

@@ -9,6 +9,7 @@ anything else through ``sys.excepthook`` (the error dialog), never silently.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime
 import logging
 import sys
@@ -30,6 +31,7 @@ from s3z_gui.sandbox import SANDBOX_LABEL, Sandbox
 from s3z_gui.settings.preferences import Preferences, load_preferences, save_preferences
 from s3z_gui.settings.profiles import ProfileStore
 from s3z_gui.settings.secrets import SecretStore
+from s3z_gui.theme import Theme, apply_theme
 from s3z_gui.views.conflict_dialog import conflict_asker
 from s3z_gui.views.profile_dialog import ProfileDialog
 from s3z_gui.views.properties_dialog import PropertiesDialog
@@ -69,6 +71,9 @@ class AppSession:
         w.editConnectionRequested.connect(lambda: self.open_profile_dialog(self.current))
         w.removeConnectionRequested.connect(self.remove_current_profile)
         w.settingsRequested.connect(self.open_settings)
+        w.themeChosen.connect(
+            lambda value: self.set_preferences(dataclasses.replace(self.prefs, theme=Theme(value)))
+        )
         w.propertiesRequested.connect(self.show_properties)
         self._banner_action: Callable[[], object] = lambda: self.open_profile_dialog(None)
         w.banner.actionClicked.connect(self._banner_clicked)
@@ -110,6 +115,8 @@ class AppSession:
         self.window.browser.confirm_deletes = prefs.confirm_deletes
         self.window.browser.download_dir = prefs.effective_download_dir
         self.bridge.transfers.conflict_policy = prefs.on_conflict
+        apply_theme(prefs.theme)
+        self.window.theme_actions[prefs.theme].setChecked(True)
 
     # start-up and shut-down ---------------------------------------------------------
 

@@ -9,6 +9,7 @@ from PySide6.QtCore import QSettings, QStandardPaths
 
 from s3z_core.config import MiB, TransferConfig
 from s3z_gui.models.conflicts import ConflictPolicy
+from s3z_gui.theme import Theme
 
 _GROUP = "preferences"
 
@@ -28,6 +29,7 @@ class Preferences:
     download_dir: str = ""
     confirm_deletes: bool = True
     on_conflict: ConflictPolicy = ConflictPolicy.ASK  # an upload's key exists already
+    theme: Theme = Theme.SYSTEM
 
     def transfer_config(self) -> TransferConfig:
         return TransferConfig(
@@ -58,6 +60,13 @@ def _policy(raw: object) -> ConflictPolicy:
         return ConflictPolicy.ASK
 
 
+def _theme(raw: object) -> Theme:
+    try:
+        return Theme(str(raw))
+    except ValueError:
+        return Theme.SYSTEM
+
+
 def load_preferences(settings: QSettings) -> Preferences:
     settings.beginGroup(_GROUP)
     try:
@@ -68,6 +77,7 @@ def load_preferences(settings: QSettings) -> Preferences:
             download_dir=str(settings.value("download_dir", "")),
             confirm_deletes=str(settings.value("confirm_deletes", "true")).lower() == "true",
             on_conflict=_policy(settings.value("on_conflict", ConflictPolicy.ASK.value)),
+            theme=_theme(settings.value("theme", Theme.SYSTEM.value)),
         )
     finally:
         settings.endGroup()
@@ -82,6 +92,7 @@ def save_preferences(settings: QSettings, prefs: Preferences) -> None:
         settings.setValue("download_dir", prefs.download_dir)
         settings.setValue("confirm_deletes", "true" if prefs.confirm_deletes else "false")
         settings.setValue("on_conflict", prefs.on_conflict.value)
+        settings.setValue("theme", prefs.theme.value)
     finally:
         settings.endGroup()
     settings.sync()

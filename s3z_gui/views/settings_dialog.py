@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from s3z_gui.models.conflicts import ConflictPolicy
 from s3z_gui.settings.preferences import Preferences, default_download_dir
+from s3z_gui.theme import Theme
 
 CONFLICT_LABELS = (
     (ConflictPolicy.ASK, "Ask me"),
@@ -68,6 +69,11 @@ class SettingsDialog(QDialog):
         form.addRow("Part size", self.part_size)
         form.addRow("Download folder", folder_row)
         form.addRow("If a file exists", self.on_conflict)
+        self.theme = QComboBox()
+        for theme in Theme:
+            self.theme.addItem(theme.value.capitalize(), theme.value)
+        self.theme.setCurrentIndex(max(0, self.theme.findData(prefs.theme.value)))
+        form.addRow("Theme", self.theme)
         form.addRow("", self.confirm)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -86,6 +92,7 @@ class SettingsDialog(QDialog):
             download_dir=self.download_dir.text().strip(),
             confirm_deletes=self.confirm.isChecked(),
             on_conflict=ConflictPolicy(self.on_conflict.currentData()),
+            theme=Theme(self.theme.currentData()),
         )
 
     def _browse(self) -> None:
