@@ -136,6 +136,8 @@ class TransferConfig:
       measured: below it a single streamed PUT is as fast on SeaweedFS and saves 2 round trips).
     - ``download_threshold``: objects at or above this size download as parallel ranges.
     - ``content_md5``: send Content-MD5 per part (costs ~1.4 CPU-s per GiB; off by default).
+    - ``limit_rate``: a cap in bytes/s on all body bytes, uploads and downloads together
+      (one token bucket in the transport, ``--limit-rate 20M``); None: no cap.
     """
 
     workers: int = 32
@@ -151,6 +153,7 @@ class TransferConfig:
     follow_symlinks: bool = False
     create_dir_markers: bool = False
     store_mtime: bool = True
+    limit_rate: int | None = None
 
     def __post_init__(self) -> None:
         require_positive("workers", self.workers)
@@ -162,6 +165,8 @@ class TransferConfig:
             require_positive("concurrency", self.concurrency)
         if self.part_size is not None:
             require_positive("part_size", self.part_size)
+        if self.limit_rate is not None:
+            require_positive("limit_rate", self.limit_rate)
         if not self.stream_tiers:
             raise InvalidValueError("stream_tiers must not be empty")
         for limit, streams in self.stream_tiers:

@@ -63,6 +63,7 @@ from s3z_core.transfer.plans import (
     plan_uploads,
 )
 from s3z_core.transfer.stream_upload import STREAM_SOURCE, upload_stream
+from s3z_core.transport.bandwidth import TokenBucket
 from s3z_core.transport.client import S3Client
 from s3z_core.transport.messages import RetryNotice
 
@@ -88,7 +89,13 @@ class Engine(ObjectCalls):
             config = dataclasses.replace(config, max_connections=wanted)
         self.client_config = config
         self._sink: EventSink = on_event or ignore_event
-        self._client = S3Client(self.client_config, credentials, on_retry=self._request_retried)
+        cap = self.transfer_config.limit_rate
+        self._client = S3Client(
+            self.client_config,
+            credentials,
+            on_retry=self._request_retried,
+            bandwidth=TokenBucket(cap) if cap else None,
+        )
         self.ops = S3Operations(self._client)
         self._ctx = TransferContext(
             self.ops,

@@ -30,6 +30,7 @@ GLOBAL_DEFAULTS: dict[str, Any] = {
     "concurrency": None,
     "workers": None,
     "part_size": None,
+    "limit_rate": None,
     "verify_ssl": True,
     "json": False,
     "quiet": False,
@@ -61,6 +62,17 @@ def part_size(text: str) -> int:
         )
     if value > MAX_PART_SIZE:
         raise argparse.ArgumentTypeError(f"must be at most 5 GiB (S3's limit), got {text!r}")
+    return value
+
+
+def rate(text: str) -> int:
+    """A bandwidth cap in bytes per second: 20M, 512K, 1.5MiB (a trailing "/s" is allowed)."""
+    try:
+        value = parse_size(text.removesuffix("/s"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
     return value
 
 
@@ -156,6 +168,13 @@ def _global_options(suppress: bool) -> argparse.ArgumentParser:
         default=d,
         metavar="SIZE",
         help="multipart part size: 8MiB, 64M, or bytes (default: by file size)",
+    )
+    t.add_argument(
+        "--limit-rate",
+        type=rate,
+        default=d,
+        metavar="RATE",
+        help="cap all transfers together at RATE bytes/s, uploads and downloads: 20M, 512K",
     )
     t.add_argument(
         "--ignore-checksum",
