@@ -116,6 +116,7 @@ class AppSession:
         self.window.browser.download_dir = prefs.effective_download_dir
         self.bridge.transfers.conflict_policy = prefs.on_conflict
         apply_theme(prefs.theme)
+        self.window.chart.set_cap(prefs.limit_rate)
         self.window.theme_actions[prefs.theme].setChecked(True)
 
     # start-up and shut-down ---------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,7 @@ class Preferences:
     confirm_deletes: bool = True
     on_conflict: ConflictPolicy = ConflictPolicy.ASK  # an upload's key exists already
     theme: Theme = Theme.SYSTEM
+    limit_mbps: float = 0.0  # all transfers together, MB/s (decimal); 0: no limit
 
     def transfer_config(self) -> TransferConfig:
         return TransferConfig(
@@ -37,7 +39,13 @@ class Preferences:
             concurrency=self.streams_per_file or None,
             # S3 refuses parts under 5 MiB (except the last): round small choices up.
             part_size=max(5, self.part_size_mib) * MiB if self.part_size_mib else None,
+            limit_rate=self.limit_rate,
         )
+
+    @property
+    def limit_rate(self) -> int | None:
+        """The cap in bytes/s for the engine's token bucket, or None."""
+        return round(self.limit_mbps * 1_000_000) if self.limit_mbps > 0 else None
 
     @property
     def effective_download_dir(self) -> str:
@@ -60,6 +68,14 @@ def _policy(raw: object) -> ConflictPolicy:
         return ConflictPolicy.ASK
 
 
+def _float(settings: QSettings, key: str, default: float, low: float, high: float) -> float:
+    try:
+        value = float(str(settings.value(key, default)))
+    except ValueError:
+        return default
+    return default if math.isnan(value) else min(high, max(low, value))
+
+
 def _theme(raw: object) -> Theme:
     try:
         return Theme(str(raw))
@@ -78,6 +94,7 @@ def load_preferences(settings: QSettings) -> Preferences:
             confirm_deletes=str(settings.value("confirm_deletes", "true")).lower() == "true",
             on_conflict=_policy(settings.value("on_conflict", ConflictPolicy.ASK.value)),
             theme=_theme(settings.value("theme", Theme.SYSTEM.value)),
+            limit_mbps=_float(settings, "limit_mbps", 0.0, 0.0, 100_000.0),
         )
     finally:
         settings.endGroup()
@@ -93,6 +110,7 @@ def save_preferences(settings: QSettings, prefs: Preferences) -> None:
         settings.setValue("confirm_deletes", "true" if prefs.confirm_deletes else "false")
         settings.setValue("on_conflict", prefs.on_conflict.value)
         settings.setValue("theme", prefs.theme.value)
+        settings.setValue("limit_mbps", prefs.limit_mbps)
     finally:
         settings.endGroup()
     settings.sync()

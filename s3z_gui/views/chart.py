@@ -24,6 +24,7 @@ UPLOAD_COLOUR = QColor(0x3B, 0x82, 0xF6)  # blue, readable on light and dark
 DOWNLOAD_COLOUR = QColor(0x22, 0xA0, 0x6B)  # green
 RETRY_COLOUR = QColor(0xF5, 0x9E, 0x0B)  # amber
 THROTTLE_COLOUR = QColor(0xE1, 0x1D, 0x48)  # red
+CAP_COLOUR = QColor(0x94, 0xA3, 0xB8)  # slate: the limit, a dashed line
 
 
 def _is_dark(palette: QPalette) -> bool:
@@ -45,6 +46,8 @@ class ThroughputChart(QWidget):
         self.retries.setName("Retry")
         self.throttles = QScatterSeries()
         self.throttles.setName("Throttled")
+        self.cap = QLineSeries()  # the bandwidth limit, when one is set
+        self.cap_bps: float | None = None
         for line, colour in ((self.upload, UPLOAD_COLOUR), (self.download, DOWNLOAD_COLOUR)):
             line.setPen(QPen(colour, 2))
         for scatter, colour in ((self.retries, RETRY_COLOUR), (self.throttles, THROTTLE_COLOUR)):
@@ -57,7 +60,7 @@ class ThroughputChart(QWidget):
         self.chart.setMargins(QMargins(4, 4, 4, 4))
         self.chart.layout().setContentsMargins(0, 0, 0, 0)
         self.chart.setBackgroundRoundness(0)
-        for series in (self.upload, self.download, self.retries, self.throttles):
+        for series in (self.upload, self.download, self.retries, self.throttles, self.cap):
             self.chart.addSeries(series)
         self.x_axis = QValueAxis()
         self.x_axis.setRange(-CHART_WINDOW_S, 0)  # fixed: the last minute, always
@@ -69,9 +72,10 @@ class ThroughputChart(QWidget):
         self.y_axis.setTitleText("MB/s")
         self.chart.addAxis(self.x_axis, Qt.AlignmentFlag.AlignBottom)
         self.chart.addAxis(self.y_axis, Qt.AlignmentFlag.AlignLeft)
-        for series in (self.upload, self.download, self.retries, self.throttles):
+        for series in (self.upload, self.download, self.retries, self.throttles, self.cap):
             series.attachAxis(self.x_axis)
             series.attachAxis(self.y_axis)
+        self.cap.setVisible(False)
         self.chart.legend().setAlignment(Qt.AlignmentFlag.AlignTop)
 
         self.view = QChartView(self.chart)
@@ -128,6 +132,7 @@ class ThroughputChart(QWidget):
         # setTheme resets series colours: restore ours.
         self.upload.setPen(QPen(UPLOAD_COLOUR, 2))
         self.download.setPen(QPen(DOWNLOAD_COLOUR, 2))
+        self.cap.setPen(QPen(CAP_COLOUR, 1.5, Qt.PenStyle.DashLine))
         for scatter, colour in ((self.retries, RETRY_COLOUR), (self.throttles, THROTTLE_COLOUR)):
             scatter.setColor(colour)
             scatter.setBorderColor(colour)
@@ -145,6 +150,14 @@ class ThroughputChart(QWidget):
             self._clock(), changes.upload_bytes, changes.download_bytes, changes.markers
         ):
             self.redraw()
+
+    def set_cap(self, cap_bps: float | None) -> None:
+        """Show the bandwidth limit as a dashed line (None: no limit, no line)."""
+        self.cap_bps = cap_bps
+        self.cap.setVisible(cap_bps is not None)
+        if cap_bps is not None:
+            self.cap.setName(f"Limit {megabytes_per_s(cap_bps):.1f} MB/s")
+        self.redraw()
 
     def redraw(self) -> None:
         now = self._clock()
@@ -165,7 +178,9 @@ class ThroughputChart(QWidget):
         self.retries.replace(retry_points)
         self.throttles.replace(throttle_points)
         # The scale follows the peak of what is shown, in round steps.
-        axis = rate_axis(megabytes_per_s(history.peak_since(since)))
+        cap = megabytes_per_s(self.cap_bps or 0.0)
+        self.cap.replace([QPointF(-CHART_WINDOW_S, cap), QPointF(0, cap)] if cap else [])
+        axis = rate_axis(max(cap, megabytes_per_s(history.peak_since(since))))
         self.y_axis.setRange(0, axis.top)
         self.y_axis.setTickCount(axis.tick_count)
         self.y_axis.setLabelFormat(axis.label_format)

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -74,6 +75,14 @@ class SettingsDialog(QDialog):
             self.theme.addItem(theme.value.capitalize(), theme.value)
         self.theme.setCurrentIndex(max(0, self.theme.findData(prefs.theme.value)))
         form.addRow("Theme", self.theme)
+        self.limit = QDoubleSpinBox()
+        self.limit.setRange(0.0, 100_000.0)
+        self.limit.setDecimals(1)
+        self.limit.setSuffix(" MB/s")
+        self.limit.setSpecialValueText("No limit")
+        self.limit.setToolTip("One cap for all uploads and downloads together")
+        self.limit.setValue(prefs.limit_mbps)
+        form.addRow("Bandwidth limit", self.limit)
         form.addRow("", self.confirm)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -93,6 +102,7 @@ class SettingsDialog(QDialog):
             confirm_deletes=self.confirm.isChecked(),
             on_conflict=ConflictPolicy(self.on_conflict.currentData()),
             theme=Theme(self.theme.currentData()),
+            limit_mbps=self.limit.value(),
         )
 
     def _browse(self) -> None:
