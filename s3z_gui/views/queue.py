@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from s3z_gui.bridge import EngineBridge
 from s3z_gui.icons import SP, standard
+from s3z_gui.offload import run_blocking
 from s3z_gui.models.transfer_model import GroupRole, RowRole, TransferQueueModel
 from s3z_gui.models.transfer_store import (
     Column,
@@ -198,8 +199,12 @@ class QueueView(QWidget):
 
     def _open_folder(self, row: TransferRow) -> None:
         folder = Path(row.local_path).parent
-        if folder.is_dir():
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+        async def run() -> None:  # is_dir asks the disk: never on the GUI thread
+            if await run_blocking(folder.is_dir):
+                QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+        self.bridge.commands.spawn(run(), "Open folder", bound=False)
 
     def _ticked(self, _changes: TickChanges) -> None:
         self.totalsChanged.emit(totals_text(self.model.store.totals()))
