@@ -8,12 +8,24 @@ without a conflict start at once; nothing is asked twice once "apply to all" was
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 
-from s3z_core.engine import Engine
-from s3z_core.transfer.plans import PlanItem, Planned, Skipped, join_key, plan_uploads
+from s3z_core.engine import BatchHandle, Engine
+from s3z_core.filesystem import pool
+from s3z_core.transfer.paths import DestinationGuard
+from s3z_core.transfer.plans import (
+    Listed,
+    PlanItem,
+    Planned,
+    Skipped,
+    join_key,
+    plan_downloads,
+    plan_uploads,
+)
 from s3z_gui.models.conflicts import (
     Conflict,
     ConflictAnswer,
@@ -26,6 +38,30 @@ from s3z_gui.models.conflicts import (
 AskConflict = Callable[[Conflict], Awaitable[ConflictAnswer]]
 
 SKIPPED_REASON = "already exists (skipped)"
+
+
+class Decider:
+    """One command's answers: the Settings default, or the questions (one at a time, even
+    when the command runs several batches at once), and an answer given "for all"."""
+
+    def __init__(
+        self, policy: ConflictPolicy, ask: AskConflict | None, *, keep_both: bool = True
+    ) -> None:
+        choice = policy.choice
+        self._standing = None if choice is ConflictChoice.KEEP_BOTH and not keep_both else choice
+        self._ask = ask
+        self._lock = asyncio.Lock()
+
+    async def decide(self, conflict: Conflict) -> ConflictChoice:
+        async with self._lock:  # a second batch's question waits for the first answer
+            if self._standing is not None:
+                return self._standing
+            if self._ask is None:  # no window to ask in: the old behaviour, overwrite
+                return ConflictChoice.OVERWRITE
+            answer = await self._ask(conflict)
+            if answer.apply_to_all:
+                self._standing = answer.choice
+            return answer.choice
 
 
 async def existing_keys(
@@ -42,13 +78,9 @@ async def existing_keys(
 
 
 async def resolve_conflicts(
-    plan: AsyncIterator[PlanItem],
-    existing: set[str],
-    policy: ConflictPolicy,
-    ask: AskConflict | None,
+    plan: AsyncIterator[PlanItem], existing: set[str], decider: Decider
 ) -> AsyncIterator[PlanItem]:
     """``plan`` with each conflicting spec overwritten, skipped or renamed as answered."""
-    standing = policy.choice  # None: ask (until an answer applies to all)
     taken = set(existing)
     async for item in plan:
         if not isinstance(item, Planned) or item.error is not None or item.spec.marker:
@@ -59,15 +91,7 @@ async def resolve_conflicts(
             taken.add(spec.key)
             yield item
             continue
-        choice = standing
-        if choice is None:
-            if ask is None:  # no window to ask in: the old behaviour, overwrite
-                choice = ConflictChoice.OVERWRITE
-            else:
-                answer = await ask(Conflict(spec.local_path, spec.bucket, spec.key))
-                choice = answer.choice
-                if answer.apply_to_all:
-                    standing = choice
+        choice = await decider.decide(Conflict(spec.local_path, spec.bucket, spec.key))
         if choice is ConflictChoice.SKIP:
             yield Skipped(spec.local_path, f"s3://{spec.bucket}/{spec.key} {SKIPPED_REASON}")
         elif choice is ConflictChoice.KEEP_BOTH:
@@ -78,14 +102,54 @@ async def resolve_conflicts(
             yield item
 
 
+async def _exists(path: str) -> bool:
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(pool(), os.path.lexists, path)
+
+
+async def resolve_download_conflicts(
+    plan: AsyncIterator[Planned], decider: Decider
+) -> AsyncIterator[PlanItem]:
+    """A download plan with each file whose local path exists overwritten or skipped as
+    answered. The existence check runs in the file-system pool, never on the loop. A
+    download has no "keep both" (its path is derived from the key again on every retry):
+    that default asks instead."""
+    async for item in plan:
+        spec = item.spec
+        if item.error is not None or spec.marker or not await _exists(spec.local_path):
+            yield item
+            continue
+        conflict = Conflict(spec.local_path, spec.bucket, spec.key, "download")
+        if await decider.decide(conflict) is ConflictChoice.OVERWRITE:
+            yield item
+        else:
+            yield Skipped(spec.local_path, f"{spec.local_path} {SKIPPED_REASON}")
+
+
+def conflict_aware_download(
+    engine: Engine,
+    bucket: str,
+    objects: Listed,
+    dest: Path,
+    strip_prefix: str,
+    decider: Decider,
+) -> BatchHandle:
+    """What ``Engine.download_keys`` runs, with the conflict answers applied (same guard)."""
+    plan = plan_downloads(objects, bucket, dest, strip_prefix=strip_prefix)
+    return engine.run_batch(
+        resolve_download_conflicts(plan, decider),
+        where=f"s3://{bucket}",
+        guard=DestinationGuard(dest, strip_prefix),
+    )
+
+
 def conflict_aware_upload(
     engine: Engine,
     sources: Sequence[Path],
     bucket: str,
     prefix: str,
     existing: set[str],
-    policy: ConflictPolicy,
-    ask: AskConflict | None,
+    decider: Decider,
 ) -> AsyncIterator[PlanItem]:
     """The plan ``Engine.upload_paths`` runs, with the conflict answers applied."""
     config = engine.transfer_config
@@ -96,4 +160,4 @@ def conflict_aware_upload(
         follow_symlinks=config.follow_symlinks,
         dir_markers=config.create_dir_markers,
     )
-    return resolve_conflicts(plan, existing, policy, ask)
+    return resolve_conflicts(plan, existing, decider)

@@ -18,13 +18,20 @@ from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from s3z_core.engine import BatchHandle, TransferHandle
+from s3z_core.engine import BatchHandle, Engine, TransferHandle
 from s3z_core.errors import S3zError, TransferCancelledError, UnsafeKeyError
 from s3z_core.events import TransferEvent
 from s3z_core.models import BatchResult, ObjectInfo
 from s3z_core.specs import TransferSpec
 from s3z_core.transfer.paths import safe_local_path
-from s3z_gui.controllers.conflicts import AskConflict, conflict_aware_upload, existing_keys
+from s3z_core.transfer.plans import Listed
+from s3z_gui.controllers.conflicts import (
+    AskConflict,
+    Decider,
+    conflict_aware_download,
+    conflict_aware_upload,
+    existing_keys,
+)
 from s3z_gui.models.conflicts import ConflictPolicy
 from s3z_gui.models.listing import Entry
 from s3z_gui.models.transfer_store import (
@@ -127,8 +134,7 @@ class TransferController:
                         bucket,
                         prefix,
                         existing,
-                        self.conflict_policy,
-                        self.ask_conflict,
+                        Decider(self.conflict_policy, self.ask_conflict),
                     )
                     batch = engine.run_batch(plan, where="local walk")
                 return await self._finish_batch(batch, "Uploaded")
@@ -150,13 +156,15 @@ class TransferController:
         async def run() -> BatchResult:
             engine = self._bridge.engine  # not connected: nothing is planned, the guard says why
             batches: list[BatchHandle] = []
+            # One set of answers for all of this command's batches ("for all" spans them).
+            decider = Decider(self.conflict_policy, self.ask_conflict, keep_both=False)
             objects = [
                 ObjectInfo(e.key, e.size or 0, e.etag, e.modified, e.storage_class)
                 for e in entries
                 if not e.is_folder
             ]
             if objects:
-                batches.append(engine.download_keys(bucket, objects, dest, strip_prefix))
+                batches.append(self._download(engine, bucket, objects, dest, strip_prefix, decider))
             refused: list[UnsafeKeyError] = []
             groups: list[TransferGroup] = []
             for folder in (e for e in entries if e.is_folder):
@@ -175,7 +183,8 @@ class TransferController:
                         str(target),
                     )
                 )
-                batches.append(engine.download_prefix(bucket, folder.key, target))
+                listing = engine.iter_objects(bucket, folder.key, ordered=False)
+                batches.append(self._download(engine, bucket, listing, target, folder.key, decider))
             if refused:
                 self._bridge.failed.emit(
                     f"Download: {len(refused)} folder(s) skipped — {describe_error(refused[0])}"
@@ -194,6 +203,20 @@ class TransferController:
             return total
 
         return self._bridge.commands.spawn(run(), "Download")
+
+    def _download(
+        self,
+        engine: Engine,
+        bucket: str,
+        objects: Listed,
+        dest: Path,
+        strip_prefix: str,
+        decider: Decider,
+    ) -> BatchHandle:
+        """``download_keys``, asking first where a local file exists (unless Overwrite)."""
+        if self.conflict_policy is ConflictPolicy.OVERWRITE:
+            return engine.download_keys(bucket, objects, dest, strip_prefix)
+        return conflict_aware_download(engine, bucket, objects, dest, strip_prefix, decider)
 
     async def _finish_batch(self, batch: BatchHandle, verb: str) -> BatchResult:
         self._batches.append(batch)

@@ -33,11 +33,13 @@ class ConflictPolicy(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Conflict:
-    """One file whose destination key exists already."""
+    """One file whose destination exists already: the key of an upload, or the local file
+    of a download (which offers no "keep both": its path is derived from the key)."""
 
     local_path: str
     bucket: str
     key: str
+    direction: str = "upload"
 
 
 @dataclass(frozen=True, slots=True)

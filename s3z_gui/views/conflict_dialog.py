@@ -31,14 +31,23 @@ class ConflictDialog(QDialog):
         self.setWindowTitle("File already exists")
         self.setMinimumWidth(460)
         self.conflict = conflict
-        text = QLabel(
-            f"s3://{conflict.bucket}/{conflict.key} already exists.\n"
-            f"Upload {conflict.local_path} anyway?"
-        )
+        if conflict.direction == "download":
+            question = (
+                f"{conflict.local_path} already exists.\n"
+                f"Download s3://{conflict.bucket}/{conflict.key} over it?"
+            )
+        else:
+            question = (
+                f"s3://{conflict.bucket}/{conflict.key} already exists.\n"
+                f"Upload {conflict.local_path} anyway?"
+            )
+        text = QLabel(question)
         text.setWordWrap(True)
         text.setTextFormat(Qt.TextFormat.PlainText)
         text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.apply_to_all = QCheckBox("Do the same for the other files of this upload")
+        self.apply_to_all = QCheckBox(
+            f"Do the same for the other files of this {conflict.direction}"
+        )
         self.buttons = QDialogButtonBox()
         self.choice_buttons: dict[ConflictChoice, QPushButton] = {}
         for choice, label, role in (
@@ -49,7 +58,11 @@ class ConflictDialog(QDialog):
             button = self.buttons.addButton(label, role)
             button.clicked.connect(lambda _c=False, ch=choice: self.choose(ch))
             self.choice_buttons[choice] = button
-        self.choice_buttons[ConflictChoice.KEEP_BOTH].setDefault(True)  # the safe choice
+        keep_both = self.choice_buttons[ConflictChoice.KEEP_BOTH]
+        keep_both.setDefault(True)  # the safe choice
+        if conflict.direction == "download":  # its path comes from the key: no second name
+            keep_both.hide()
+            self.choice_buttons[ConflictChoice.SKIP].setDefault(True)
         layout = QVBoxLayout(self)
         layout.addWidget(text)
         layout.addWidget(self.apply_to_all)
@@ -68,8 +81,13 @@ def conflict_asker(parent: QWidget) -> tuple[AskConflict, list[ConflictDialog]]:
     """An ``AskConflict`` that opens the dialog over ``parent``; the list holds the open one
     (tests and the window reach it there)."""
     shown: list[ConflictDialog] = []
+    one_at_a_time = asyncio.Lock()  # two uploads' questions never stack up on screen
 
     async def ask(conflict: Conflict) -> ConflictAnswer:
+        async with one_at_a_time:
+            return await _ask(conflict)
+
+    async def _ask(conflict: Conflict) -> ConflictAnswer:
         future: asyncio.Future[ConflictAnswer] = asyncio.get_running_loop().create_future()
         dialog = ConflictDialog(conflict, parent)
 

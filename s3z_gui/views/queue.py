@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
 
 from s3z_gui.bridge import EngineBridge
 from s3z_gui.icons import SP, standard
-from s3z_gui.offload import run_blocking
 from s3z_gui.models.transfer_model import GroupRole, RowRole, TransferQueueModel
 from s3z_gui.models.transfer_store import (
     Column,
@@ -28,6 +27,7 @@ from s3z_gui.models.transfer_store import (
     TransferGroup,
     TransferRow,
 )
+from s3z_gui.offload import run_blocking
 from s3z_gui.units import format_duration, format_rate, format_size
 from s3z_gui.views.progress_delegate import ProgressDelegate
 

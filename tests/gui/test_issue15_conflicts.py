@@ -102,3 +102,50 @@ def test_the_conflict_default_is_a_setting(qapp: Any, qsettings: Any) -> None:
     qsettings.setValue("preferences/on_conflict", "something-newer")
     assert load_preferences(qsettings).on_conflict is ConflictPolicy.ASK
     dialog.deleteLater()
+
+
+@pytest.mark.asyncio
+async def test_download_over_existing_files_asks_overwrite_or_skip(
+    session: Any, seaweed: Any, bucket: Any, tmp_path: Path
+) -> None:
+    from s3z_gui.models.history import Location
+
+    name = bucket(seaweed)
+    client = boto3_client(seaweed)
+    for key in ("a.txt", "b.txt", "docs/c.txt", "docs/d.txt"):
+        client.put_object(Bucket=name, Key=key, Body=b"remote " + key.encode())
+    dest = tmp_path / "dest"
+    (dest / "docs").mkdir(parents=True)
+    for rel in ("a.txt", "docs/c.txt", "docs/d.txt"):
+        (dest / rel).write_bytes(b"local " + rel.encode())
+    session.set_preferences(dataclasses.replace(session.prefs, on_conflict=ConflictPolicy.ASK))
+    browser = session.window.browser
+    await session.bridge.refresh_buckets()
+    await browser.navigate(Location(name, ""))
+    browser.select_names({"a.txt", "b.txt", "docs"})
+    dialogs = session.conflict_dialogs
+    task = browser.download_selection_to(str(dest))
+    assert task is not None
+
+    # The two batches (the files, the folder) run at once; their questions come one by one.
+    answers = {"a.txt": ConflictChoice.SKIP}
+    for _ in range(3):
+        await until(lambda: len(dialogs) == 1 or task.done(), what="a question")
+        assert not task.done(), session.window.statusBar().currentMessage()
+        dialog = dialogs[0]
+        key = dialog.conflict.key
+        assert dialog.conflict.local_path == str(dest.resolve() / key)
+        assert dialog.choice_buttons[ConflictChoice.KEEP_BOTH].isHidden()
+        dialog.choice_buttons[answers.get(key, ConflictChoice.OVERWRITE)].click()
+        await until(lambda d=dialog: d not in dialogs, what="the answer")
+    result = await task
+    assert result is not None
+    assert result.files_done == 3
+    assert dialogs == []
+    got = {p.relative_to(dest).as_posix(): p.read_bytes() for p in dest.rglob("*.txt")}
+    assert got == {
+        "a.txt": b"local a.txt",
+        "b.txt": b"remote b.txt",
+        "docs/c.txt": b"remote docs/c.txt",
+        "docs/d.txt": b"remote docs/d.txt",
+    }
