@@ -138,6 +138,8 @@ class TransferConfig:
     - ``relay_memory``: bytes all copies from another endpoint may hold at once (their parts
       wait for the destination; 32 MiB keeps a 1 GiB relay under 80 MiB RSS).
     - ``content_md5``: send Content-MD5 per part (costs ~1.4 CPU-s per GiB; off by default).
+    - ``limit_rate``: a cap in bytes/s on all body bytes, uploads and downloads together
+      (one token bucket in the transport, ``--limit-rate 20M``); None: no cap.
     """
 
     workers: int = 32
@@ -154,6 +156,7 @@ class TransferConfig:
     create_dir_markers: bool = False
     store_mtime: bool = True
     relay_memory: int = 32 * MiB
+    limit_rate: int | None = None
 
     def __post_init__(self) -> None:
         require_positive("workers", self.workers)
@@ -166,6 +169,8 @@ class TransferConfig:
             require_positive("concurrency", self.concurrency)
         if self.part_size is not None:
             require_positive("part_size", self.part_size)
+        if self.limit_rate is not None:
+            require_positive("limit_rate", self.limit_rate)
         if not self.stream_tiers:
             raise InvalidValueError("stream_tiers must not be empty")
         for limit, streams in self.stream_tiers:

@@ -44,7 +44,12 @@ from s3z_core.objects import FilterRules, ObjectCalls
 from s3z_core.operations import S3Operations
 from s3z_core.specs import TransferSpec
 from s3z_core.transfer.batch import Batch, run_tracked, track_task
-from s3z_core.transfer.control import TransferContext, TransferControl
+from s3z_core.transfer.control import (
+    TransferContext,
+    TransferControl,
+    TransferIds,
+    process_transfer_ids,
+)
 from s3z_core.transfer.copy import check_copy_prefixes
 from s3z_core.transfer.deletes import DELETE_BATCH
 from s3z_core.transfer.jobs import Runner, build_job, queue_job
@@ -58,6 +63,7 @@ from s3z_core.transfer.plans import (
     plan_uploads,
 )
 from s3z_core.transfer.stream_upload import STREAM_SOURCE, upload_stream
+from s3z_core.transport.bandwidth import TokenBucket
 from s3z_core.transport.client import S3Client
 from s3z_core.transport.messages import RetryNotice
 
@@ -72,10 +78,13 @@ class Engine(ObjectCalls):
         *,
         connection: Connection | None = None,
         source: Engine | None = None,
+        transfer_ids: TransferIds | None = None,
     ) -> None:
         """``source``: the engine of another endpoint or account that copies read from. Its
         objects are listed there and relayed here (``transfer/relay.py``); without it a copy
-        is server-side. This engine closes it."""
+        is server-side. This engine closes it. ``transfer_ids``: where transfer ids come from
+        (default: one counter per process); a GUI passes its own so ids stay unique across
+        engines and, later, restarts."""
         self._connection = connection
         self.source = source
         self.transfer_config = transfer_config or TransferConfig()
@@ -85,11 +94,21 @@ class Engine(ObjectCalls):
             config = dataclasses.replace(config, max_connections=wanted)
         self.client_config = config
         self._sink: EventSink = on_event or ignore_event
-        self._client = S3Client(self.client_config, credentials, on_retry=self._request_retried)
+        cap = self.transfer_config.limit_rate
+        self._client = S3Client(
+            self.client_config,
+            credentials,
+            on_retry=self._request_retried,
+            bandwidth=TokenBucket(cap) if cap else None,
+        )
         self.ops = S3Operations(self._client)
         source_ops = source.ops if source is not None else None
         self._ctx = TransferContext(
-            self.ops, self.transfer_config, lambda: self._sink, source_ops=source_ops
+            self.ops,
+            self.transfer_config,
+            lambda: self._sink,
+            source_ops=source_ops,
+            ids=transfer_ids or process_transfer_ids,
         )
         self._tasks: set[asyncio.Task[Any]] = set()
 

@@ -104,7 +104,7 @@ async def main_async(automation: Automation | None = None) -> int:
     received: list[int] = []
 
     def close() -> None:
-        session.window.close()  # what the close button does …
+        session.window.quit_now()  # what the close button does, without asking …
         closed.set()  # … even if the window never got to be shown
 
     close_on_signals(loop, close, received)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,13 +18,36 @@ from PySide6.QtCore import QObject, Signal
 
 from s3z_core.config import TransferConfig
 from s3z_core.engine import Engine
+from s3z_core.errors import S3zError
 from s3z_core.models import BucketInfo, ObjectHead
 from s3z_gui.connection import ConnectionTarget, EngineFactory, NotConnectedError, make_engine
 from s3z_gui.controllers.commands import CommandRunner
 from s3z_gui.controllers.listing import ListingController
 from s3z_gui.controllers.transfers import TransferController
 from s3z_gui.models.listing import Entry
+from s3z_gui.models.transfer_ids import TransferIdSource
 from s3z_gui.models.transfer_model import TransferQueueModel
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionCheck:
+    """What a connection test found: the buckets it could see, or why it failed."""
+
+    buckets: int | None = None
+    error: S3zError | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """Objects counted under a bucket or prefix; ``complete`` False: there are more."""
+
+    objects: int
+    size: int
+    complete: bool = True
+
+
+#: Counting a bucket before deleting it stops here (a million keys list in well under a minute).
+COUNT_LIMIT = 1_000_000
 
 #: How long closing waits for transfers to abort their multipart uploads, per stage.
 CLOSE_TIMEOUT_S = 10.0
@@ -43,9 +67,13 @@ class EngineBridge(QObject):
         *,
         engine_factory: EngineFactory = make_engine,
         transfer_config: TransferConfig | None = None,
+        transfer_ids: TransferIdSource | None = None,
     ) -> None:
         super().__init__()
         self.queue = queue
+        # One id source for every engine of the app's life (pluggable: a persisted queue
+        # starts it above its saved ids).
+        self.transfer_ids = transfer_ids or TransferIdSource()
         self.transfer_config = transfer_config or TransferConfig()
         self.target: ConnectionTarget | None = None
         self.commands = CommandRunner(self.failed.emit)
@@ -56,6 +84,9 @@ class EngineBridge(QObject):
         self._connect_lock = asyncio.Lock()
         self._connecting: asyncio.Task[Any] | None = None
         self._closed = False
+        # Why the last connect failed (typed), for the banner: the view must not go on
+        # showing the previous connection (issue 15, bugs 3 and 5).
+        self.connect_error: S3zError | None = None
 
     @property
     def engine(self) -> Engine:
@@ -87,31 +118,45 @@ class EngineBridge(QObject):
             if self._closed:
                 raise NotConnectedError("s3z is closing")
             await self._drop_engine()
-            sink = self.transfers.sink_for_new_engine()
-            engine = self._factory(target, self.transfer_config, sink)
+            self.target, self.connect_error = None, None
+            engine = self._factory(
+                target, self.transfer_config, self.transfers.on_event, self.transfer_ids
+            )
             try:
                 buckets = await engine.list_buckets()
-            except BaseException:
+            except BaseException as exc:
                 await engine.close()
+                if isinstance(exc, S3zError):
+                    self.connect_error = exc
+                self.bucketsLoaded.emit([])  # the old connection's buckets are gone with it
                 raise
             self._engine, self.target = engine, target
         self.connectionChanged.emit(target.label)
         self.bucketsLoaded.emit(buckets)
         return buckets
 
-    def test_connection(self, target: ConnectionTarget) -> asyncio.Task[int | None]:
-        """List buckets with a throwaway engine; returns how many (the dialog shows it)."""
+    def test_connection(self, target: ConnectionTarget) -> asyncio.Task[ConnectionCheck | None]:
+        """List buckets with a throwaway engine. The outcome is returned, typed (how many
+        buckets, or the error), to whoever asked (the dialog shows it where the user looks),
+        never broadcast as a status-bar string for listeners to pick out by its prefix."""
         return self.commands.spawn(self._test(target), "Connection test", bound=False)
 
-    async def _test(self, target: ConnectionTarget) -> int:
-        engine = self._factory(target, self.transfer_config, lambda _event: None)
+    async def _test(self, target: ConnectionTarget) -> ConnectionCheck:
+        engine = self._factory(
+            target, self.transfer_config, lambda _event: None, TransferIdSource()
+        )
         try:
-            return len(await engine.list_buckets())
+            return ConnectionCheck(buckets=len(await engine.list_buckets()))
+        except S3zError as exc:
+            return ConnectionCheck(error=exc)
         finally:
             await engine.close()
 
     def set_transfer_config(self, config: TransferConfig) -> None:
-        """New knobs apply to the next connection (the engine's config is frozen)."""
+        """New knobs apply to the next connection (the engine's config is frozen); settings
+        that leave the transfer config as it was keep the connection."""
+        if config == self.transfer_config:
+            return
         self.transfer_config = config
         if self.target is not None and not self.transfers.busy():
             self.connect_to(self.target)
@@ -149,6 +194,25 @@ class EngineBridge(QObject):
             return await self._refresh_buckets()
 
         return self.commands.spawn(run(), f"Creating bucket {name}")
+
+    def count_objects(self, bucket: str, limit: int = COUNT_LIMIT) -> asyncio.Task[Tally | None]:
+        """How many objects (and bytes) a bucket holds, for the delete confirmation; stops at
+        ``limit`` so a huge bucket answers quickly ("at least …")."""
+
+        async def run() -> Tally:
+            count = size = 0
+            listing = self.engine.iter_objects(bucket, ordered=False)
+            try:
+                async for info in listing:
+                    count += 1
+                    size += info.size
+                    if count >= limit:
+                        return Tally(count, size, complete=False)
+            finally:
+                await listing.aclose()  # type: ignore[attr-defined]
+            return Tally(count, size, complete=True)
+
+        return self.commands.spawn(run(), f"Counting the objects of {bucket}")
 
     def delete_bucket(self, name: str, *, force: bool) -> asyncio.Task[list[BucketInfo] | None]:
         async def run() -> list[BucketInfo]:

@@ -36,16 +36,22 @@ class NotConnectedError(CredentialsError):
 
 
 EngineFactory = Callable[
-    [ConnectionTarget, TransferConfig, Callable[[TransferEvent], None]], Engine
+    [ConnectionTarget, TransferConfig, Callable[[TransferEvent], None], Callable[[], int]],
+    Engine,
 ]
 
 
 def make_engine(
-    target: ConnectionTarget, config: TransferConfig, sink: Callable[[TransferEvent], None]
+    target: ConnectionTarget,
+    config: TransferConfig,
+    sink: Callable[[TransferEvent], None],
+    transfer_ids: Callable[[], int] | None = None,
 ) -> Engine:
+    """``transfer_ids``: the app's id source, shared by every engine it builds."""
     return Engine(
         client_config=target.client_config(),
         credentials=target.credentials,
         transfer_config=config,
         on_event=sink,
+        transfer_ids=transfer_ids,
     )

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
+    QMessageBox,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 from s3z_gui.bridge import EngineBridge
 from s3z_gui.icons import SP, app_icon, standard
 from s3z_gui.models.transfer_model import TransferQueueModel
+from s3z_gui.theme import Theme
 from s3z_gui.views.banner import Banner
 from s3z_gui.views.browser import BrowserView
 from s3z_gui.views.chart import ThroughputChart
@@ -38,6 +40,7 @@ class MainWindow(QMainWindow):
     removeConnectionRequested = Signal()
     settingsRequested = Signal()
     propertiesRequested = Signal(str, str)
+    themeChosen = Signal(str)  # a Theme value
 
     def __init__(self, bridge: EngineBridge, queue_model: TransferQueueModel) -> None:
         super().__init__()
@@ -46,6 +49,8 @@ class MainWindow(QMainWindow):
         self.resize(DEFAULT_SIZE)
         self.bridge = bridge
         self._docks_sized = False
+        self._quitting = False
+        self.quit_box: QMessageBox | None = None
 
         self.banner = Banner()
         self.browser = BrowserView(bridge)
@@ -142,6 +147,16 @@ class MainWindow(QMainWindow):
         view_menu = menu_bar.addMenu("&View")
         view_menu.addAction(self.queue_dock.toggleViewAction())
         view_menu.addAction(self.chart_dock.toggleViewAction())
+        view_menu.addSeparator()
+        theme_menu = view_menu.addMenu("&Theme")
+        group = QActionGroup(theme_menu)
+        self.theme_actions: dict[Theme, QAction] = {}
+        for theme in Theme:
+            action = theme_menu.addAction(theme.value.capitalize())
+            action.setCheckable(True)
+            group.addAction(action)
+            action.triggered.connect(lambda _c=False, t=theme: self.themeChosen.emit(t.value))
+            self.theme_actions[theme] = action
 
         help_menu = menu_bar.addMenu("&Help")
         about = help_menu.addAction("&About s3z")
@@ -214,5 +229,40 @@ class MainWindow(QMainWindow):
             )
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        """With transfers still running, ask first (issue 15, bug 2): cancel them and quit,
+        or keep the window open. Signals and scripts close through ``quit_now``."""
+        if not self._quitting and self.bridge.transfers.busy():
+            event.ignore()
+            self.ask_quit()
+            return
+        self._quitting = True
         self.closed.emit()
         event.accept()
+
+    def ask_quit(self) -> QMessageBox:
+        running = sum(1 for row in self.bridge.queue.store.rows if not row.status.finished)
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Quit s3z",
+            f"{running} transfer(s) are not finished. Quitting cancels them: unfinished "
+            "uploads are aborted and partial downloads removed.",
+            QMessageBox.StandardButton.NoButton,
+            self,
+        )
+        quit_button = box.addButton("Cancel transfers and quit", QMessageBox.ButtonRole.AcceptRole)
+        keep = box.addButton("Keep the window open", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+        box.buttonClicked.connect(lambda button: self._quit_answered(button is quit_button))
+        self.quit_box = box
+        box.open()  # never exec(): a nested loop would stall the asyncio loop
+        return box
+
+    def _quit_answered(self, quit_: bool) -> None:
+        if quit_:
+            self.quit_now()
+
+    def quit_now(self) -> None:
+        """Close without asking (the question was answered, or a signal arrived)."""
+        self._quitting = True
+        self.close()

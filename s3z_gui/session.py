@@ -9,10 +9,11 @@ anything else through ``sys.excepthook`` (the error dialog), never silently.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime
 import logging
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from PySide6.QtCore import QSettings
@@ -30,6 +31,8 @@ from s3z_gui.sandbox import SANDBOX_LABEL, Sandbox
 from s3z_gui.settings.preferences import Preferences, load_preferences, save_preferences
 from s3z_gui.settings.profiles import ProfileStore
 from s3z_gui.settings.secrets import SecretStore
+from s3z_gui.theme import Theme, apply_theme
+from s3z_gui.views.conflict_dialog import conflict_asker
 from s3z_gui.views.profile_dialog import ProfileDialog
 from s3z_gui.views.properties_dialog import PropertiesDialog
 from s3z_gui.views.settings_dialog import SettingsDialog
@@ -58,6 +61,7 @@ class AppSession:
         self.window = MainWindow(self.bridge, self.queue_model)
         self.current = ""
         self.dialog: ProfileDialog | None = None
+        self.bridge.transfers.ask_conflict, self.conflict_dialogs = conflict_asker(self.window)
         self._apply_preferences(self.prefs)
 
         w = self.window
@@ -67,18 +71,22 @@ class AppSession:
         w.editConnectionRequested.connect(lambda: self.open_profile_dialog(self.current))
         w.removeConnectionRequested.connect(self.remove_current_profile)
         w.settingsRequested.connect(self.open_settings)
+        w.themeChosen.connect(
+            lambda value: self.set_preferences(dataclasses.replace(self.prefs, theme=Theme(value)))
+        )
         w.propertiesRequested.connect(self.show_properties)
-        w.banner.actionClicked.connect(lambda: self.open_profile_dialog(None))
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._banner_action: Callable[[], object] = lambda: self.open_profile_dialog(None)
+        w.banner.actionClicked.connect(self._banner_clicked)
+        self._tasks: set[asyncio.Task[Any]] = set()
         self._refresh_menu()
 
-    def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+    def spawn(self, coro: Coroutine[Any, Any, object]) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
         return task
 
-    def _task_done(self, task: asyncio.Task[None]) -> None:
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
         if task.cancelled():
             return
@@ -89,6 +97,16 @@ class AppSession:
         elif error is not None:
             sys.excepthook(type(error), error, error.__traceback__)
 
+    def _banner(
+        self, text: str, action: str = "", then: Callable[[], object] | None = None
+    ) -> None:
+        """A message above the browser, and what its button does."""
+        self._banner_action = then or (lambda: self.open_profile_dialog(None))
+        self.window.banner.show_message(text, action)
+
+    def _banner_clicked(self) -> None:
+        self._banner_action()  # looked up now: each message sets its own action
+
     def _refresh_menu(self) -> None:
         self.window.set_connections(self.profiles.names(), self.current)
 
@@ -96,6 +114,10 @@ class AppSession:
         self.prefs = prefs
         self.window.browser.confirm_deletes = prefs.confirm_deletes
         self.window.browser.download_dir = prefs.effective_download_dir
+        self.bridge.transfers.conflict_policy = prefs.on_conflict
+        apply_theme(prefs.theme)
+        self.window.chart.set_cap(prefs.limit_rate)
+        self.window.theme_actions[prefs.theme].setChecked(True)
 
     # start-up and shut-down ---------------------------------------------------------
 
@@ -104,22 +126,23 @@ class AppSession:
         return self.spawn(self.start())
 
     async def start(self) -> None:
-        """Open the last profile if its secret is available, else the sandbox."""
+        """Open the connection that last worked: a profile, or the sandbox.
+
+        A profile is remembered only once it connected, and the sandbox forgets it; so a
+        broken profile never takes over every start (issue 15, bug 4). When the remembered
+        profile fails now, the banner says what failed and the sandbox opens instead."""
         self.queue_model.start()
-        names = self.profiles.names()
-        last = self.profiles.last_used()
-        name = last if last in names else (names[0] if names else None)
-        if name is not None and await self.secrets.load_async(name):
-            await self.connect_profile(name)
-            if self.bridge.connected:
-                return
-        elif name is not None:
-            self.window.banner.show_message(
-                f"The secret key of {name} is not available on this computer.", "Enter it…"
-            )
-            self.open_profile_dialog(name)
+        name = self.profiles.last_used()
+        if name is None or name not in self.profiles.names():
+            await self.use_sandbox()
             return
-        await self.use_sandbox()
+        if not await self.secrets.load_async(name):
+            failure = f"The secret key of {name} is not available on this computer."
+        elif await self.connect_profile(name, edit_on_failure=False):
+            return
+        else:
+            failure = self._connect_failure(name)
+        await self.use_sandbox(failure=failure, failed_profile=name)
 
     async def shutdown(self) -> None:
         """What the close button does: abort transfers, close the engine, stop the sandbox."""
@@ -134,7 +157,12 @@ class AppSession:
 
     # connections --------------------------------------------------------------------
 
-    async def use_sandbox(self) -> None:
+    def _connect_failure(self, label: str) -> str:
+        error = self.bridge.connect_error
+        reason = describe_error(error) if error is not None else "the connection did not open"
+        return f"Could not connect to {label} — {reason}"
+
+    async def use_sandbox(self, *, failure: str = "", failed_profile: str = "") -> None:
         banner = self.window.banner
         table = self.window.browser.table
         banner.show_message("Starting local sandbox…")
@@ -151,8 +179,10 @@ class AppSession:
             return
         buckets = await self.bridge.connect_to(target)
         if buckets is None:
-            banner.show_message("Could not connect to the local sandbox", "Add a connection…")
+            self.current = ""
+            self._banner(self._connect_failure("the local sandbox"), "Add a connection…")
             table.set_placeholder("Not connected")
+            self._refresh_menu()
             return
         if not buckets:
             # A newcomer should be able to drop a file right away.
@@ -162,7 +192,15 @@ class AppSession:
             # killed) are aborted, so their parts do not fill the disk unseen.
             await self.bridge.abort_uploads_started_before(started_at)
         self.current = SANDBOX_LABEL
-        banner.show_message(SANDBOX_BANNER, "Add your own connection…")
+        self.profiles.set_last_used(None)  # the next start opens the sandbox again
+        if failure:
+            self._banner(
+                f"{failure}. Showing the local sandbox instead.",
+                f"Edit {failed_profile}…",
+                lambda: self.open_profile_dialog(failed_profile),
+            )
+        else:
+            self._banner(SANDBOX_BANNER, "Add your own connection…")
         self._refresh_menu()
 
     async def _sandbox_server_missing(self) -> bool:
@@ -188,18 +226,29 @@ class AppSession:
             credentials=Credentials(profile.access_key, secret),
         )
 
-    async def connect_profile(self, name: str) -> None:
+    async def connect_profile(self, name: str, *, edit_on_failure: bool = True) -> bool:
+        """Connect to a saved profile; on failure the banner says why (never the old view)."""
         target = await self.target_for(name)
         if target is None:
-            self.open_profile_dialog(name)
-            return
+            if edit_on_failure:
+                self.open_profile_dialog(name)
+            return False
         buckets = await self.bridge.connect_to(target)
         if buckets is None:
-            return
+            self.current = ""
+            self._banner(
+                self._connect_failure(name),
+                f"Edit {name}…",
+                lambda: self.open_profile_dialog(name),
+            )
+            self.window.browser.table.set_placeholder("Not connected")
+            self._refresh_menu()
+            return False
         self.current = name
         self.profiles.set_last_used(name)
         self.window.banner.hide()
         self._refresh_menu()
+        return True
 
     # dialogs (opened with open(): no nested event loop under qasync) -----------------
 

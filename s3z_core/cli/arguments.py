@@ -30,6 +30,7 @@ GLOBAL_DEFAULTS: dict[str, Any] = {
     "concurrency": None,
     "workers": None,
     "part_size": None,
+    "limit_rate": None,
     "verify_ssl": True,
     "json": False,
     "quiet": False,
@@ -72,6 +73,11 @@ def _size(text: str) -> int:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
     return value
+
+
+def rate(text: str) -> int:
+    """A bandwidth cap in bytes per second: 20M, 512K, 1.5MiB (a trailing "/s" is allowed)."""
+    return _size(text.removesuffix("/s"))
 
 
 def presign_expiry(text: str) -> int:
@@ -166,6 +172,13 @@ def _global_options(suppress: bool) -> argparse.ArgumentParser:
         default=d,
         metavar="SIZE",
         help="multipart part size: 8MiB, 64M, or bytes (default: by file size)",
+    )
+    t.add_argument(
+        "--limit-rate",
+        type=rate,
+        default=d,
+        metavar="RATE",
+        help="cap all transfers together at RATE bytes/s, uploads and downloads: 20M, 512K",
     )
     t.add_argument(
         "--ignore-checksum",

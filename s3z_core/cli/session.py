@@ -77,6 +77,8 @@ class Session:
             knobs["concurrency"] = a.concurrency
         if a.part_size is not None:
             knobs["part_size"] = a.part_size
+        if getattr(a, "limit_rate", None) is not None:
+            knobs["limit_rate"] = a.limit_rate
         if getattr(a, "follow_symlinks", False):
             knobs["follow_symlinks"] = True
         if not getattr(a, "verify_checksums", True):

@@ -59,8 +59,15 @@ class TransferControl:
 
 # Transfer ids are unique for the life of the process, across engines: a GUI that rebuilds
 # its engine (new settings, another connection) must never see a new transfer take an old
-# row's id.
+# row's id. An app whose ids must outlive the process (a persisted queue) passes its own
+# source (``TransferIds``: any callable returning the next id).
 _TRANSFER_IDS = itertools.count(1)
+TransferIds = Callable[[], int]
+
+
+def process_transfer_ids() -> int:
+    """The default id source: one counter for every engine of this process."""
+    return next(_TRANSFER_IDS)
 
 
 class TransferContext:
@@ -70,8 +77,10 @@ class TransferContext:
         config: TransferConfig,
         sink_ref: Callable[[], EventSink],
         source_ops: S3Operations | None = None,
+        ids: TransferIds = process_transfer_ids,
     ) -> None:
         self.ops = ops
+        self._ids = ids
         # Another endpoint or account to copy from: its copies are relayed (transfer/relay.py)
         # through one shared byte budget instead of server-side copies.
         self.source_ops = source_ops
@@ -91,7 +100,7 @@ class TransferContext:
         return self._sink_ref()
 
     def new_control(self, parent_gate: PauseGate | None = None) -> TransferControl:
-        control = TransferControl(next(_TRANSFER_IDS), parent_gate=parent_gate)
+        control = TransferControl(self._ids(), parent_gate=parent_gate)
         self.controls[control.transfer_id] = control
         return control
 

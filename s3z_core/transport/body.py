@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from s3z_core.config import UPLOAD_CHUNK_BYTES
 from s3z_core.errors import LocalFileError
 from s3z_core.filesystem import pool
+from s3z_core.transport.bandwidth import Pace
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +70,14 @@ def _read_error(rng: FileRange, exc: OSError, counter: SentCounter) -> LocalFile
 
 
 async def stream_file_range(
-    rng: FileRange, counter: SentCounter, progress: ProgressCallback | None
+    rng: FileRange,
+    counter: SentCounter,
+    progress: ProgressCallback | None,
+    pace: Pace | None = None,
 ) -> AsyncIterator[bytes]:
     """The range in 256 KiB chunks, read by the file-system pool one chunk ahead of the socket:
-    the event loop never waits on the disk, and a small file costs one trip to the pool."""
+    the event loop never waits on the disk, and a small file costs one trip to the pool.
+    ``pace``: the bandwidth cap's bucket, awaited before each chunk goes."""
     loop = asyncio.get_running_loop()
     executor = pool()
     end = rng.offset + rng.length
@@ -97,6 +102,8 @@ async def stream_file_range(
                 ahead = loop.run_in_executor(
                     executor, os.pread, fd, min(UPLOAD_CHUNK_BYTES, end - pos), pos
                 )
+            if pace is not None:
+                await pace(len(chunk))
             yield chunk
             counter.sent += len(chunk)
             if progress is not None:
@@ -130,13 +137,18 @@ def _close_when_idle(executor: Executor, fd: int, reading: asyncio.Future[bytes]
 
 
 async def stream_memory(
-    data: bytes | bytearray | memoryview, counter: SentCounter, progress: ProgressCallback | None
+    data: bytes | bytearray | memoryview,
+    counter: SentCounter,
+    progress: ProgressCallback | None,
+    pace: Pace | None = None,
 ) -> AsyncIterator[memoryview]:
     """One attempt's body from memory, in chunks that share the buffer (no copy)."""
     view = memoryview(data)
     try:
         for start in range(0, len(view), UPLOAD_CHUNK_BYTES):
             chunk = view[start : start + UPLOAD_CHUNK_BYTES]
+            if pace is not None:
+                await pace(len(chunk))
             yield chunk
             counter.sent += len(chunk)
             if progress is not None:

@@ -45,6 +45,7 @@ from s3z_core.protocol.endpoints import (
 from s3z_core.protocol.responses import is_error_document
 from s3z_core.protocol.signing import EMPTY_SHA256, UNSIGNED_PAYLOAD
 from s3z_core.transport.addressing import Addressing
+from s3z_core.transport.bandwidth import TokenBucket
 from s3z_core.transport.body import (
     Body,
     FileRange,
@@ -77,8 +78,10 @@ class S3Client:
         *,
         rng: random.Random | None = None,
         on_retry: RetryCallback | None = None,
+        bandwidth: TokenBucket | None = None,
     ) -> None:
         self.config = config
+        self._pace = bandwidth.take if bandwidth is not None else None  # the cap on bodies
         self.addressing = Addressing(config, credentials)
         self.endpoint = self.addressing.endpoint
         self._proxies = proxy_settings(config)
@@ -265,10 +268,12 @@ class S3Client:
             counter = SentCounter()
             data: Any
             if isinstance(body, FileRange):
-                data = stream_file_range(body, counter, progress)
+                data = stream_file_range(body, counter, progress, self._pace)
             elif streamed and body is not None:
-                data = stream_memory(body, counter, progress)  # slices of it, never a copy
+                data = stream_memory(body, counter, progress, self._pace)  # slices, no copy
             else:
+                if self._pace is not None and length:  # a small body goes whole, paced too
+                    await self._pace(length)
                 # Small bodies: a fresh BytesIO per attempt (raw bytes over 1 MiB raise
                 # aiohttp's ResourceWarning; larger ones are streamed above, uncopied).
                 data = io.BytesIO(body) if body else None
@@ -357,6 +362,8 @@ class S3Client:
                         if not chunk:
                             break
                         pos += len(chunk)
+                        if self._pace is not None:  # not reading on slows the sender (TCP)
+                            await self._pace(len(chunk))
                         yield chunk
                 finally:
                     resp.release()

@@ -20,7 +20,8 @@ from PySide6.QtCore import (
 )
 
 from s3z_core.models import ListPage
-from s3z_gui.icons import file_icon, folder_icon
+from s3z_gui.file_icons import icon_for_name
+from s3z_gui.icons import folder_icon
 from s3z_gui.models.listing import Entry, Listing
 from s3z_gui.units import format_size
 
@@ -142,7 +143,7 @@ class ObjectTableModel(QAbstractTableModel):
         if role == SortRole:
             return _sort_key(entry, column)
         if role == Qt.ItemDataRole.DecorationRole and column == NAME:
-            return folder_icon() if entry.is_folder else file_icon()
+            return folder_icon() if entry.is_folder else icon_for_name(entry.name)
         if role == Qt.ItemDataRole.TextAlignmentRole and column == SIZE:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole and column == NAME:

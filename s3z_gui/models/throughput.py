@@ -91,6 +91,15 @@ class ThroughputHistory:
             sum(p.download_bps for p in recent) / len(recent),
         )
 
+    def peak_since(self, since_s: float) -> float:
+        """The larger rate of any bin that ended at or after ``since_s`` (the chart's window)."""
+        best = 0.0
+        for point in reversed(self.points):
+            if point.at_s < since_s:
+                break
+            best = max(best, point.upload_bps, point.download_bps)
+        return best
+
     def rate_at(self, at_s: float) -> float:
         """The larger of both rates in the bin holding ``at_s`` (where a marker sits)."""
         best = 0.0

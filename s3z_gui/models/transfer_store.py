@@ -7,12 +7,9 @@ stays flat whatever the event rate (see STYLE.md, "How progress travels").
 
 from __future__ import annotations
 
-from collections import deque
-from dataclasses import dataclass, field
-from enum import IntEnum, StrEnum
-from pathlib import PurePosixPath
+from dataclasses import dataclass
 
-from s3z_core.errors import S3zError, ServiceError, UnsafeKeyError
+from s3z_core.errors import ServiceError, UnsafeKeyError
 from s3z_core.events import (
     BytesTransferred,
     Direction,
@@ -26,150 +23,38 @@ from s3z_core.events import (
     TransferQueued,
     TransferResumed,
     TransferStarted,
-    Verification,
+)
+from s3z_gui.models.transfer_groups import TransferGroup
+from s3z_gui.models.transfer_row import (
+    ALL_COLUMNS,
+    PROGRESS_COLUMNS,
+    RATE_WINDOW_S,
+    Column,
+    Marker,
+    MarkerKind,
+    Status,
+    TransferRow,
+    describe_error,
+    marker_kind,
+    unsafe_refusal,
 )
 
-# Speed is averaged over this window: long enough to be steady, short enough to react.
-RATE_WINDOW_S = 2.0
-
-
-class Column(IntEnum):
-    NAME = 0
-    DIRECTION = 1
-    SIZE = 2
-    PROGRESS = 3
-    SPEED = 4
-    ETA = 5
-    STATUS = 6
-
-
-ALL_COLUMNS = frozenset(Column)
-PROGRESS_COLUMNS = frozenset({Column.PROGRESS, Column.SPEED, Column.ETA})
-
-
-class Status(StrEnum):
-    QUEUED = "Queued"
-    RUNNING = "Running"
-    PAUSED = "Paused"
-    COMPLETED = "Completed"
-    FAILED = "Failed"
-    CANCELLED = "Cancelled"
-
-    @property
-    def finished(self) -> bool:
-        return self in (Status.COMPLETED, Status.FAILED, Status.CANCELLED)
-
-
-class MarkerKind(StrEnum):
-    RETRY = "retry"
-    THROTTLE = "throttle"
-
-
-@dataclass(frozen=True, slots=True)
-class Marker:
-    """A retry or throttle moment to pin on the throughput chart."""
-
-    at_s: float
-    kind: MarkerKind
-    text: str
-
-
-def marker_kind(reason: str) -> MarkerKind:
-    """Throttling is worth telling apart on the chart: the server asked us to slow down.
-
-    The events carry the reason as text, so this is a display classification only;
-    whether to retry was already decided by type inside the engine.
-    """
-    lowered = reason.lower()
-    if any(word in lowered for word in ("slowdown", "slow down", "429", "503", "throttl")):
-        return MarkerKind.THROTTLE
-    return MarkerKind.RETRY
-
-
-def describe_error(error: S3zError) -> str:
-    """What the queue row says on failure: the S3 code first, never a traceback."""
-    if isinstance(error, ServiceError):
-        detail = error.message or f"HTTP {error.status}"
-        return f"{error.code}: {detail}"
-    return str(error) or type(error).__name__
-
-
-def unsafe_refusal(error: UnsafeKeyError) -> str:
-    """Why a row whose key would leave the download folder is never retried."""
-    return f"Retry is off: the key would be written outside the download folder ({error.reason})"
-
-
-def _leaf(path: str) -> str:
-    trimmed = path.rstrip("/")
-    if trimmed.startswith("s3://"):
-        trimmed = trimmed[len("s3://") :]
-    return PurePosixPath(trimmed.replace("\\", "/")).name or path
-
-
-@dataclass(slots=True)
-class TransferRow:
-    transfer_id: int
-    direction: Direction
-    source: str
-    destination: str
-    size: int | None
-    done_bytes: int = 0
-    status: Status = Status.QUEUED
-    error: str = ""
-    error_code: str = ""  # the S3 error code when the server said no (NoSuchKey, …)
-    verification: Verification | None = None
-    retries: int = 0
-    rate_bps: float = 0.0
-    elapsed_s: float | None = None
-    # (time, cumulative bytes) samples for the moving-average speed
-    samples: deque[tuple[float, int]] = field(default_factory=deque, repr=False)
-    # Downloads only: the folder the engine was given and the key prefix it stripped, so a
-    # retry re-derives the local path from the key (``destination`` is not trusted for that).
-    local_root: str | None = None
-    strip_prefix: str = ""
-    retry_refusal: str = ""  # why Retry must not run this row again; "" when it may
-
-    @property
-    def retryable(self) -> bool:
-        return self.status in (Status.FAILED, Status.CANCELLED) and not self.retry_refusal
-
-    @property
-    def name(self) -> str:
-        """The file's own name: the local side for uploads, the key's leaf for downloads."""
-        return _leaf(self.source if self.direction == "upload" else self.destination)
-
-    @property
-    def local_path(self) -> str:
-        return self.source if self.direction == "upload" else self.destination
-
-    @property
-    def fraction(self) -> float:
-        if self.status == Status.COMPLETED:
-            return 1.0
-        if not self.size:
-            return 0.0
-        return max(0.0, min(1.0, self.done_bytes / self.size))
-
-    @property
-    def eta_s(self) -> float | None:
-        if self.status != Status.RUNNING or self.rate_bps <= 0 or self.size is None:
-            return None
-        return max(0.0, (self.size - self.done_bytes) / self.rate_bps)
-
-    @property
-    def status_text(self) -> str:
-        if self.status == Status.FAILED and self.error_code:
-            return f"Failed: {self.error_code}"
-        if self.status == Status.FAILED and self.error:
-            return f"Failed: {self.error}"
-        if self.status == Status.COMPLETED and self.verification in (
-            Verification.VERIFIED_MD5,
-            Verification.VERIFIED_COMPOSITE,
-        ):
-            return "Verified"
-        if self.status == Status.RUNNING and self.retries:
-            return f"Running ({self.retries} retries)"
-        return self.status.value
+__all__ = [
+    "ALL_COLUMNS",
+    "PROGRESS_COLUMNS",
+    "Column",
+    "Marker",
+    "MarkerKind",
+    "Status",
+    "TickChanges",
+    "Totals",
+    "TransferGroup",
+    "TransferRow",
+    "TransferStore",
+    "describe_error",
+    "marker_kind",
+    "unsafe_refusal",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,13 +71,15 @@ class TickChanges:
 
 @dataclass(frozen=True, slots=True)
 class Totals:
-    active: int
+    active: int  # running now; paused transfers are counted apart (bug 9)
     queued: int
     completed: int
     failed: int
     upload_bps: float
     download_bps: float
     remaining_bytes: int
+    paused: int = 0
+    cancelled: int = 0
 
 
 class TransferStore:
@@ -205,6 +92,8 @@ class TransferStore:
         self._published_rows = 0
         self._moved = {"upload": 0, "download": 0, "copy": 0}
         self._markers: list[Marker] = []
+        self.groups: list[TransferGroup] = []  # every group with rows in the store
+        self._group_ids = 0
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -213,6 +102,32 @@ class TransferStore:
     def published_rows(self) -> int:
         """Rows the view already knows about (new rows appear on the next tick)."""
         return self._published_rows
+
+    def open_group(
+        self,
+        direction: Direction,
+        name: str,
+        source: str,
+        destination: str,
+        bucket: str,
+        local_folder: str,
+    ) -> TransferGroup:
+        """Rows queued from now on whose spec matches join this group, until it closes."""
+        self._group_ids += 1
+        group = TransferGroup(
+            self._group_ids, direction, name, source, destination, bucket, local_folder
+        )
+        self.groups.append(group)
+        return group
+
+    def close_group(self, group: TransferGroup) -> None:
+        """Its batch ended: no more rows join; an empty group is dropped at once."""
+        group.open = False
+        if not group.children:
+            self.groups.remove(group)
+        else:  # its row's status may change now (finished): tell the view
+            for row in group.children[:1]:
+                self._dirty.setdefault(row.transfer_id, set()).update(ALL_COLUMNS)
 
     def row_for(self, transfer_id: int) -> TransferRow | None:
         position = self._index.get(transfer_id)
@@ -228,18 +143,25 @@ class TransferStore:
     def apply(self, event: TransferEvent, now_s: float) -> None:
         """Fold one engine event into the rows. Unknown ids are ignored (late events)."""
         if isinstance(event, TransferQueued):
-            if event.transfer_id in self._index:
+            known = self.row_for(event.transfer_id)
+            if known is not None:  # a retry under the row's own id: the row is reused
+                if known.status.finished:
+                    known.requeue(event)
+                    self._touch(event.transfer_id, ALL_COLUMNS)
                 return
             self._index[event.transfer_id] = len(self.rows)
-            self.rows.append(
-                TransferRow(
-                    event.transfer_id,
-                    event.direction,
-                    event.source,
-                    event.destination,
-                    event.size,
-                )
+            new_row = TransferRow(
+                event.transfer_id,
+                event.direction,
+                event.source,
+                event.destination,
+                event.size,
+                spec=event.spec,
             )
+            self.rows.append(new_row)
+            group = next((g for g in self.groups if g.open and g.matches(event.spec)), None)
+            if group is not None:
+                group.add(new_row)
         elif isinstance(event, BytesTransferred):
             row = self._touch(event.transfer_id, PROGRESS_COLUMNS)
             if row is not None:
@@ -261,12 +183,14 @@ class TransferStore:
                 row.retries += 1
             self._markers.append(
                 Marker(
-                    now_s, marker_kind(event.reason), f"{event.reason} (part {event.part_number})"
+                    now_s,
+                    marker_kind(event.throttled),
+                    f"{event.reason} (part {event.part_number})",
                 )
             )
         elif isinstance(event, RequestRetried):
             self._markers.append(
-                Marker(now_s, marker_kind(event.reason), f"{event.operation}: {event.reason}")
+                Marker(now_s, marker_kind(event.throttled), f"{event.operation}: {event.reason}")
             )
         elif isinstance(event, TransferPaused):
             self._set_status(event.transfer_id, Status.PAUSED)
@@ -363,6 +287,20 @@ class TransferStore:
         self._index = {row.transfer_id: i for i, row in enumerate(self.rows)}
         self._dirty = {tid: cols for tid, cols in self._dirty.items() if tid in self._index}
 
+    def remove_transfers(self, ids: set[int]) -> None:
+        """Drop these published rows wherever they sit (a group's files are not adjacent)."""
+        kept = [row for row in self.rows if row.transfer_id not in ids]
+        self._published_rows -= len(self.rows) - len(kept)
+        self.rows = kept
+        self._index = {row.transfer_id: i for i, row in enumerate(self.rows)}
+        self._dirty = {tid: cols for tid, cols in self._dirty.items() if tid in self._index}
+        for group in list(self.groups):
+            group.children = [row for row in group.children if row.transfer_id not in ids]
+            group.published = min(group.published, len(group.children))
+            group.reindex()
+            if not group.children and not group.open:
+                self.groups.remove(group)
+
     def remove_finished(self) -> list[tuple[int, int]]:
         """Drop every finished published row; returns the removed ranges."""
         ranges = self.finished_ranges()
@@ -371,12 +309,16 @@ class TransferStore:
         return ranges
 
     def totals(self) -> Totals:
-        active = queued = completed = failed = 0
+        active = queued = completed = failed = paused = cancelled = 0
         up = down = 0.0
         remaining = 0
         for row in self.rows:
-            if row.status in (Status.RUNNING, Status.PAUSED):
+            if row.status == Status.RUNNING:
                 active += 1
+            elif row.status == Status.PAUSED:
+                paused += 1
+            elif row.status == Status.CANCELLED:
+                cancelled += 1
             elif row.status == Status.QUEUED:
                 queued += 1
             elif row.status == Status.COMPLETED:
@@ -389,4 +331,4 @@ class TransferStore:
                 down += row.rate_bps
             if not row.status.finished and row.size is not None:
                 remaining += max(0, row.size - row.done_bytes)
-        return Totals(active, queued, completed, failed, up, down, remaining)
+        return Totals(active, queued, completed, failed, up, down, remaining, paused, cancelled)

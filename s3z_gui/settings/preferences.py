@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QStandardPaths
 
 from s3z_core.config import MiB, TransferConfig
+from s3z_gui.models.conflicts import ConflictPolicy
+from s3z_gui.theme import Theme
 
 _GROUP = "preferences"
 
@@ -26,6 +29,9 @@ class Preferences:
     part_size_mib: int = 0
     download_dir: str = ""
     confirm_deletes: bool = True
+    on_conflict: ConflictPolicy = ConflictPolicy.ASK  # an upload's key exists already
+    theme: Theme = Theme.SYSTEM
+    limit_mbps: float = 0.0  # all transfers together, MB/s (decimal); 0: no limit
 
     def transfer_config(self) -> TransferConfig:
         return TransferConfig(
@@ -33,7 +39,13 @@ class Preferences:
             concurrency=self.streams_per_file or None,
             # S3 refuses parts under 5 MiB (except the last): round small choices up.
             part_size=max(5, self.part_size_mib) * MiB if self.part_size_mib else None,
+            limit_rate=self.limit_rate,
         )
+
+    @property
+    def limit_rate(self) -> int | None:
+        """The cap in bytes/s for the engine's token bucket, or None."""
+        return round(self.limit_mbps * 1_000_000) if self.limit_mbps > 0 else None
 
     @property
     def effective_download_dir(self) -> str:
@@ -49,6 +61,28 @@ def _int(settings: QSettings, key: str, default: int, low: int, high: int) -> in
     return min(high, max(low, value))
 
 
+def _policy(raw: object) -> ConflictPolicy:
+    try:
+        return ConflictPolicy(str(raw))
+    except ValueError:  # an unknown value (a newer version's, or hand-edited): ask
+        return ConflictPolicy.ASK
+
+
+def _float(settings: QSettings, key: str, default: float, low: float, high: float) -> float:
+    try:
+        value = float(str(settings.value(key, default)))
+    except ValueError:
+        return default
+    return default if math.isnan(value) else min(high, max(low, value))
+
+
+def _theme(raw: object) -> Theme:
+    try:
+        return Theme(str(raw))
+    except ValueError:
+        return Theme.SYSTEM
+
+
 def load_preferences(settings: QSettings) -> Preferences:
     settings.beginGroup(_GROUP)
     try:
@@ -58,6 +92,9 @@ def load_preferences(settings: QSettings) -> Preferences:
             part_size_mib=_int(settings, "part_size_mib", 0, 0, 5120),
             download_dir=str(settings.value("download_dir", "")),
             confirm_deletes=str(settings.value("confirm_deletes", "true")).lower() == "true",
+            on_conflict=_policy(settings.value("on_conflict", ConflictPolicy.ASK.value)),
+            theme=_theme(settings.value("theme", Theme.SYSTEM.value)),
+            limit_mbps=_float(settings, "limit_mbps", 0.0, 0.0, 100_000.0),
         )
     finally:
         settings.endGroup()
@@ -71,6 +108,9 @@ def save_preferences(settings: QSettings, prefs: Preferences) -> None:
         settings.setValue("part_size_mib", prefs.part_size_mib)
         settings.setValue("download_dir", prefs.download_dir)
         settings.setValue("confirm_deletes", "true" if prefs.confirm_deletes else "false")
+        settings.setValue("on_conflict", prefs.on_conflict.value)
+        settings.setValue("theme", prefs.theme.value)
+        settings.setValue("limit_mbps", prefs.limit_mbps)
     finally:
         settings.endGroup()
     settings.sync()

@@ -15,7 +15,9 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListView,
+    QSizePolicy,
     QSplitter,
+    QStackedWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -28,6 +30,7 @@ from s3z_gui.models.bucket_model import BucketListModel, BucketNameRole
 from s3z_gui.models.history import Location, NavigationHistory, parse_location
 from s3z_gui.models.listing import Entry
 from s3z_gui.models.object_model import EntryRole, ObjectFilterProxy, ObjectTableModel
+from s3z_gui.views.breadcrumbs import Breadcrumbs
 from s3z_gui.views.browser_actions import BrowserActions
 from s3z_gui.views.object_view import ObjectView
 
@@ -88,6 +91,14 @@ class BrowserView(QWidget):
         self.address.setPlaceholderText("s3://bucket/prefix/")
         self.address.setClearButtonEnabled(False)
         self.address.returnPressed.connect(self._address_entered)
+        self.address.editingFinished.connect(self._show_breadcrumbs)
+        self.breadcrumbs = Breadcrumbs()
+        self.breadcrumbs.segmentClicked.connect(self._segment_clicked)
+        self.breadcrumbs.editRequested.connect(self.focus_address)
+        self.path_bar = QStackedWidget()  # breadcrumbs, or the field while typing
+        self.path_bar.addWidget(self.breadcrumbs)
+        self.path_bar.addWidget(self.address)
+        self.path_bar.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.filter = QLineEdit()
         self.filter.setPlaceholderText("Filter this folder")
         self.filter.setClearButtonEnabled(True)
@@ -140,7 +151,7 @@ class BrowserView(QWidget):
         nav.setSpacing(2)
         for button in (self.back_button, self.forward_button, self.up_button, self.refresh_button):
             nav.addWidget(button)
-        nav.addWidget(self.address, 1)
+        nav.addWidget(self.path_bar, 1)
         nav.addSpacing(6)
         nav.addWidget(self.filter)
         main_layout.addLayout(nav)
@@ -192,6 +203,7 @@ class BrowserView(QWidget):
         location = self.location
         self.filter.clear()
         self.address.setText(location.url)
+        self.breadcrumbs.set_location(location)
         self._select_bucket_row(location.bucket)
         self._update_navigation()
         self.locationChanged.emit(location.url)
@@ -220,8 +232,19 @@ class BrowserView(QWidget):
             self._show_current()
 
     def focus_address(self) -> None:
+        self.path_bar.setCurrentWidget(self.address)
         self.address.setFocus()
         self.address.selectAll()
+
+    def _show_breadcrumbs(self) -> None:
+        self.address.setText(self.location.url)
+        self.path_bar.setCurrentWidget(self.breadcrumbs)
+
+    def _segment_clicked(self, location: Location) -> None:
+        if location == self.location:
+            self.refresh()
+        else:
+            self.navigate(location)
 
     def _address_entered(self) -> None:
         location = parse_location(self.address.text())
@@ -230,6 +253,7 @@ class BrowserView(QWidget):
             self.address.setText(self.location.url)
             return
         self.navigate(location)
+        self.path_bar.setCurrentWidget(self.breadcrumbs)
         self.table.setFocus()
 
     def _open_index(self, index: QModelIndex) -> None:

@@ -15,8 +15,11 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from s3z_gui.icons import SP, standard
 from s3z_gui.models.bucket_model import BucketNameRole
+from s3z_gui.units import format_size
+from s3z_gui.views.bucket_dialog import NewBucketDialog
 
 if TYPE_CHECKING:
+    from s3z_gui.bridge import Tally
     from s3z_gui.views.browser import BrowserView
 
 
@@ -62,6 +65,8 @@ class BrowserActions(QObject):
         )
         self.new_bucket_action = self._action("New bucket…", None, self.ask_new_bucket)
         self.delete_bucket_action = self._action("Delete bucket…", None, self.ask_delete_bucket)
+        self.bucket_dialog: NewBucketDialog | None = None
+        self.delete_bucket_box: QMessageBox | None = None
 
     def _action(
         self,
@@ -97,6 +102,10 @@ class BrowserActions(QObject):
         b.bucket_list.addAction(self.new_bucket_action)
         b.bucket_list.addAction(self.delete_bucket_action)
         for action in (
+            # Ctrl+U works wherever the browser has focus, not only through the File menu
+            # (a WidgetWithChildren shortcut fires only from the widgets it is added to).
+            self.upload_files_action,
+            self.upload_folder_action,
             self.refresh_action,
             self.address_action,
             self.back_action,
@@ -168,14 +177,26 @@ class BrowserActions(QObject):
         box.buttonClicked.connect(lambda button: button is delete and b.delete_selection())
         box.open()
 
-    def ask_new_bucket(self) -> None:
-        dialog = QInputDialog(self.browser)
-        dialog.setWindowTitle("New bucket")
-        dialog.setLabelText("Bucket name (lowercase letters, digits, hyphens)")
-        dialog.textValueSelected.connect(
-            lambda name: name.strip() and self.browser.bridge.create_bucket(name.strip())
-        )
+    def ask_new_bucket(self) -> NewBucketDialog:
+        """Names are checked as typed; a name the server still refuses reopens the dialog
+        with it, so nothing typed is lost."""
+        return self._open_bucket_dialog("")
+
+    def _open_bucket_dialog(self, name: str) -> NewBucketDialog:
+        dialog = NewBucketDialog(self.browser, name)
+        dialog.nameChosen.connect(self._create_bucket)
+        self.bucket_dialog = dialog
         dialog.open()
+        return dialog
+
+    def _create_bucket(self, name: str) -> None:
+        task = self.browser.bridge.create_bucket(name)
+
+        def done(_task: object) -> None:
+            if not task.cancelled() and task.result() is None:  # refused: the bar says why
+                self._open_bucket_dialog(name)
+
+        task.add_done_callback(done)
 
     def ask_delete_bucket(self) -> None:
         b = self.browser
@@ -183,18 +204,37 @@ class BrowserActions(QObject):
         name = index.data(BucketNameRole) if index.isValid() else b.location.bucket
         if not isinstance(name, str):
             return
+        # Count first (issue 15, bug 14): the question says what would go.
+        task = b.bridge.count_objects(name)
+        task.add_done_callback(
+            lambda _t: (
+                None if task.cancelled() else self._confirm_delete_bucket(name, task.result())
+            )
+        )
+
+    def _confirm_delete_bucket(self, name: str, tally: Tally | None) -> QMessageBox | None:
+        b = self.browser
+        if tally is None:  # the listing failed: the status bar says why; nothing is deleted
+            return None
+        if tally.objects == 0:
+            what = f"Delete the empty bucket {name}?"
+        else:
+            many = f"{tally.objects:,}" if tally.complete else f"at least {tally.objects:,}"
+            what = (
+                f"Delete the bucket {name} and its {many} object(s) "
+                f"({format_size(tally.size)})? This cannot be undone."
+            )
         box = QMessageBox(
-            QMessageBox.Icon.Warning,
-            "Delete bucket",
-            f"Delete the bucket {name} and every object in it? This cannot be undone.",
-            QMessageBox.StandardButton.Cancel,
-            b,
+            QMessageBox.Icon.Warning, "Delete bucket", what, QMessageBox.StandardButton.Cancel, b
         )
         delete = box.addButton("Delete bucket", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.buttonClicked.connect(
             lambda button: button is delete and b.bridge.delete_bucket(name, force=True)
         )
+        self.delete_bucket_box = box
         box.open()
+        return box
 
     # clipboard ----------------------------------------------------------------------
 

@@ -12,18 +12,19 @@ from collections.abc import Callable
 
 from PySide6.QtCharts import QChart, QChartView, QLineSeries, QScatterSeries, QValueAxis
 from PySide6.QtCore import QEvent, QMargins, QPointF, Qt
-from PySide6.QtGui import QColor, QPainter, QPalette, QPen
+from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from s3z_gui.models.chart_axis import CHART_WINDOW_S, rate_axis, time_ticks
 from s3z_gui.models.throughput import ThroughputHistory
 from s3z_gui.models.transfer_store import MarkerKind, TickChanges
 from s3z_gui.units import megabytes_per_s
 
 UPLOAD_COLOUR = QColor(0x3B, 0x82, 0xF6)  # blue, readable on light and dark
 DOWNLOAD_COLOUR = QColor(0x22, 0xA0, 0x6B)  # green
-MIN_VISIBLE_S = 30.0
 RETRY_COLOUR = QColor(0xF5, 0x9E, 0x0B)  # amber
 THROTTLE_COLOUR = QColor(0xE1, 0x1D, 0x48)  # red
+CAP_COLOUR = QColor(0x94, 0xA3, 0xB8)  # slate: the limit, a dashed line
 
 
 def _is_dark(palette: QPalette) -> bool:
@@ -45,6 +46,8 @@ class ThroughputChart(QWidget):
         self.retries.setName("Retry")
         self.throttles = QScatterSeries()
         self.throttles.setName("Throttled")
+        self.cap = QLineSeries()  # the bandwidth limit, when one is set
+        self.cap_bps: float | None = None
         for line, colour in ((self.upload, UPLOAD_COLOUR), (self.download, DOWNLOAD_COLOUR)):
             line.setPen(QPen(colour, 2))
         for scatter, colour in ((self.retries, RETRY_COLOUR), (self.throttles, THROTTLE_COLOUR)):
@@ -57,21 +60,22 @@ class ThroughputChart(QWidget):
         self.chart.setMargins(QMargins(4, 4, 4, 4))
         self.chart.layout().setContentsMargins(0, 0, 0, 0)
         self.chart.setBackgroundRoundness(0)
-        for series in (self.upload, self.download, self.retries, self.throttles):
+        for series in (self.upload, self.download, self.retries, self.throttles, self.cap):
             self.chart.addSeries(series)
         self.x_axis = QValueAxis()
-        self.x_axis.setRange(-self.history.window_s, 0)
+        self.x_axis.setRange(-CHART_WINDOW_S, 0)  # fixed: the last minute, always
         self.x_axis.setLabelFormat("%d s")
-        self.x_axis.setTickCount(6)
+        self.x_axis.setTickCount(time_ticks())
         self.y_axis = QValueAxis()
         self.y_axis.setRange(0, 1)
         self.y_axis.setLabelFormat("%.0f")
         self.y_axis.setTitleText("MB/s")
         self.chart.addAxis(self.x_axis, Qt.AlignmentFlag.AlignBottom)
         self.chart.addAxis(self.y_axis, Qt.AlignmentFlag.AlignLeft)
-        for series in (self.upload, self.download, self.retries, self.throttles):
+        for series in (self.upload, self.download, self.retries, self.throttles, self.cap):
             series.attachAxis(self.x_axis)
             series.attachAxis(self.y_axis)
+        self.cap.setVisible(False)
         self.chart.legend().setAlignment(Qt.AlignmentFlag.AlignTop)
 
         self.view = QChartView(self.chart)
@@ -81,6 +85,17 @@ class ThroughputChart(QWidget):
         self.upload_label = QLabel()
         self.download_label = QLabel()
         self.events_label = QLabel()
+        # Widths fixed for the widest text they will show: the dock never jumps as the
+        # numbers change (bug 12).
+        for label, widest in (
+            (self.upload_label, "↑ Upload 8888.8 MB/s  (peak 8888.8)"),
+            (self.download_label, "↓ Download 8888.8 MB/s  (peak 8888.8)"),
+            (self.events_label, "88888 retries · 88888 throttled"),
+        ):
+            bold = label.font()
+            bold.setBold(True)
+            label.setFont(bold)
+            label.setFixedWidth(QFontMetrics(bold).horizontalAdvance(widest) + 8)
         self.events_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         header = QHBoxLayout()
         header.setContentsMargins(8, 4, 8, 0)
@@ -117,6 +132,7 @@ class ThroughputChart(QWidget):
         # setTheme resets series colours: restore ours.
         self.upload.setPen(QPen(UPLOAD_COLOUR, 2))
         self.download.setPen(QPen(DOWNLOAD_COLOUR, 2))
+        self.cap.setPen(QPen(CAP_COLOUR, 1.5, Qt.PenStyle.DashLine))
         for scatter, colour in ((self.retries, RETRY_COLOUR), (self.throttles, THROTTLE_COLOUR)):
             scatter.setColor(colour)
             scatter.setBorderColor(colour)
@@ -135,28 +151,40 @@ class ThroughputChart(QWidget):
         ):
             self.redraw()
 
+    def set_cap(self, cap_bps: float | None) -> None:
+        """Show the bandwidth limit as a dashed line (None: no limit, no line)."""
+        self.cap_bps = cap_bps
+        self.cap.setVisible(cap_bps is not None)
+        if cap_bps is not None:
+            self.cap.setName(f"Limit {megabytes_per_s(cap_bps):.1f} MB/s")
+        self.redraw()
+
     def redraw(self) -> None:
         now = self._clock()
         history = self.history
-        up_points = [QPointF(p.at_s - now, megabytes_per_s(p.upload_bps)) for p in history.points]
-        down_points = [
-            QPointF(p.at_s - now, megabytes_per_s(p.download_bps)) for p in history.points
-        ]
+        since = now - CHART_WINDOW_S - history.bin_s  # one bin more: the line enters the edge
+        shown = [p for p in history.points if p.at_s >= since]
+        up_points = [QPointF(p.at_s - now, megabytes_per_s(p.upload_bps)) for p in shown]
+        down_points = [QPointF(p.at_s - now, megabytes_per_s(p.download_bps)) for p in shown]
         self.upload.replace(up_points)
         self.download.replace(down_points)
         retry_points: list[QPointF] = []
         throttle_points: list[QPointF] = []
         for marker in history.markers:
+            if marker.at_s < since:
+                continue
             point = QPointF(marker.at_s - now, megabytes_per_s(history.rate_at(marker.at_s)))
             (throttle_points if marker.kind == MarkerKind.THROTTLE else retry_points).append(point)
         self.retries.replace(retry_points)
         self.throttles.replace(throttle_points)
-        peak = megabytes_per_s(max(history.peak_upload_bps, history.peak_download_bps))
-        self.y_axis.setRange(0, _nice_ceiling(peak * 1.15))
-        # Show the span that has data (at least a minute), up to the whole window.
-        span = now - history.points[0].at_s if history.points else 0.0
-        visible = min(history.window_s, max(MIN_VISIBLE_S, span))
-        self.x_axis.setRange(-visible, 0)
+        # The scale follows the peak of what is shown, in round steps.
+        cap = megabytes_per_s(self.cap_bps or 0.0)
+        self.cap.replace([QPointF(-CHART_WINDOW_S, cap), QPointF(0, cap)] if cap else [])
+        axis = rate_axis(max(cap, megabytes_per_s(history.peak_since(since))))
+        self.y_axis.setRange(0, axis.top)
+        self.y_axis.setTickCount(axis.tick_count)
+        self.y_axis.setLabelFormat(axis.label_format)
+        self.rate_axis = axis
         up_now, down_now = history.current()
         self.upload_label.setText(
             f"↑ Upload {megabytes_per_s(up_now):.1f} MB/s"
@@ -169,14 +197,3 @@ class ThroughputChart(QWidget):
         self.events_label.setText(
             f"{history.retry_count} retries · {history.throttle_count} throttled"
         )
-
-
-def _nice_ceiling(value: float) -> float:
-    """An axis top of 1, 2, 5 × 10ⁿ so labels stay round as the peak grows."""
-    if value <= 1:
-        return 1.0
-    magnitude = 10 ** (len(str(int(value))) - 1)
-    for step in (1, 2, 5, 10):
-        if value <= step * magnitude:
-            return float(step * magnitude)
-    return float(10 * magnitude)

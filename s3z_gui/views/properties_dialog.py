@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
@@ -14,8 +16,29 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from s3z_core.metadata import MTIME_META, stored_mtime
 from s3z_core.models import ObjectHead
 from s3z_gui.units import format_size
+
+
+def _local_time(moment: datetime) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def metadata_rows(metadata: dict[str, str]) -> list[tuple[str, str]]:
+    """User metadata as people read it: the stored file time (``mtime``, epoch seconds as
+    s3z and other tools write it) as a local date and time, the rest as it is."""
+    rows: list[tuple[str, str]] = []
+    for key, value in sorted(metadata.items()):
+        if key == MTIME_META and (epoch := stored_mtime(metadata)) is not None:
+            try:
+                shown = _local_time(datetime.fromtimestamp(epoch, UTC))
+            except (OverflowError, OSError, ValueError):  # a value far out of range
+                shown = value
+            rows.append(("File modified (mtime)", shown))
+        else:
+            rows.append((key, value))
+    return rows
 
 
 def _value(text: str) -> QLabel:
@@ -33,11 +56,7 @@ class PropertiesDialog(QDialog):
         form = QFormLayout()
         form.addRow("Location", _value(f"s3://{bucket}/{head.key}"))
         form.addRow("Size", _value(f"{format_size(head.size)} ({head.size:,} bytes)"))
-        modified = (
-            head.last_modified.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
-            if (head.last_modified)
-            else "—"
-        )
+        modified = _local_time(head.last_modified) if head.last_modified else "—"
         form.addRow("Modified", _value(modified))
         form.addRow("ETag", _value(head.etag or "—"))
         form.addRow("Content type", _value(head.content_type or "—"))
@@ -48,7 +67,7 @@ class PropertiesDialog(QDialog):
         self.metadata.setHorizontalHeaderLabels(["Metadata", "Value"])
         self.metadata.verticalHeader().hide()
         self.metadata.horizontalHeader().setStretchLastSection(True)
-        for row, (key, value) in enumerate(sorted(head.metadata.items())):
+        for row, (key, value) in enumerate(metadata_rows(head.metadata)):
             self.metadata.setItem(row, 0, QTableWidgetItem(key))
             self.metadata.setItem(row, 1, QTableWidgetItem(value))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)

@@ -5,32 +5,48 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, Qt, QUrl, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
-    QTableView,
     QToolBar,
+    QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
 from s3z_gui.bridge import EngineBridge
 from s3z_gui.icons import SP, standard
-from s3z_gui.models.transfer_model import RowRole, TransferQueueModel
-from s3z_gui.models.transfer_store import Column, Status, TickChanges, Totals, TransferRow
+from s3z_gui.models.transfer_model import GroupRole, RowRole, TransferQueueModel
+from s3z_gui.models.transfer_store import (
+    Column,
+    Status,
+    TickChanges,
+    Totals,
+    TransferGroup,
+    TransferRow,
+)
+from s3z_gui.offload import run_blocking
 from s3z_gui.units import format_duration, format_rate, format_size
 from s3z_gui.views.progress_delegate import ProgressDelegate
 
 
 def totals_text(totals: Totals) -> str:
     """The status bar's summary: what runs, how fast, how long still."""
-    if not (totals.active or totals.queued or totals.failed or totals.completed):
+    if not (
+        totals.active
+        or totals.queued
+        or totals.paused
+        or totals.failed
+        or totals.completed
+        or totals.cancelled
+    ):
         return "No transfers"
     parts: list[str] = []
-    if totals.active or totals.queued:
-        parts.append(f"{totals.active} running, {totals.queued} queued")
+    if totals.active or totals.queued or totals.paused:
+        paused = f", {totals.paused} paused" if totals.paused else ""
+        parts.append(f"{totals.active} running{paused}, {totals.queued} queued")
     if totals.upload_bps > 0:
         parts.append(f"↑ {format_rate(totals.upload_bps)}")
     if totals.download_bps > 0:
@@ -43,6 +59,8 @@ def totals_text(totals: Totals) -> str:
         parts.append(f"{totals.completed} done")
     if totals.failed:
         parts.append(f"{totals.failed} failed")
+    if totals.cancelled:
+        parts.append(f"{totals.cancelled} cancelled")
     return " · ".join(parts)
 
 
@@ -53,21 +71,22 @@ class QueueView(QWidget):
         super().__init__()
         self.model = model
         self.bridge = bridge
-        self.table = QTableView()
+        self.table = QTreeView()  # a folder is one row; its files open beneath it
         self.table.setModel(model)
+        self.table.setRootIsDecorated(True)
+        self.table.setUniformRowHeights(True)
+        self.table.setItemsExpandable(True)
         self.table.setItemDelegateForColumn(Column.PROGRESS, ProgressDelegate(self.table))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setShowGrid(False)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 10)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.table.doubleClicked.connect(self._open_folder_of)
-        header = self.table.horizontalHeader()
+        header = self.table.header()
+        header.setStretchLastSection(False)
         header.setHighlightSections(False)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.setSectionResizeMode(Column.NAME, QHeaderView.ResizeMode.Stretch)
@@ -126,14 +145,29 @@ class QueueView(QWidget):
         return action
 
     def selected_rows(self) -> list[TransferRow]:
-        rows = [i.data(RowRole) for i in self.table.selectionModel().selectedRows(0)]
-        return [r for r in rows if isinstance(r, TransferRow)]
+        """The selected transfers; a selected folder row stands for all of its files."""
+        rows: list[TransferRow] = []
+        seen: set[int] = set()
+        for index in self.table.selectionModel().selectedRows(0):
+            group = index.data(GroupRole)
+            found = group.children if isinstance(group, TransferGroup) else [index.data(RowRole)]
+            for row in found:
+                if isinstance(row, TransferRow) and row.transfer_id not in seen:
+                    seen.add(row.transfer_id)
+                    rows.append(row)
+        return rows
 
     def select_transfer(self, transfer_id: int) -> None:
-        for row in range(self.model.rowCount()):
-            if self.model.row_at(row).transfer_id == transfer_id:
-                self.table.selectRow(row)
-                return
+        index = self.model.index_of(transfer_id)
+        if not index.isValid():
+            return
+        if index.parent().isValid():
+            self.table.expand(index.parent())
+        flags = (
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows
+        )
+        self.table.selectionModel().setCurrentIndex(index, flags)
 
     def _ids(self, *statuses: Status) -> list[int]:
         return [r.transfer_id for r in self.selected_rows() if r.status in statuses]
@@ -165,8 +199,12 @@ class QueueView(QWidget):
 
     def _open_folder(self, row: TransferRow) -> None:
         folder = Path(row.local_path).parent
-        if folder.is_dir():
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+        async def run() -> None:  # is_dir asks the disk: never on the GUI thread
+            if await run_blocking(folder.is_dir):
+                QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+        self.bridge.commands.spawn(run(), "Open folder", bound=False)
 
     def _ticked(self, _changes: TickChanges) -> None:
         self.totalsChanged.emit(totals_text(self.model.store.totals()))

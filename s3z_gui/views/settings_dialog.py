@@ -1,12 +1,15 @@
-"""Preferences: streams and files at once, part size, download folder, confirm deletes."""
+"""Preferences: streams and files at once, part size, download folder, confirm deletes,
+and what an upload does when its key exists."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
+    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -17,7 +20,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from s3z_gui.models.conflicts import ConflictPolicy
 from s3z_gui.settings.preferences import Preferences, default_download_dir
+from s3z_gui.theme import Theme
+
+CONFLICT_LABELS = (
+    (ConflictPolicy.ASK, "Ask me"),
+    (ConflictPolicy.OVERWRITE, "Overwrite it"),
+    (ConflictPolicy.SKIP, "Skip the file"),
+    (ConflictPolicy.KEEP_BOTH, "Keep both (upload as “name (1)”)"),
+)
 
 
 class SettingsDialog(QDialog):
@@ -45,6 +57,10 @@ class SettingsDialog(QDialog):
         browse.clicked.connect(self._browse)
         self.confirm = QCheckBox("Ask before deleting objects")
         self.confirm.setChecked(prefs.confirm_deletes)
+        self.on_conflict = QComboBox()
+        for policy, label in CONFLICT_LABELS:
+            self.on_conflict.addItem(label, policy.value)
+        self.on_conflict.setCurrentIndex(max(0, self.on_conflict.findData(prefs.on_conflict.value)))
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.download_dir, 1)
         folder_row.addWidget(browse)
@@ -53,6 +69,20 @@ class SettingsDialog(QDialog):
         form.addRow("Files at once", self.files)
         form.addRow("Part size", self.part_size)
         form.addRow("Download folder", folder_row)
+        form.addRow("If a file exists", self.on_conflict)
+        self.theme = QComboBox()
+        for theme in Theme:
+            self.theme.addItem(theme.value.capitalize(), theme.value)
+        self.theme.setCurrentIndex(max(0, self.theme.findData(prefs.theme.value)))
+        form.addRow("Theme", self.theme)
+        self.limit = QDoubleSpinBox()
+        self.limit.setRange(0.0, 100_000.0)
+        self.limit.setDecimals(1)
+        self.limit.setSuffix(" MB/s")
+        self.limit.setSpecialValueText("No limit")
+        self.limit.setToolTip("One cap for all uploads and downloads together")
+        self.limit.setValue(prefs.limit_mbps)
+        form.addRow("Bandwidth limit", self.limit)
         form.addRow("", self.confirm)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -70,6 +100,9 @@ class SettingsDialog(QDialog):
             part_size_mib=self.part_size.value(),
             download_dir=self.download_dir.text().strip(),
             confirm_deletes=self.confirm.isChecked(),
+            on_conflict=ConflictPolicy(self.on_conflict.currentData()),
+            theme=Theme(self.theme.currentData()),
+            limit_mbps=self.limit.value(),
         )
 
     def _browse(self) -> None:

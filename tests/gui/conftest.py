@@ -91,6 +91,7 @@ async def app_session(
     qapp: object, qsettings: QSettings, tmp_path: Path, target: ConnectionTarget | None
 ) -> AsyncIterator[object]:
     """An AppSession with its window shown, connected to ``target`` (None: not connected)."""
+    from s3z_gui.models.conflicts import ConflictPolicy
     from s3z_gui.sandbox import Sandbox
     from s3z_gui.session import AppSession
     from s3z_gui.settings.preferences import Preferences
@@ -98,7 +99,11 @@ async def app_session(
     # Closing the last window must not stop the qasync loop before cleanup (as in app.py).
     qapp.setQuitOnLastWindowClosed(False)  # type: ignore[attr-defined]
     app_session = AppSession(qsettings, sandbox=Sandbox(tmp_path / "unused-sandbox"))
-    app_session.set_preferences(Preferences(confirm_deletes=False))
+    # Uploads over existing keys overwrite, as before the conflict question (its own tests
+    # choose ASK): no other test waits for a dialog nobody answers.
+    app_session.set_preferences(
+        Preferences(confirm_deletes=False, on_conflict=ConflictPolicy.OVERWRITE)
+    )
     app_session.queue_model.start()
     app_session.window.show()
     try:
@@ -107,7 +112,7 @@ async def app_session(
             assert buckets is not None, f"could not connect to {target.label}"
         yield app_session
     finally:
-        app_session.window.close()
+        app_session.window.quit_now()
         await app_session.shutdown()
 
 

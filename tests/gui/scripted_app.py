@@ -167,7 +167,7 @@ def soak(work: Path, rounds: int) -> Callable[[AppSession], Any]:
             say(event="script-error", error=f"{type(exc).__name__}: {exc}")
             for task in asyncio.all_tasks():  # where it hangs, for the log
                 task.print_stack(file=sys.stderr)
-            session.window.close()
+            session.window.quit_now()
             raise
         say(event="rounds-done")
         if os.environ.get("SOAK_QUIT", "close") == "close":

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from s3z_gui.models.history import Location
 from s3z_gui.models.object_model import EntryRole
-from s3z_gui.models.transfer_store import Status
+from s3z_gui.models.transfer_store import Column, Status
 
 MiB = 1024 * 1024
 
@@ -163,7 +163,12 @@ async def test_drop_three_files_and_a_folder_uploads_them(
         lambda: len(store) == 5 and all(r.status.finished for r in store.rows), what="5 uploads"
     )
     assert {r.status for r in store.rows} == {Status.COMPLETED}
-    await until(lambda: session.queue_model.rowCount() == 5)
+    # The folder is one row with its two files beneath it (issue 15, bug 14).
+    model = session.queue_model
+    await until(lambda: model.rowCount() == 4)
+    (folder_row,) = [r for r in range(4) if model.rowCount(model.index(r, 0)) == 2]
+    assert model.index(folder_row, 0).data() == "album (2 files)"
+    assert model.index(folder_row, Column.SIZE).data() == "5.6 kB"
     await until(
         lambda: not browser.objects.loading and "album" in _entries(session), what="refresh"
     )

@@ -99,7 +99,7 @@ def test_pause_stops_rate_and_retries_become_markers() -> None:
     store.apply(queued(1), 0.0)
     store.apply(TransferStarted(1, 1000, 2), 0.0)
     tick(store, 0.0)
-    store.apply(PartRetried(1, 2, 1, "SlowDown (HTTP 503)", 0.2), 0.5)
+    store.apply(PartRetried(1, 2, 1, "SlowDown (HTTP 503)", 0.2, throttled=True), 0.5)
     store.apply(RequestRetried("ListObjectsV2", 1, "ConnectError", 0.1), 0.5)
     store.apply(TransferPaused(1), 0.6)
     changes = tick(store, 0.7)

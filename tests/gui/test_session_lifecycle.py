@@ -30,8 +30,8 @@ async def test_overlapping_connects_leave_exactly_one_engine_open(qapp: Any, sea
     made: list[Engine] = []
     closed: list[Engine] = []
 
-    def factory(target: Any, config: Any, sink: Any) -> Engine:
-        engine = make_engine(target, config, sink)
+    def factory(target: Any, config: Any, sink: Any, ids: Any) -> Engine:
+        engine = make_engine(target, config, sink, ids)
         made.append(engine)
         original = engine.close
 
