@@ -40,6 +40,7 @@ from s3z_core.errors import CredentialsError, InvalidValueError
 from s3z_core.events import EventSink, RequestRetried, TransferEvent, ignore_event
 from s3z_core.filters import PathFilter
 from s3z_core.handles import BatchHandle, TransferHandle
+from s3z_core.journal import Journal
 from s3z_core.objects import FilterRules, ObjectCalls
 from s3z_core.operations import S3Operations
 from s3z_core.specs import TransferSpec
@@ -71,8 +72,10 @@ class Engine(ObjectCalls):
         on_event: EventSink | None = None,
         *,
         connection: Connection | None = None,
+        journal: Journal | None = None,
     ) -> None:
         self._connection = connection
+        self.journal = journal
         self.transfer_config = transfer_config or TransferConfig()
         config = client_config or ClientConfig()
         wanted = connections_for(self.transfer_config)
@@ -82,7 +85,13 @@ class Engine(ObjectCalls):
         self._sink: EventSink = on_event or ignore_event
         self._client = S3Client(self.client_config, credentials, on_retry=self._request_retried)
         self.ops = S3Operations(self._client)
-        self._ctx = TransferContext(self.ops, self.transfer_config, lambda: self._sink)
+        self._ctx = TransferContext(
+            self.ops,
+            self.transfer_config,
+            lambda: self._sink,
+            journal=journal,
+            endpoint=journal_endpoint(config),
+        )
         self._tasks: set[asyncio.Task[Any]] = set()
 
     def __repr__(self) -> str:
@@ -94,13 +103,14 @@ class Engine(ObjectCalls):
         *,
         transfer_config: TransferConfig | None = None,
         on_event: EventSink | None = None,
+        journal: Journal | None = None,
         **options: Unpack[ConnectionOptions],
     ) -> Engine:
         """Resolve credentials/region/endpoint like the AWS CLI (the files only: temporary
         credentials are fetched on first use). On an event loop, prefer ``connect``."""
         tc = transfer_config or TransferConfig()
         conn = resolve_connection(connections_for(tc), **options)
-        return cls(conn.config, conn.provider, tc, on_event, connection=conn)
+        return cls(conn.config, conn.provider, tc, on_event, connection=conn, journal=journal)
 
     @classmethod
     async def connect(
@@ -108,13 +118,14 @@ class Engine(ObjectCalls):
         *,
         transfer_config: TransferConfig | None = None,
         on_event: EventSink | None = None,
+        journal: Journal | None = None,
         **options: Unpack[ConnectionOptions],
     ) -> Engine:
         """``from_settings`` off the loop, with the first credentials fetched: a missing login
         or an MFA code is dealt with before any transfer starts."""
         tc = transfer_config or TransferConfig()
         conn = await open_connection(connections_for(tc), **options)
-        return cls(conn.config, conn.provider, tc, on_event, connection=conn)
+        return cls(conn.config, conn.provider, tc, on_event, connection=conn, journal=journal)
 
     async def whoami(self) -> Identity:
         """STS GetCallerIdentity with the engine's credentials, and where they came from."""
@@ -129,8 +140,20 @@ class Engine(ObjectCalls):
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
+    def suspend(self) -> None:
+        """From now on a cancellation (``close``, a cancelled batch or task) keeps what the
+        journal can resume — multipart uploads, download temp files — instead of cleaning
+        up: "keep for later". Without a journal it changes nothing. A real failure still
+        aborts its upload."""
+        self._ctx.suspending = True
+
+    @property
+    def suspending(self) -> bool:
+        return self._ctx.keeps_on_cancel
+
     async def close(self) -> None:
-        """Cancel what still runs (aborting multipart uploads, removing temp files), then close."""
+        """Cancel what still runs (aborting multipart uploads, removing temp files; after
+        ``suspend`` with a journal, keeping them for a resume), then close."""
         pending = [t for t in self._tasks if not t.done()]
         for task in pending:
             task.cancel()
@@ -260,10 +283,13 @@ class Engine(ObjectCalls):
         keep_results: bool = True,
         where: str = "",
         guard: DestinationGuard | None = None,
+        resume_id: int | None = None,
     ) -> BatchHandle:
-        """Run planned items (or plain specs) with ``workers`` files at a time."""
+        """Run planned items (or plain specs) with ``workers`` files at a time.
+        ``resume_id``: the journal's batch record (``journal.open_batch``): what it lists
+        as done is not sent again."""
         items = plan if isinstance(plan, AsyncIterator) else _planned(plan)
-        batch = Batch(self._ctx, self.transfer_config.workers, keep_results, guard)
+        batch = Batch(self._ctx, self.transfer_config.workers, keep_results, guard, resume_id)
         task: asyncio.Task[Any] = self._spawn(batch.run(items, where))
         return BatchHandle(batch, task)
 
@@ -275,6 +301,7 @@ class Engine(ObjectCalls):
         filters: FilterRules = None,
         keep_dir_names: bool = True,
         keep_results: bool = True,
+        resume_id: int | None = None,
     ) -> BatchHandle:
         """Files upload as ``prefix + name``; a folder ``d`` as ``prefix + d/relative/path``
         (``keep_dir_names=False``: its contents go straight under ``prefix``, like
@@ -289,7 +316,9 @@ class Engine(ObjectCalls):
             follow_symlinks=cfg.follow_symlinks,
             dir_markers=cfg.create_dir_markers,
         )
-        return self.run_batch(plan, keep_results=keep_results, where="local walk")
+        return self.run_batch(
+            plan, keep_results=keep_results, where="local walk", resume_id=resume_id
+        )
 
     def download_prefix(
         self,
@@ -299,6 +328,7 @@ class Engine(ObjectCalls):
         filters: FilterRules = None,
         keep_results: bool = True,
         strip_prefix: str | None = None,
+        resume_id: int | None = None,
     ) -> BatchHandle:
         """Listing pages stream straight into the worker pool: the first file starts
         downloading while later pages are still being listed. Keys land under ``dest_dir``
@@ -312,6 +342,7 @@ class Engine(ObjectCalls):
             filters=filters,
             keep_results=keep_results,
             where=f"s3://{bucket}/{prefix}",
+            resume_id=resume_id,
         )
 
     def download_keys(
@@ -323,6 +354,7 @@ class Engine(ObjectCalls):
         filters: FilterRules = None,
         keep_results: bool = True,
         where: str = "",
+        resume_id: int | None = None,
     ) -> BatchHandle:
         dest_root = Path(dest_dir)
         plan = plan_downloads(
@@ -333,7 +365,9 @@ class Engine(ObjectCalls):
             filters=PathFilter.of(filters),
         )
         guard = DestinationGuard(dest_root, strip_prefix)
-        return self.run_batch(plan, keep_results=keep_results, where=where, guard=guard)
+        return self.run_batch(
+            plan, keep_results=keep_results, where=where, guard=guard, resume_id=resume_id
+        )
 
     def copy_prefix(
         self,
@@ -358,6 +392,11 @@ class Engine(ObjectCalls):
         return self.run_batch(
             plan, keep_results=keep_results, where=f"s3://{src_bucket}/{src_prefix}"
         )
+
+
+def journal_endpoint(config: ClientConfig) -> str:
+    """How the journal names a server: its endpoint URL, or AWS and the region."""
+    return config.endpoint_url or f"aws:{config.region}"
 
 
 def connections_for(config: TransferConfig) -> int:
