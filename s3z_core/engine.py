@@ -377,6 +377,7 @@ class Engine(ObjectCalls):
         dst_prefix: str = "",
         filters: FilterRules = None,
         keep_results: bool = True,
+        resume_id: int | None = None,
     ) -> BatchHandle:
         """Server-side copies of every key under ``src_prefix`` to ``dst_prefix + rest``;
         a destination inside the source is refused at once (``InvalidValueError``)."""
@@ -390,7 +391,10 @@ class Engine(ObjectCalls):
             filters=PathFilter.of(filters),
         )
         return self.run_batch(
-            plan, keep_results=keep_results, where=f"s3://{src_bucket}/{src_prefix}"
+            plan,
+            keep_results=keep_results,
+            where=f"s3://{src_bucket}/{src_prefix}",
+            resume_id=resume_id,
         )
 
 
