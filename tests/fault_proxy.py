@@ -191,6 +191,9 @@ class FaultProxy:
         # ``rewrite(record, body) -> body`` for ListMultipartUploads answers (buffered): to
         # show a client what a server cannot be made to produce, an upload started hours ago.
         self.rewrite: Callable[[RecordedRequest, bytes], bytes] | None = None
+        # SO_SNDBUF of the sockets to clients: small, the count of bytes sent back is
+        # close to what the client has read (not megabytes parked in kernel buffers).
+        self.send_buffer: int | None = None
 
     # -- addresses --------------------------------------------------------------------------
 
@@ -469,6 +472,9 @@ class FaultProxy:
             for key, value in upstream.headers.items():
                 if key.lower() not in _HOP_BY_HOP:
                     response.headers.add(key, value)
+            sock = request.transport.get_extra_info("socket") if request.transport else None
+            if self.send_buffer and sock is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.send_buffer)
             await response.prepare(request)
             sent = 0
             async for chunk in upstream.content.iter_chunked(_CHUNK):

@@ -149,6 +149,7 @@ def _download_killed(
     # download is checked against its composite ETag (read back from the whole file).
     run_attempt(proxy, seaweed, home, state, ["--part-size", "5MiB", "cp", str(src), f"s3://{b}/o"])
     proxy.clear()
+    proxy.send_buffer = 64 << 10
     dest = tmp_path / "dest"
     dest.mkdir()
     args = ["--concurrency", "1", "cp", f"s3://{b}/o", f"{dest}/"]
