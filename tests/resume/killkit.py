@@ -76,14 +76,14 @@ def run_attempt(
     state: Path,
     args: list[str],
     when: Callable[[str, RecordedRequest, FaultProxy], bool] | None = None,
-) -> tuple[bool, int, str]:
-    """Run once; (was it killed, exit code, stderr). A run not killed must succeed."""
+) -> tuple[bool, str, str]:
+    """Run once; (was it killed, stdout, stderr). A run not killed must succeed."""
     attempt = Attempt(proxy, server, home, state, args, when)
-    code, _out, err = attempt.wait()
+    code, out, err = attempt.wait()
     # A kill that came as the run was exiting finds it done: then it was not killed.
     killed = attempt.killed and code == -signal.SIGKILL
     assert killed or code == 0, f"exit {code}\n{err}"
-    return killed, code, err
+    return killed, out, err
 
 
 def after_bytes(
