@@ -105,7 +105,7 @@ class Batch:
         self.ctx = ctx
         # The journal's record of this batch (``Journal.open_batch``): items it lists as
         # done are not sent again, items that arrive are added, and a batch that ends
-        # with nothing failed is forgotten.
+        # at all (not interrupted) is forgotten.
         self.resume_id = resume_id if ctx.journal is not None else None
         self.keep_results = keep_results
         self.workers = workers
@@ -198,6 +198,9 @@ class Batch:
                     group.create_task(consume())
         except BaseExceptionGroup as group_error:
             raise first_error(group_error) from None
-        if journal is not None and batch_id is not None and not self.result.failed:
+        if journal is not None and batch_id is not None:
+            # It ran to its end (failures included: they are reported, and running the
+            # command again retries everything, as before). Only an interrupted batch
+            # stays, for resume.
             await journal.close_batch(batch_id)
         return self.result

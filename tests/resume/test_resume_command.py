@@ -19,7 +19,7 @@ def _after_part(event: str, record: RecordedRequest, _proxy: FaultProxy) -> bool
 
 
 def _after_bytes(event: str, _record: RecordedRequest, proxy: FaultProxy) -> bool:
-    return event == "bytes" and proxy.bytes_out >= 6 * MiB
+    return event == "bytes" and proxy.bytes_out >= 9 * MiB
 
 
 def _killed_upload_and_download(
