@@ -40,6 +40,7 @@ from s3z_core.errors import CredentialsError, InvalidValueError
 from s3z_core.events import EventSink, RequestRetried, TransferEvent, ignore_event
 from s3z_core.filters import PathFilter
 from s3z_core.handles import BatchHandle, TransferHandle
+from s3z_core.journal import Journal
 from s3z_core.objects import FilterRules, ObjectCalls
 from s3z_core.operations import S3Operations
 from s3z_core.specs import TransferSpec
@@ -79,6 +80,7 @@ class Engine(ObjectCalls):
         connection: Connection | None = None,
         source: Engine | None = None,
         transfer_ids: TransferIds | None = None,
+        journal: Journal | None = None,
     ) -> None:
         """``source``: the engine of another endpoint or account that copies read from. Its
         objects are listed there and relayed here (``transfer/relay.py``); without it a copy
@@ -87,6 +89,7 @@ class Engine(ObjectCalls):
         engines and, later, restarts."""
         self._connection = connection
         self.source = source
+        self.journal = journal
         self.transfer_config = transfer_config or TransferConfig()
         config = client_config or ClientConfig()
         wanted = connections_for(self.transfer_config)
@@ -109,6 +112,8 @@ class Engine(ObjectCalls):
             lambda: self._sink,
             source_ops=source_ops,
             ids=transfer_ids or process_transfer_ids,
+            journal=journal,
+            endpoint=journal_endpoint(config),
         )
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -121,13 +126,14 @@ class Engine(ObjectCalls):
         *,
         transfer_config: TransferConfig | None = None,
         on_event: EventSink | None = None,
+        journal: Journal | None = None,
         **options: Unpack[ConnectionOptions],
     ) -> Engine:
         """Resolve credentials/region/endpoint like the AWS CLI (the files only: temporary
         credentials are fetched on first use). On an event loop, prefer ``connect``."""
         tc = transfer_config or TransferConfig()
         conn = resolve_connection(connections_for(tc), **options)
-        return cls(conn.config, conn.provider, tc, on_event, connection=conn)
+        return cls(conn.config, conn.provider, tc, on_event, connection=conn, journal=journal)
 
     @classmethod
     async def connect(
@@ -136,6 +142,7 @@ class Engine(ObjectCalls):
         transfer_config: TransferConfig | None = None,
         on_event: EventSink | None = None,
         source: ConnectionOptions | None = None,
+        journal: Journal | None = None,
         **options: Unpack[ConnectionOptions],
     ) -> Engine:
         """``from_settings`` off the loop, with the first credentials fetched: a missing login
@@ -146,7 +153,15 @@ class Engine(ObjectCalls):
         if source is not None:
             source_engine = await cls.connect(transfer_config=tc, **source)
         conn = await open_connection(connections_for(tc), **options)
-        return cls(conn.config, conn.provider, tc, on_event, connection=conn, source=source_engine)
+        return cls(
+            conn.config,
+            conn.provider,
+            tc,
+            on_event,
+            connection=conn,
+            source=source_engine,
+            journal=journal,
+        )
 
     @property
     def source_side(self) -> Engine:
@@ -166,8 +181,20 @@ class Engine(ObjectCalls):
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
+    def suspend(self) -> None:
+        """From now on a cancellation (``close``, a cancelled batch or task) keeps what the
+        journal can resume — multipart uploads, download temp files — instead of cleaning
+        up: "keep for later". Without a journal it changes nothing. A real failure still
+        aborts its upload."""
+        self._ctx.suspending = True
+
+    @property
+    def suspending(self) -> bool:
+        return self._ctx.keeps_on_cancel
+
     async def close(self) -> None:
-        """Cancel what still runs (aborting multipart uploads, removing temp files), then close."""
+        """Cancel what still runs (aborting multipart uploads, removing temp files; after
+        ``suspend`` with a journal, keeping them for a resume), then close."""
         pending = [t for t in self._tasks if not t.done()]
         for task in pending:
             task.cancel()
@@ -299,10 +326,13 @@ class Engine(ObjectCalls):
         keep_results: bool = True,
         where: str = "",
         guard: DestinationGuard | None = None,
+        resume_id: int | None = None,
     ) -> BatchHandle:
-        """Run planned items (or plain specs) with ``workers`` files at a time."""
+        """Run planned items (or plain specs) with ``workers`` files at a time.
+        ``resume_id``: the journal's batch record (``journal.open_batch``): what it lists
+        as done is not sent again."""
         items = plan if isinstance(plan, AsyncIterator) else _planned(plan)
-        batch = Batch(self._ctx, self.transfer_config.workers, keep_results, guard)
+        batch = Batch(self._ctx, self.transfer_config.workers, keep_results, guard, resume_id)
         task: asyncio.Task[Any] = self._spawn(batch.run(items, where))
         return BatchHandle(batch, task)
 
@@ -314,6 +344,7 @@ class Engine(ObjectCalls):
         filters: FilterRules = None,
         keep_dir_names: bool = True,
         keep_results: bool = True,
+        resume_id: int | None = None,
     ) -> BatchHandle:
         """Files upload as ``prefix + name``; a folder ``d`` as ``prefix + d/relative/path``
         (``keep_dir_names=False``: its contents go straight under ``prefix``, like
@@ -328,7 +359,9 @@ class Engine(ObjectCalls):
             follow_symlinks=cfg.follow_symlinks,
             dir_markers=cfg.create_dir_markers,
         )
-        return self.run_batch(plan, keep_results=keep_results, where="local walk")
+        return self.run_batch(
+            plan, keep_results=keep_results, where="local walk", resume_id=resume_id
+        )
 
     def download_prefix(
         self,
@@ -338,6 +371,7 @@ class Engine(ObjectCalls):
         filters: FilterRules = None,
         keep_results: bool = True,
         strip_prefix: str | None = None,
+        resume_id: int | None = None,
     ) -> BatchHandle:
         """Listing pages stream straight into the worker pool: the first file starts
         downloading while later pages are still being listed. Keys land under ``dest_dir``
@@ -351,6 +385,7 @@ class Engine(ObjectCalls):
             filters=filters,
             keep_results=keep_results,
             where=f"s3://{bucket}/{prefix}",
+            resume_id=resume_id,
         )
 
     def download_keys(
@@ -362,6 +397,7 @@ class Engine(ObjectCalls):
         filters: FilterRules = None,
         keep_results: bool = True,
         where: str = "",
+        resume_id: int | None = None,
     ) -> BatchHandle:
         dest_root = Path(dest_dir)
         plan = plan_downloads(
@@ -372,7 +408,9 @@ class Engine(ObjectCalls):
             filters=PathFilter.of(filters),
         )
         guard = DestinationGuard(dest_root, strip_prefix)
-        return self.run_batch(plan, keep_results=keep_results, where=where, guard=guard)
+        return self.run_batch(
+            plan, keep_results=keep_results, where=where, guard=guard, resume_id=resume_id
+        )
 
     def copy_prefix(
         self,
@@ -382,6 +420,7 @@ class Engine(ObjectCalls):
         dst_prefix: str = "",
         filters: FilterRules = None,
         keep_results: bool = True,
+        resume_id: int | None = None,
     ) -> BatchHandle:
         """Copies of every key under ``src_prefix`` to ``dst_prefix + rest`` (server-side, or
         relayed from ``source``); a destination inside the source is refused at once
@@ -397,8 +436,16 @@ class Engine(ObjectCalls):
             filters=PathFilter.of(filters),
         )
         return self.run_batch(
-            plan, keep_results=keep_results, where=f"s3://{src_bucket}/{src_prefix}"
+            plan,
+            keep_results=keep_results,
+            where=f"s3://{src_bucket}/{src_prefix}",
+            resume_id=resume_id,
         )
+
+
+def journal_endpoint(config: ClientConfig) -> str:
+    """How the journal names a server: its endpoint URL, or AWS and the region."""
+    return config.endpoint_url or f"aws:{config.region}"
 
 
 def connections_for(config: TransferConfig) -> int:

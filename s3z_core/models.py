@@ -171,6 +171,9 @@ class BatchResult:
     # Local paths left out by policy, with why (a symlink while links are not followed):
     # not failures, but named, so a caller can tell its user instead of staying silent.
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    # Items an earlier, interrupted run of the same batch had already finished (resume):
+    # neither sent again nor counted in ``files_done``.
+    resumed: int = 0
 
     @property
     def ok(self) -> bool:

@@ -27,7 +27,7 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from types import SimpleNamespace, TracebackType
@@ -181,6 +181,19 @@ class FaultProxy:
         self._port: int | None = None
         self._thread: threading.Thread | None = None
         self._thread_loop: asyncio.AbstractEventLoop | None = None
+        # Totals over every request: bodies received from clients, bodies sent back.
+        self.bytes_in = 0
+        self.bytes_out = 0
+        # ``watch(event, record)`` on the proxy's thread at "request" (arrived), "response"
+        # (the server answered, before the client hears it) and "bytes" (a body chunk went
+        # through): a test kills its client process at a precise moment from here.
+        self.watch: Callable[[str, RecordedRequest], None] | None = None
+        # ``rewrite(record, body) -> body`` for ListMultipartUploads answers (buffered): to
+        # show a client what a server cannot be made to produce, an upload started hours ago.
+        self.rewrite: Callable[[RecordedRequest, bytes], bytes] | None = None
+        # SO_SNDBUF of the sockets to clients: small, the count of bytes sent back is
+        # close to what the client has read (not megabytes parked in kernel buffers).
+        self.send_buffer: int | None = None
 
     # -- addresses --------------------------------------------------------------------------
 
@@ -266,10 +279,11 @@ class FaultProxy:
         return self.add(FaultRule("delay", delay_s=delay_s, **match))
 
     def clear(self) -> None:
-        """Forget faults and recorded requests."""
+        """Forget faults, recorded requests and byte totals."""
         with self._lock:
             self._rules.clear()
             self._requests.clear()
+            self.bytes_in = self.bytes_out = 0
 
     # -- what happened ---------------------------------------------------------------------
 
@@ -368,6 +382,7 @@ class FaultProxy:
         rule = self._pick(record)
         if rule is not None:
             record.fault = rule.action
+        self._notify("request", record)
         try:
             if rule is None:
                 return await self._forward(request, record)
@@ -390,6 +405,10 @@ class FaultProxy:
         except _ConnectionResetError:
             record.status = None
             raise asyncio.CancelledError from None
+
+    def _notify(self, event: str, record: RecordedRequest) -> None:
+        if self.watch is not None:
+            self.watch(event, record)
 
     async def _read_body(self, request: web.Request, limit: int | None = None) -> int:
         got = 0
@@ -439,11 +458,23 @@ class FaultProxy:
         ) as upstream:
             if reset_after == 0:
                 await self._reset(request)
+            record.status = upstream.status
+            self._notify("response", record)
+            if self.rewrite is not None and request.method == "GET" and "uploads" in record.params:
+                body = self.rewrite(record, await upstream.read())
+                headers = {
+                    k: v
+                    for k, v in upstream.headers.items()
+                    if k.lower() not in _HOP_BY_HOP and k.lower() != "content-length"
+                }
+                return web.Response(status=upstream.status, body=body, headers=headers)
             response = web.StreamResponse(status=upstream.status, reason=upstream.reason)
             for key, value in upstream.headers.items():
                 if key.lower() not in _HOP_BY_HOP:
                     response.headers.add(key, value)
-            record.status = upstream.status
+            sock = request.transport.get_extra_info("socket") if request.transport else None
+            if self.send_buffer and sock is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.send_buffer)
             await response.prepare(request)
             sent = 0
             async for chunk in upstream.content.iter_chunked(_CHUNK):
@@ -452,6 +483,8 @@ class FaultProxy:
                     await self._reset(request)
                 await response.write(chunk)
                 sent += len(chunk)
+                self.bytes_out += len(chunk)
+                self._notify("bytes", record)
             if reset_after is not None:
                 await self._reset(request)
             await response.write_eof()
@@ -460,6 +493,8 @@ class FaultProxy:
     async def _body(self, request: web.Request, record: RecordedRequest) -> AsyncIterator[bytes]:
         while chunk := await request.content.read(_CHUNK):
             record.body_bytes += len(chunk)
+            self.bytes_in += len(chunk)
+            self._notify("bytes", record)
             yield chunk
 
     async def _reset(self, request: web.Request) -> None:

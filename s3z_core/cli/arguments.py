@@ -36,6 +36,7 @@ GLOBAL_DEFAULTS: dict[str, Any] = {
     "quiet": False,
     "progress": True,
     "debug": False,
+    "no_journal": False,
 }
 
 
@@ -78,6 +79,21 @@ def _size(text: str) -> int:
 def rate(text: str) -> int:
     """A bandwidth cap in bytes per second: 20M, 512K, 1.5MiB (a trailing "/s" is allowed)."""
     return _size(text.removesuffix("/s"))
+
+
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def duration(text: str) -> float:
+    """``90s``, ``30m``, ``1h``, ``1h30m``, ``2d``, ``1w`` (a bare number is seconds)."""
+    import re
+
+    if re.fullmatch(r"\d+(\.\d+)?", text.strip()):
+        return float(text)
+    pairs = re.findall(r"(\d+(?:\.\d+)?)([smhdw])", text.strip().lower())
+    if not pairs or "".join(n + u for n, u in pairs) != text.strip().lower():
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (examples: 90s, 30m, 1h, 2d)")
+    return sum(float(n) * _DURATION_UNITS[u] for n, u in pairs)
 
 
 def presign_expiry(text: str) -> int:
@@ -207,6 +223,12 @@ def _global_options(suppress: bool) -> argparse.ArgumentParser:
         action="store_false",
         default=argparse.SUPPRESS if suppress else True,
         help="no live progress bar",
+    )
+    t.add_argument(
+        "--no-journal",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="do not record transfers for resume (README: Resume)",
     )
     o.add_argument(
         "--debug",
@@ -400,6 +422,33 @@ def build_parser() -> argparse.ArgumentParser:
     _s3z_shape(p, "ranges")
 
     command("whoami", "show the identity the credentials belong to, and where they came from")
+
+    p = command("resume", "continue every unfinished transfer the journal holds")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--list", action="store_true", help="show them, change nothing")
+    what.add_argument(
+        "--discard",
+        metavar="ID",
+        nargs="*",
+        help="forget these (ids from --list; --all: every one): abort their uploads, "
+        "remove their temp files",
+    )
+    p.add_argument("--all", action="store_true", help="with --discard: all of them")
+
+    p = command("uploads", "incomplete multipart uploads: list them, abort them")
+    actions = p.add_subparsers(dest="uploads_action", metavar="ACTION", required=True)
+    q = actions.add_parser("ls", help="list them", parents=[shared])
+    q.add_argument("url", help="s3://bucket[/prefix]")
+    q = actions.add_parser("abort", help="abort them", parents=[shared])
+    q.add_argument("url", help="s3://bucket[/prefix]")
+    q.add_argument(
+        "--older-than",
+        type=duration,
+        metavar="DURATION",
+        help="only uploads started longer ago than this (90s, 30m, 1h, 2d, 1w)",
+    )
+    q.add_argument("--not-ours", action="store_true", help="only uploads our journal does not own")
+    q.add_argument("--dry-run", action="store_true", help="list what would be aborted")
 
     p = command("serve-local", "run a local SeaweedFS S3 server in the foreground (Ctrl-C stops)")
     p.add_argument("--dir", help="data folder (default: a temporary folder, removed on exit)")

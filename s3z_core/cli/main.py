@@ -2,16 +2,17 @@
 
 Exit codes: 0 ok; 1 some operations failed (each listed on stderr); 2 usage or
 configuration error (bad option, bad URL, missing credentials); 130 interrupted by
-Ctrl-C after in-flight multipart uploads were aborted and temp files removed
-(143 for SIGTERM, same cleanup). This module holds the CLI's one blind
-``except Exception``: anything unexpected becomes one line (a traceback only with
-``--debug``), and every secret the process knows is scrubbed from stderr.
+Ctrl-C after in-flight multipart uploads were aborted and temp files removed;
+143 for SIGTERM, which keeps them in the journal for ``s3z-core resume`` instead.
+This module holds the CLI's one blind ``except Exception``: anything unexpected becomes
+one line (a traceback only with ``--debug``), and every secret the process knows is
+scrubbed from stderr.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
@@ -46,6 +47,8 @@ _COMMANDS = {
     "serve-local": "serving",
     "completion": "completion",
     "whoami": "identity",
+    "resume": "resuming",
+    "uploads": "uploads",
 }
 # commands that run without an event loop of their own
 _SYNC_COMMANDS = frozenset({"serve-local", "completion"})
@@ -74,10 +77,14 @@ class _RedactingStream:
         return getattr(self._stream, name)
 
 
-def _run_until_signal(coro: Coroutine[Any, Any, int]) -> int:
+def _run_until_signal(
+    coro: Coroutine[Any, Any, int], on_signal_first: Callable[[int], str | None] | None = None
+) -> int:
     """Run ``coro``; on SIGINT/SIGTERM cancel it, let it clean up, return 130/143.
 
-    A second signal during cleanup exits at once (the user insisted).
+    A second signal during cleanup exits at once (the user insisted). ``on_signal_first``
+    hears the signal before the cancellation (SIGTERM keeps resumable transfers) and says
+    what to print instead of the usual line.
     """
     import asyncio
     import os
@@ -89,6 +96,7 @@ def _run_until_signal(coro: Coroutine[Any, Any, int]) -> int:
     lag_probe = EnvProbe.from_env(loop)  # S3Z_LOOP_LAG_FILE: the bench measures the loop
     task = loop.create_task(coro)
     received: list[int] = []
+    said: list[str] = []
 
     def on_signal(signum: int) -> None:
         if received:
@@ -96,6 +104,8 @@ def _run_until_signal(coro: Coroutine[Any, Any, int]) -> int:
             sys.stderr.flush()
             os._exit(EXIT_SIGINT if signum == signal.SIGINT else EXIT_SIGTERM)
         received.append(signum)
+        if on_signal_first is not None and (message := on_signal_first(signum)):
+            said.append(message)
         task.cancel()
 
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -106,7 +116,10 @@ def _run_until_signal(coro: Coroutine[Any, Any, int]) -> int:
         if not received:
             raise
         sys.stderr.write(
-            "\ns3z-core: interrupted: in-flight multipart uploads aborted, partial files removed\n"
+            f"\ns3z-core: {said[0]}\n"
+            if said
+            else "\ns3z-core: interrupted: in-flight multipart uploads aborted, partial files "
+            "removed\n"
         )
         return EXIT_SIGINT if received[0] == signal.SIGINT else EXIT_SIGTERM
     finally:
@@ -140,7 +153,7 @@ def _dispatch(args: argparse.Namespace, session: Session) -> int:
         if isinstance(value, str) and value:
             parse_location(value)
     importlib.import_module("s3z_core.engine")
-    return _run_until_signal(run(session))
+    return _run_until_signal(run(session), session.interrupted)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,6 +11,7 @@ import time
 from typing import TYPE_CHECKING
 
 from s3z_core.cli.render import Console, JsonProgress, NoProgress, make_progress
+from s3z_core.cli.resumable import open_batch_record, wants_journal
 from s3z_core.filters import PathFilter
 
 if TYPE_CHECKING:
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from s3z_core.credentials import Credentials
     from s3z_core.engine import Engine
     from s3z_core.events import TransferEvent
+    from s3z_core.journal import Journal
 
 # Secret values seen in this process; main() scrubs them from everything on stderr.
 SECRETS: set[str] = set()
@@ -40,11 +42,19 @@ class _EngineOpening:
 
     async def __aenter__(self) -> Engine:
         self._engine = await self._session.open_engine()
+        try:
+            self._session.resume_id = await open_batch_record(self._session, self._engine)
+        except BaseException:
+            await self.__aexit__()
+            raise
         return self._engine
 
     async def __aexit__(self, *exc: object) -> None:
         if self._engine is not None:
+            self._session.current_engine = None
             await self._engine.close()
+        if self._session.owns_journal:
+            await self._session.close_journal()
 
 
 class Session:
@@ -54,6 +64,35 @@ class Session:
         self.stderr_is_tty = stderr_is_tty
         self.filters = PathFilter(tuple(args.filters or ()))
         self._progress: NoProgress | JsonProgress | None = None
+        self.journal: Journal | None = None
+        self.owns_journal = False  # made here, so closed here (``resume`` lends its own)
+        self.resume_id: int | None = None  # the journal's record of this command's batch
+        self.current_engine: Engine | None = None
+        self.suspended = False
+        self.delegate: Session | None = None  # ``resume``: the command it is re-running
+
+    async def close_journal(self) -> None:
+        journal, self.journal = self.journal, None
+        self.owns_journal = False
+        if journal is not None:
+            import asyncio
+
+            await asyncio.to_thread(journal.close)  # its last writes land before we exit
+
+    def interrupted(self, signum: int) -> str | None:
+        """A signal arrived (before the cancellation): SIGTERM — a shutdown, a service
+        stop — keeps what can be resumed; Ctrl-C cleans up as always. What to say, if
+        anything different from the usual."""
+        import signal
+
+        if self.delegate is not None:
+            return self.delegate.interrupted(signum)
+        engine = self.current_engine
+        if signum != signal.SIGTERM or engine is None or engine.journal is None:
+            return None
+        engine.suspend()
+        self.suspended = True
+        return "terminated: unfinished transfers kept; `s3z-core resume` continues them"
 
     @property
     def progress(self) -> NoProgress | JsonProgress:
@@ -106,13 +145,21 @@ class Session:
             )
         from s3z_core.engine import Engine
 
+        if self.journal is None and wants_journal(a):
+            from s3z_core.journal import Journal
+
+            self.journal = Journal()
+            self.owns_journal = True
         dest, source = self.sides()
-        return await Engine.connect(
+        engine = await Engine.connect(
+            journal=self.journal,
             transfer_config=self.transfer_config(),
             on_event=self.on_event,
             source=source,
             **dest,
         )
+        self.current_engine = engine
+        return engine
 
     def sides(self) -> tuple[ConnectionOptions, ConnectionOptions | None]:
         """The engine's connection, and another one copies read from when the two remote

@@ -30,6 +30,7 @@ from s3z_core.transfer.control import PauseGate, TransferContext, TransferContro
 from s3z_core.transfer.jobs import Job, build_job
 from s3z_core.transfer.paths import DestinationGuard
 from s3z_core.transfer.plans import PlanItem, Skipped
+from s3z_core.transfer.resume import batch_item
 
 log = logging.getLogger("s3z.transfer")
 
@@ -98,9 +99,14 @@ class Batch:
         workers: int,
         keep_results: bool = True,
         guard: DestinationGuard | None = None,
+        resume_id: int | None = None,
     ) -> None:
         require_positive("workers", workers)
         self.ctx = ctx
+        # The journal's record of this batch (``Journal.open_batch``): items it lists as
+        # done are not sent again, items that arrive are added, and a batch that ends
+        # at all (not interrupted) is forgotten.
+        self.resume_id = resume_id if ctx.journal is not None else None
         self.keep_results = keep_results
         self.workers = workers
         self.guard = guard
@@ -121,6 +127,10 @@ class Batch:
     async def run(self, plan: AsyncIterator[PlanItem], where: str = "") -> BatchResult:
         """Run every planned item; ``where`` names the plan's source in a failure of its own."""
         queue: asyncio.Queue[Job | None] = asyncio.Queue(maxsize=self.workers * 2)
+        journal, batch_id = self.ctx.journal, self.resume_id
+        done: dict[str, str] = {}
+        if journal is not None and batch_id is not None:
+            done = await journal.done_items(batch_id)
 
         async def produce() -> None:
             try:
@@ -129,9 +139,15 @@ class Batch:
                         self.result.skipped.append((item.path, item.reason))
                         self.ctx.emit(PathSkipped(item.path, item.reason))
                         continue
+                    if done and item.error is None:
+                        ident = batch_item(item.spec)
+                        if ident is not None and done.get(ident[0]) == ident[1]:
+                            self.result.resumed += 1
+                            continue
                     job = build_job(
                         self.ctx, item.spec, gate=self.gate, guard=self.guard, error=item.error
                     )
+                    job.control.batch_id = batch_id
                     if self.keep_results:
                         self.transfer_ids.append(job.control.transfer_id)
                     if job.error is not None:
@@ -164,6 +180,9 @@ class Batch:
                 track_task(self.ctx, job.control, task)
                 try:
                     self.result.add(await task, self.keep_results)
+                    ident = batch_item(job.spec) if batch_id is not None else None
+                    if journal is not None and batch_id is not None and ident is not None:
+                        journal.mark_done(batch_id, *ident)
                 except asyncio.CancelledError:
                     current = asyncio.current_task()
                     if current is not None and current.cancelling():
@@ -179,4 +198,9 @@ class Batch:
                     group.create_task(consume())
         except BaseExceptionGroup as group_error:
             raise first_error(group_error) from None
+        if journal is not None and batch_id is not None:
+            # It ran to its end (failures included: they are reported, and running the
+            # command again retries everything, as before). Only an interrupted batch
+            # stays, for resume.
+            await journal.close_batch(batch_id)
         return self.result

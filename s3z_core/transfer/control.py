@@ -15,6 +15,7 @@ from typing import Any
 
 from s3z_core.config import WRITE_BACKLOG_BATCHES, TransferConfig
 from s3z_core.events import EventSink, TransferPaused, TransferResumed
+from s3z_core.journal import Journal
 from s3z_core.operations import S3Operations
 from s3z_core.transfer.budget import ByteBudget
 
@@ -50,6 +51,7 @@ class TransferControl:
     cancelled: bool = False  # cancelled while still queued: skip it
     finished: bool = False  # its one terminal event has been emitted
     label: str = ""  # what users call it (source path or URL), for error messages
+    batch_id: int | None = None  # the journal's batch this transfer belongs to
 
     async def wait_runnable(self) -> None:
         if self.parent_gate is not None:
@@ -78,6 +80,9 @@ class TransferContext:
         sink_ref: Callable[[], EventSink],
         source_ops: S3Operations | None = None,
         ids: TransferIds = process_transfer_ids,
+        *,
+        journal: Journal | None = None,
+        endpoint: str = "",
     ) -> None:
         self.ops = ops
         self._ids = ids
@@ -87,6 +92,12 @@ class TransferContext:
         self.relay_budget = ByteBudget(config.relay_memory)
         self.config = config
         self._sink_ref = sink_ref
+        # Resume: the journal records multipart uploads and ranged downloads as they go;
+        # ``endpoint`` names the server in it. ``suspending``: the cancellations that follow
+        # keep what is resumable (uploads, temp files) instead of cleaning up.
+        self.journal = journal
+        self.endpoint = endpoint
+        self.suspending = False
         self.requests = asyncio.Semaphore(config.max_in_flight_requests)
         # Shared by every file's writer: bounds download memory when the disk is the slow end.
         self.write_backlog = asyncio.Semaphore(WRITE_BACKLOG_BATCHES)
@@ -129,6 +140,11 @@ class TransferContext:
         control.gate.resume()  # a paused transfer must wake up to clean up
         control.task.cancel()
         return True
+
+    @property
+    def keeps_on_cancel(self) -> bool:
+        """A cancellation now is a suspension to resume later, not a discard."""
+        return self.journal is not None and self.suspending
 
     def forget(self, transfer_id: int) -> None:
         self.controls.pop(transfer_id, None)

@@ -27,8 +27,15 @@ from s3z_core.transfer.control import TransferContext, TransferControl
 from s3z_core.transfer.guard import finish_despite_cancel
 from s3z_core.transfer.landing import TEMP_SUFFIX, Landing, temp_name
 from s3z_core.transfer.paths import DestinationGuard
-from s3z_core.transfer.planning import Part, plan_download
+from s3z_core.transfer.planning import DownloadPlan, Part, plan_download, streams_for_size
 from s3z_core.transfer.progress import ProgressReporter
+from s3z_core.transfer.resume import (
+    RESUMABLE_DOWNLOAD_BYTES,
+    DownloadState,
+    RangeProgress,
+    find_download,
+    hash_file,
+)
 from s3z_core.transfer.writer import FileWriter, PartHasher, PooledWriter
 from s3z_core.transport.messages import RetryNotice, StreamHead
 
@@ -89,30 +96,74 @@ async def download_file(
             mtime_s = head.last_modified.timestamp()
 
     multipart_etag = "-" in etag
-    hasher: PartHasher | None = None
+    composite_part: int | None = None  # the part size a composite ETag is recomputed with
     if ctx.config.verify and multipart_etag and part_size:
         expected_parts = -(-size // part_size)
         if etag.rsplit("-", 1)[1] == str(expected_parts):
-            hasher = PartHasher(size, part_size, composite=True)
-    plan = plan_download(size, ctx.config, part_size if hasher is not None else None)
+            composite_part = part_size
+    journal = ctx.journal
+    resumable = journal is not None and size >= RESUMABLE_DOWNLOAD_BYTES
+    state = await find_download(ctx, dest, bucket, key, size, etag) if resumable else None
+    reporter = ProgressReporter(control.transfer_id, ctx.sink)
+    if state is not None and state.landed:  # killed after the rename: it is all there
+        assert journal is not None
+        return await _already_landed(
+            ctx, control, state, reporter, bucket, key, dest, etag, started
+        )
+    hasher: PartHasher | None = None
+    if composite_part is not None and state is None:
+        hasher = PartHasher(size, composite_part, composite=True)
+    if state is not None:
+        streams = min(streams_for_size(size, ctx.config), len(state.ranges))
+        plan = DownloadPlan(size, True, state.ranges, max(1, streams))
+    else:
+        threshold = RESUMABLE_DOWNLOAD_BYTES if resumable else None
+        plan = plan_download(size, ctx.config, composite_part, threshold)
     if ctx.config.verify and not multipart_etag and not plan.ranged:
         hasher = PartHasher(size, max(size, 1))
 
     ctx.emit(TransferStarted(control.transfer_id, size, len(plan.ranges)))
-    reporter = ProgressReporter(control.transfer_id, ctx.sink)
     landing = Landing(dest, None if guard is None else lambda: guard.path_for(key))
+    if state is not None and state.tmp is not None:
+        landing.adopt(state.tmp)
     loop = asyncio.get_running_loop()
     writer: FileWriter | PooledWriter | None = None
     pin = _VersionPin()
     try:
+        queue: list[Part] = list(plan.ranges)
         if plan.ranged:
             fd = await fs_call(landing.open, size)
+            if journal is not None and resumable and state is None:
+                job_id = await journal.start_job(
+                    "download",
+                    ctx.endpoint,
+                    bucket,
+                    key,
+                    str(dest),
+                    size=size,
+                    fingerprint=etag,
+                    part_size=plan.ranges[0].length,
+                    temp_path=str(landing.tmp),
+                    batch_id=control.batch_id,
+                )
+                state = DownloadState(job_id, plan.ranges, list(plan.ranges))
+            progress = None
+            if journal is not None and state is not None:
+                progress = RangeProgress(journal, state.job_id, state.ranges).written
+                queue = list(state.todo)
+                if state.resumed:
+                    pin.etag = etag  # the bytes kept came from this version only
+                    reporter.add(size - sum(p.length for p in queue))
             writer = FileWriter(
-                fd, str(landing.dest), loop, hasher=hasher, backlog=ctx.write_backlog
+                fd,
+                str(landing.dest),
+                loop,
+                hasher=hasher,
+                backlog=ctx.write_backlog,
+                on_written=progress,
             )
         else:
             writer = PooledWriter(landing, loop, hasher=hasher, backlog=ctx.write_backlog)
-        queue: list[Part] = list(plan.ranges)
 
         async def work(w: FileWriter | PooledWriter) -> None:
             while queue:
@@ -139,13 +190,31 @@ async def download_file(
             verification = await writer.finish(land)
         else:
             await writer.close()
-            verification = await _verify(ctx, writer, landing, etag, bucket, key, multipart_etag)
+            if state is not None and state.resumed:
+                computed = await _hash_kept(ctx, landing, size, etag, composite_part)
+                verification = _judge(
+                    ctx.config.verify, computed, etag, bucket, key, multipart_etag
+                )
+            else:
+                verification = await _verify(
+                    ctx, writer, landing, etag, bucket, key, multipart_etag
+                )
+            if journal is not None and state is not None:  # a crash from here: see landed
+                await journal.set_state(state.job_id, "landing")
             await fs_call(landing.commit, size, mtime_s)
-    except BaseException:
+            if journal is not None and state is not None:
+                await finish_despite_cancel(journal.finish_job(state.job_id, control.batch_id))
+    except BaseException as exc:
         if writer is not None:
             with contextlib.suppress(LocalFileError):
                 await finish_despite_cancel(writer.close())
-        await finish_despite_cancel(fs_call(landing.discard))
+        suspended = isinstance(exc, asyncio.CancelledError) and ctx.keeps_on_cancel
+        if state is not None and suspended:
+            await finish_despite_cancel(fs_call(landing.release))  # kept for the next run
+        else:
+            await finish_despite_cancel(fs_call(landing.discard))
+            if journal is not None and state is not None:
+                await finish_despite_cancel(journal.drop_job(state.job_id))
         raise
     return TransferResult(
         transfer_id=control.transfer_id,
@@ -155,6 +224,54 @@ async def download_file(
         etag=etag,
         verification=verification,
         parts=len(plan.ranges),
+        elapsed_s=time.monotonic() - started,
+    )
+
+
+async def _hash_kept(
+    ctx: TransferContext, landing: Landing, size: int, etag: str, composite_part: int | None
+) -> str | None:
+    """A resumed download's hash, read back from the whole file (part of it came from an
+    earlier run, so nothing streamed saw every byte)."""
+    if not ctx.config.verify:
+        return None
+    if composite_part is not None:
+        return await fs_call(hash_file, str(landing.tmp), size, composite_part, True)
+    if "-" not in etag and len(etag) == 32:
+        return await fs_call(_md5_file, str(landing.tmp))
+    return None
+
+
+async def _already_landed(
+    ctx: TransferContext,
+    control: TransferControl,
+    state: DownloadState,
+    reporter: ProgressReporter,
+    bucket: str,
+    key: str,
+    dest: Path,
+    etag: str,
+    started: float,
+) -> TransferResult:
+    """The journal said "landing" and the file is in place: the earlier run verified it
+    before the rename, so only its entry is left to forget."""
+    assert ctx.journal is not None
+    size = sum(p.length for p in state.ranges)
+    ctx.emit(TransferStarted(control.transfer_id, size, len(state.ranges)))
+    await ctx.journal.finish_job(state.job_id, control.batch_id)
+    reporter.add(size)
+    reporter.flush()
+    verification = Verification.UNVERIFIED
+    if ctx.config.verify:
+        verification = Verification.VERIFIED_COMPOSITE if "-" in etag else Verification.VERIFIED_MD5
+    return TransferResult(
+        transfer_id=control.transfer_id,
+        source=f"s3://{bucket}/{key}",
+        destination=str(dest),
+        size=size,
+        etag=etag,
+        verification=verification,
+        parts=len(state.ranges),
         elapsed_s=time.monotonic() - started,
     )
 

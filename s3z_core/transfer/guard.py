@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
@@ -82,23 +82,39 @@ async def create_multipart_guarded(
 
 @asynccontextmanager
 async def multipart_abort_guard(
-    ops: S3Operations, bucket: str, key: str, upload_id: str
+    ops: S3Operations,
+    bucket: str,
+    key: str,
+    upload_id: str,
+    *,
+    keep: Callable[[], bool] | None = None,
+    forget: Callable[[], Awaitable[None]] | None = None,
 ) -> AsyncIterator[None]:
     """From the moment an upload id exists, any failure or cancellation aborts it.
 
     When the abort itself fails, a failure becomes ``MultipartAbortError`` naming the upload
     (so the user can clean it up). A cancellation stays a cancellation — replacing it with
     an error would break the caller's cancel — and the failed abort is logged with the id.
+
+    Resume: a cancellation while ``keep()`` says so (the engine is suspending, the journal
+    holds the upload) leaves the upload in place for the next run; a real failure still
+    aborts. ``forget`` (the journal's entry) runs after every abort.
     """
     try:
         yield
     except Exception as exc:
         abort_error = await _abort(ops, bucket, key, upload_id)
+        if forget is not None:
+            await finish_despite_cancel(forget())
         if abort_error is not None:
             raise MultipartAbortError(
                 bucket=bucket, key=key, upload_id=upload_id, cause=exc, abort_error=abort_error
             ) from exc
         raise
     except BaseException:
+        if keep is not None and keep():
+            raise
         await _abort(ops, bucket, key, upload_id)
+        if forget is not None:
+            await finish_despite_cancel(forget())
         raise

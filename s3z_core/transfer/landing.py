@@ -56,7 +56,13 @@ class Landing:
         self.tmp = temp_name(dest)
         self.fd = -1
         self._created = False
+        self._adopted = False
         self._lock = threading.Lock()  # the pool may run open and discard on two threads
+
+    def adopt(self, tmp: Path) -> None:
+        """Continue in the temp file an earlier run left (a resumed download); no I/O."""
+        self.tmp = tmp
+        self._adopted = True
 
     def open(self, size: int | None = None) -> int:
         """Create the folder and the temp file (``size`` preallocates it for ranged writes)."""
@@ -64,7 +70,14 @@ class Landing:
             if self.fd < 0:
                 if self._resolve is not None:
                     self.dest, self._resolve = self._resolve(), None
-                    self.tmp = temp_name(self.dest)
+                    if not self._adopted:
+                        self.tmp = temp_name(self.dest)
+                if self._adopted:  # no O_CREAT: it must still be the file we left
+                    self.fd = local_call(
+                        os.open, self.dest, self.tmp, os.O_WRONLY | os.O_CLOEXEC | os.O_NOFOLLOW
+                    )
+                    self._created = True
+                    return self.fd
                 self.fd = self._create()
                 self._created = True
                 if size:
@@ -105,6 +118,15 @@ class Landing:
             local_call(os.utime, self.dest, self.tmp, (mtime_s, mtime_s))
         local_call(os.replace, self.dest, self.tmp, self.dest)
         self._created = False
+
+    def release(self) -> None:
+        """Close the temp file but keep it (a suspended download resumes in it)."""
+        with self._lock:
+            fd, self.fd = self.fd, -1
+            self._created = False
+        if fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
     def discard(self) -> None:
         """Close and remove the temp file (after a failure); never raises for a missing one."""

@@ -111,11 +111,16 @@ def download_part_size(size: int, concurrency: int) -> int:
     return max(_ceil_div(size, concurrency), UPLOAD_PART_FLOOR_BYTES, 1)
 
 
-def plan_download(size: int, config: TransferConfig, part_size: int | None = None) -> DownloadPlan:
+def plan_download(
+    size: int, config: TransferConfig, part_size: int | None = None, threshold: int | None = None
+) -> DownloadPlan:
     """``part_size``: the object's upload part size when known, so ranges align with parts
-    and each part's MD5 can be recomputed as it streams (composite ETag verification)."""
+    and each part's MD5 can be recomputed as it streams (composite ETag verification).
+    ``threshold``: go ranged from this size even below the config's (a journalled download
+    is resumable only in ranges)."""
     streams = streams_for_size(size, config)
-    if size < config.download_threshold or size == 0:
+    limit = config.download_threshold if threshold is None else threshold
+    if size < min(limit, config.download_threshold) or size == 0:
         return DownloadPlan(size, False, (Part(1, 0, size),), 1)
     if part_size:
         parts_total = _ceil_div(size, part_size)

@@ -14,7 +14,7 @@ import mimetypes
 import os
 import stat
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 
 from s3z_core.config import UPLOAD_CHUNK_BYTES
 from s3z_core.errors import LocalFileError, ProtocolError
@@ -23,9 +23,14 @@ from s3z_core.filesystem import fs_call
 from s3z_core.metadata import MTIME_META, PART_SIZE_META, format_mtime
 from s3z_core.models import TransferResult
 from s3z_core.transfer.control import TransferContext, TransferControl
-from s3z_core.transfer.guard import create_multipart_guarded, multipart_abort_guard
+from s3z_core.transfer.guard import (
+    create_multipart_guarded,
+    finish_despite_cancel,
+    multipart_abort_guard,
+)
 from s3z_core.transfer.planning import Part, UploadPlan, plan_upload
 from s3z_core.transfer.progress import ProgressReporter
+from s3z_core.transfer.resume import UploadState, file_fingerprint, start_upload_job
 from s3z_core.transport.body import FileRange
 from s3z_core.transport.messages import RetryNotice
 
@@ -144,13 +149,12 @@ async def upload_file(
         verification = Verification.VERIFIED_MD5 if md5 is not None else Verification.SIZE_ONLY
         parts = 1
     else:
-        etag = await _upload_multipart(
+        etag, parts = await _upload_multipart(
             ctx, control, path, bucket, key, plan, st, meta, ctype, reporter
         )
         verification = (
             Verification.VERIFIED_MD5 if ctx.config.content_md5 else (Verification.SIZE_ONLY)
         )
-        parts = len(plan.parts)
     if snapshot is None:
         await fs_call(_check_unchanged, path, st)
     return TransferResult(
@@ -176,18 +180,52 @@ async def _upload_multipart(
     meta: dict[str, str],
     content_type: str,
     reporter: ProgressReporter,
-) -> str:
-    upload_id = await create_multipart_guarded(
-        ctx.ops, bucket, key, content_type=content_type, metadata=meta
-    )
-    async with multipart_abort_guard(ctx.ops, bucket, key, upload_id):
-        etags: dict[int, str] = {}
-        queue: asyncio.Queue[Part | None] = asyncio.Queue(maxsize=plan.streams)
+) -> tuple[str, int]:
+    """The object's ETag and its part count. With a journal, an upload an earlier run left
+    is continued (``transfer/resume.py``): only the parts the server lacks are sent."""
+
+    def create() -> Awaitable[str]:
+        return create_multipart_guarded(
+            ctx.ops, bucket, key, content_type=content_type, metadata=meta
+        )
+
+    journal = ctx.journal
+    if journal is None:
+        state = UploadState(await create(), plan.parts)
+    else:
+        state = await start_upload_job(
+            ctx, control, path, bucket, key, plan.size, file_fingerprint(st), plan.parts, create
+        )
+        if state.completed_etag is not None:  # killed after Complete went through
+            await finish_despite_cancel(journal.finish_job(state.job_id, control.batch_id))
+            reporter.add(plan.size)
+            reporter.flush()
+            return state.completed_etag, len(state.parts)
+
+    def forget() -> Awaitable[None]:
+        assert journal is not None
+        return journal.drop_job(state.job_id)
+
+    upload_id = state.upload_id
+    async with multipart_abort_guard(
+        ctx.ops,
+        bucket,
+        key,
+        upload_id,
+        keep=lambda: ctx.keeps_on_cancel,
+        forget=forget if journal is not None else None,
+    ):
+        etags: dict[int, str] = dict(state.done)
+        todo = [p for p in state.parts if p.number not in etags]
+        if etags:
+            reporter.add(sum(p.length for p in state.parts if p.number in etags))
+        streams = max(1, min(plan.streams, len(todo)))
+        queue: asyncio.Queue[Part | None] = asyncio.Queue(maxsize=streams)
 
         async def schedule() -> None:
-            for part in plan.parts:
+            for part in todo:
                 await queue.put(part)
-            for _ in range(plan.streams):
+            for _ in range(streams):
                 await queue.put(None)
 
         async def work() -> None:
@@ -201,7 +239,7 @@ async def _upload_multipart(
                     reporter.retried(number, notice)
 
                 async with ctx.requests:
-                    etags[part.number] = await ctx.ops.upload_part(
+                    etag = await ctx.ops.upload_part(
                         bucket,
                         key,
                         upload_id,
@@ -211,17 +249,25 @@ async def _upload_multipart(
                         progress=reporter.add,
                         on_retry=on_retry,
                     )
+                etags[part.number] = etag
+                if journal is not None:
+                    journal.record_part(state.job_id, part.number, etag)
 
         async with asyncio.TaskGroup() as group:
             group.create_task(schedule())
-            for _ in range(plan.streams):
+            for _ in range(streams):
                 group.create_task(work())
         reporter.flush()
-        missing = [p.number for p in plan.parts if p.number not in etags]
+        missing = [p.number for p in state.parts if p.number not in etags]
         if missing:  # cannot happen with blocking gets; a loud guard, never a silent gap
             raise ProtocolError(f"parts {missing[:5]} of s3://{bucket}/{key} were never uploaded")
         # Before Complete, not after: a torn object must be aborted, never committed.
         await fs_call(_check_unchanged, path, st)
-        return await ctx.ops.complete_multipart_upload(
+        if journal is not None:  # a crash from here on is checked against the object
+            await journal.set_state(state.job_id, "completing")
+        etag = await ctx.ops.complete_multipart_upload(
             bucket, key, upload_id, sorted(etags.items())
         )
+    if journal is not None:
+        await finish_despite_cancel(journal.finish_job(state.job_id, control.batch_id))
+    return etag, len(state.parts)

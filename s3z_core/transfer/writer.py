@@ -17,6 +17,7 @@ from __future__ import annotations
 import _thread
 import asyncio
 import contextlib
+import functools
 import hashlib
 import os
 import queue
@@ -77,8 +78,10 @@ class FileWriter:
         hasher: PartHasher | None = None,
         depth: int = WRITER_QUEUE_DEPTH,
         backlog: asyncio.Semaphore | None = None,
+        on_written: Callable[[int, int], None] | None = None,
     ) -> None:
         self._fd = fd
+        self._on_written = on_written  # (offset, length) on the loop, once the bytes are written
         self._path = path
         self._loop = loop
         self._hasher = hasher
@@ -132,6 +135,11 @@ class FileWriter:
         if self._backlog is not None:
             self._backlog.release()
 
+    def _written(self, offset: int, length: int) -> None:
+        self._release()
+        if self._on_written is not None:
+            self._on_written(offset, length)
+
     def _finish(self, _: Any = None) -> None:
         if not self._done.done():
             self._done.set_result(None)
@@ -145,6 +153,10 @@ class FileWriter:
                 offset, chunks = item
                 if self._error is None:
                     self._error = write_batch(self._fd, self._path, offset, chunks, self._hasher)
+                    if self._error is None and self._on_written is not None:
+                        length = sum(len(c) for c in chunks)
+                        self._call(functools.partial(self._written, offset, length))
+                        continue
                 self._call(self._release)
         finally:
             self._call(self._finish)

@@ -6,11 +6,13 @@ import hashlib
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = Path(sys.executable).parent / "s3z-core"
+_STATE_ROOT = Path(tempfile.gettempdir()) / f"s3z-cli-state-{os.getpid()}"
 
 
 def command() -> list[str]:
@@ -24,6 +26,8 @@ def cli_env(server: Any | None, home: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["AWS_EC2_METADATA_DISABLED"] = "true"  # never the host's real instance metadata
     env["HOME"] = str(home)
+    # The resume journal goes beside, not inside, HOME: some tests upload their HOME.
+    env["S3Z_STATE_DIR"] = str(_STATE_ROOT / hashlib.sha256(str(home).encode()).hexdigest()[:16])
     env["PYTHONPATH"] = str(ROOT)
     if server is not None:
         env |= {

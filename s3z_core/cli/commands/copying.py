@@ -56,13 +56,16 @@ async def _upload_batch(
             filters=session.filters,
             keep_dir_names=False,
             keep_results=keep,
+            resume_id=session.resume_id,
         )
     if kind == "missing":
         raise ConfigError(f"source not found: {src.path}")
     key = dst.key + src.basename if dst.looks_like_dir else dst.key
     specs = [TransferSpec.upload(src.path, dst.bucket, key)]
     return engine.run_batch(
-        specs if session.filters.accepts(src.basename) else [], keep_results=keep
+        specs if session.filters.accepts(src.basename) else [],
+        keep_results=keep,
+        resume_id=session.resume_id,
     )
 
 
@@ -89,6 +92,7 @@ async def _batch(
                 filters=session.filters,
                 strip_prefix=prefix,
                 keep_results=keep,
+                resume_id=session.resume_id,
             )
         return engine.copy_prefix(
             src.bucket,
@@ -97,17 +101,22 @@ async def _batch(
             dst.dir_prefix,
             filters=session.filters,
             keep_results=keep,
+            resume_id=session.resume_id,
         )
     if src.is_bucket_only or src.key.endswith("/"):
         raise ConfigError(f"{src} is a bucket or prefix: use -r to copy what is under it")
     if not dst.is_remote:
         target = await fs_call(_local_target, src, dst)
         return engine.run_batch(
-            [TransferSpec.download(src.bucket, src.key, target)], keep_results=keep
+            [TransferSpec.download(src.bucket, src.key, target)],
+            keep_results=keep,
+            resume_id=session.resume_id,
         )
     key = dst.key + src.basename if dst.looks_like_dir else dst.key
     return engine.run_batch(
-        [TransferSpec.copy(src.bucket, src.key, dst.bucket, key)], keep_results=keep
+        [TransferSpec.copy(src.bucket, src.key, dst.bucket, key)],
+        keep_results=keep,
+        resume_id=session.resume_id,
     )
 
 
@@ -231,6 +240,7 @@ async def run_upload(session: Session) -> int:
                 filters=session.filters,
                 keep_dir_names=False,
                 keep_results=False,
+                resume_id=session.resume_id,
             )
             result = await finish(batch)
         finally:
@@ -246,7 +256,12 @@ async def run_download(session: Session) -> int:
     async with session.engine() as engine:
         try:
             batch = engine.download_prefix(
-                args.bucket, args.prefix, args.dest, filters=session.filters, keep_results=False
+                args.bucket,
+                args.prefix,
+                args.dest,
+                filters=session.filters,
+                keep_results=False,
+                resume_id=session.resume_id,
             )
             result = await finish(batch)
         finally:

@@ -157,10 +157,17 @@ async def _execute(
     if src.is_remote and not dst.is_remote:
         objects = [src_objects[a.source.name] for a in plan.copies]
         batch = engine.download_keys(
-            src.bucket, objects, dst.path, strip_prefix=src.dir_prefix, keep_results=False
+            src.bucket,
+            objects,
+            dst.path,
+            strip_prefix=src.dir_prefix,
+            keep_results=False,
+            resume_id=session.resume_id,
         )
     else:
-        batch = engine.run_batch(_copy_specs(plan, src, dst), keep_results=False)
+        batch = engine.run_batch(
+            _copy_specs(plan, src, dst), keep_results=False, resume_id=session.resume_id
+        )
     result = await finish(batch)
     await _delete_extra(session, engine, plan, dst)
     return result

@@ -1,0 +1,409 @@
+"""The transfer journal: what a killed process needs to continue where it was.
+
+One SQLite file (stdlib ``sqlite3``, WAL) in the user's state folder (``$S3Z_STATE_DIR``,
+else the platform's: ``$XDG_STATE_HOME/s3z`` or ``~/.local/state/s3z``). It holds
+
+- **jobs**: one file being uploaded in parts or downloaded in ranges: direction, server,
+  bucket/key, local path, size, the source's fingerprint (size:mtime_ns:inode of a local
+  file; the ETag of an object), the part plan (part or range size), the upload id or the
+  download's temp file, the parts done (with their ETags) or the bytes done per range, and
+  which side of the last step (``completing`` CompleteMultipartUpload, ``landing`` the
+  rename) it was on;
+- **batches**: one command (``cp -r``, ``upload``, ``sync``…) as the argument record that
+  re-plans it, and the items it has finished (with their fingerprints), so a resumed batch
+  sends only what is missing.
+
+Every write is one transaction, so a SIGKILL at any instant leaves the journal as it was
+before or after that write, never between. Writes happen as parts and ranges complete (a
+range's progress at most every ``RANGE_STEP_BYTES``), never per byte, and always on the
+journal's own thread: the event loop only hands a write over. Fire-and-forget writes
+(parts, ranges, done items) keep their order because that thread is the only one; the
+writes a step depends on (an upload id before its first part, ``completing`` before
+Complete) are awaited. A write lost by a crash costs at most re-sending a part: uploads
+reconcile with the server's ``ListParts``, which wins over the journal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import sqlite3
+import sys
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from s3z_core.errors import ConfigError
+
+T = TypeVar("T")
+log = logging.getLogger("s3z.journal")
+
+STATE_ENV = "S3Z_STATE_DIR"
+JOURNAL_NAME = "journal.sqlite3"
+RANGE_STEP_BYTES = 1 << 20  # a download range's progress is written at most this often
+_SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY,
+    direction TEXT NOT NULL,
+    endpoint TEXT NOT NULL,
+    bucket TEXT NOT NULL,
+    key TEXT NOT NULL,
+    local_path TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    fingerprint TEXT NOT NULL,
+    part_size INTEGER NOT NULL,
+    upload_id TEXT,
+    temp_path TEXT,
+    state TEXT NOT NULL,
+    created REAL NOT NULL,
+    updated REAL NOT NULL,
+    batch_id INTEGER,
+    UNIQUE (direction, endpoint, bucket, key, local_path)
+);
+CREATE TABLE IF NOT EXISTS parts (
+    job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+    number INTEGER NOT NULL,
+    etag TEXT NOT NULL DEFAULT '',
+    done INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (job_id, number)
+);
+CREATE TABLE IF NOT EXISTS batches (
+    id INTEGER PRIMARY KEY,
+    identity TEXT NOT NULL UNIQUE,
+    command TEXT NOT NULL,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS done (
+    batch_id INTEGER NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
+    item TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    PRIMARY KEY (batch_id, item)
+);
+"""
+
+
+def state_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Where s3z keeps state that must outlive the process (not config, not cache)."""
+    env = os.environ if env is None else env
+    if env.get(STATE_ENV):
+        return Path(env[STATE_ENV])
+    home = Path(env.get("HOME") or Path.home())
+    if sys.platform == "win32":
+        return Path(env.get("LOCALAPPDATA") or home / "AppData" / "Local") / "s3z"
+    if sys.platform == "darwin":
+        return home / "Library" / "Application Support" / "s3z"
+    return Path(env.get("XDG_STATE_HOME") or home / ".local" / "state") / "s3z"
+
+
+@dataclass(slots=True)
+class JobRecord:
+    id: int
+    direction: str
+    endpoint: str
+    bucket: str
+    key: str
+    local_path: str
+    size: int
+    fingerprint: str
+    part_size: int
+    upload_id: str | None
+    temp_path: str | None
+    state: str  # "running", "completing" (Complete sent), "landing" (rename), "done"
+    created: float
+    updated: float
+    batch_id: int | None
+    parts: dict[int, str] = field(default_factory=dict)  # upload: number -> ETag
+    ranges: dict[int, int] = field(default_factory=dict)  # download: number -> bytes done
+
+    @property
+    def bytes_done(self) -> int:
+        if self.direction == "upload":
+            step = self.part_size
+            return sum(min(step, self.size - (n - 1) * step) for n in self.parts)
+        return sum(self.ranges.values())
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRecord:
+    id: int
+    identity: str
+    command: dict[str, Any]
+    created: float
+    items_done: int = 0
+
+
+class Journal:
+    """The journal file and its one thread. ``Journal()`` does no I/O; the file is opened
+    (and created) by the first call, on that thread."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path is not None else state_dir() / JOURNAL_NAME
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="s3z-journal")
+        self._db: sqlite3.Connection | None = None
+
+    def __repr__(self) -> str:
+        return f"Journal({str(self.path)!r})"
+
+    # -- the thread ------------------------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")  # consistent after any crash
+                db.execute("PRAGMA foreign_keys=ON")
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+                if version not in (0, _SCHEMA_VERSION):
+                    raise ConfigError(f"{self.path}: journal schema {version} is not known")
+                db.executescript(_SCHEMA)
+                db.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
+            except (OSError, sqlite3.Error) as exc:
+                raise ConfigError(f"cannot open the transfer journal {self.path}: {exc}") from None
+            self._db = db
+        return self._db
+
+    def _tx(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        db = self._conn()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            result = fn(db)
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+        return result
+
+    async def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._tx, fn)
+
+    def _post(self, fn: Callable[[sqlite3.Connection], object]) -> None:
+        """Hand a write over and return at once (its order kept: one thread)."""
+        future: Future[object] = self._executor.submit(self._tx, fn)
+        future.add_done_callback(_log_failure)
+
+    async def flush(self) -> None:
+        """Wait until every write handed over so far is committed."""
+        await self._call(lambda db: None)
+
+    def close(self) -> None:
+        """Finish the writes handed over, then close the file (blocks: call it last)."""
+
+        def shut() -> None:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+        with contextlib.suppress(RuntimeError):  # already shut down
+            self._executor.submit(shut).result()
+        self._executor.shutdown(wait=True)
+
+    # -- jobs ------------------------------------------------------------------------------
+    async def find_job(
+        self, direction: str, endpoint: str, bucket: str, key: str, local_path: str
+    ) -> JobRecord | None:
+        def run(db: sqlite3.Connection) -> JobRecord | None:
+            row = db.execute(
+                "SELECT * FROM jobs WHERE direction=? AND endpoint=? AND bucket=? AND key=?"
+                " AND local_path=?",
+                (direction, endpoint, bucket, key, local_path),
+            ).fetchone()
+            return None if row is None else _job(db, row)
+
+        return await self._call(run)
+
+    async def start_job(
+        self,
+        direction: str,
+        endpoint: str,
+        bucket: str,
+        key: str,
+        local_path: str,
+        *,
+        size: int,
+        fingerprint: str,
+        part_size: int,
+        upload_id: str | None = None,
+        temp_path: str | None = None,
+        batch_id: int | None = None,
+    ) -> int:
+        """A new job (replacing any old one for the same file); its id."""
+        now = time.time()
+
+        def run(db: sqlite3.Connection) -> int:
+            db.execute(
+                "DELETE FROM jobs WHERE direction=? AND endpoint=? AND bucket=? AND key=?"
+                " AND local_path=?",
+                (direction, endpoint, bucket, key, local_path),
+            )
+            cur = db.execute(
+                "INSERT INTO jobs (direction, endpoint, bucket, key, local_path, size,"
+                " fingerprint, part_size, upload_id, temp_path, state, created, updated, batch_id)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,'running',?,?,?)",
+                (
+                    direction,
+                    endpoint,
+                    bucket,
+                    key,
+                    local_path,
+                    size,
+                    fingerprint,
+                    part_size,
+                    upload_id,
+                    temp_path,
+                    now,
+                    now,
+                    batch_id,
+                ),
+            )
+            return int(cur.lastrowid or 0)
+
+        return await self._call(run)
+
+    def record_part(self, job_id: int, number: int, etag: str) -> None:
+        """An uploaded part (fire and forget)."""
+        self._post(
+            lambda db: db.execute(
+                "INSERT OR REPLACE INTO parts (job_id, number, etag) SELECT ?,?,?"
+                " WHERE EXISTS (SELECT 1 FROM jobs WHERE id=?)",
+                (job_id, number, etag, job_id),
+            )
+        )
+
+    def record_range(self, job_id: int, number: int, done: int) -> None:
+        """Bytes written so far of a download range, counted from its start (fire and forget)."""
+        self._post(
+            lambda db: db.execute(
+                "INSERT OR REPLACE INTO parts (job_id, number, done) SELECT ?,?,?"
+                " WHERE EXISTS (SELECT 1 FROM jobs WHERE id=?)",
+                (job_id, number, done, job_id),
+            )
+        )
+
+    async def finish_job(self, job_id: int, batch_id: int | None) -> None:
+        """A job arrived: forgotten, or (inside a batch) kept as "done" until the batch
+        closes, so a crash before the batch records the item costs a check, not a resend."""
+        if batch_id is None:
+            await self.drop_job(job_id)
+        else:
+            await self.set_state(job_id, "done")
+
+    async def set_state(self, job_id: int, state: str) -> None:
+        await self._call(
+            lambda db: db.execute(
+                "UPDATE jobs SET state=?, updated=? WHERE id=?", (state, time.time(), job_id)
+            )
+        )
+
+    async def drop_job(self, job_id: int) -> None:
+        """Forget a job (done, failed, or discarded); its parts go with it."""
+        await self._call(lambda db: db.execute("DELETE FROM jobs WHERE id=?", (job_id,)))
+
+    async def jobs(self) -> list[JobRecord]:
+        def run(db: sqlite3.Connection) -> list[JobRecord]:
+            rows = db.execute("SELECT * FROM jobs ORDER BY id").fetchall()
+            return [_job(db, row) for row in rows]
+
+        return await self._call(run)
+
+    async def upload_ids(self, endpoint: str, bucket: str) -> set[str]:
+        """The multipart uploads this journal owns in ``bucket`` (the janitor's "ours")."""
+
+        def run(db: sqlite3.Connection) -> set[str]:
+            rows = db.execute(
+                "SELECT upload_id FROM jobs WHERE endpoint=? AND bucket=?"
+                " AND upload_id IS NOT NULL",
+                (endpoint, bucket),
+            ).fetchall()
+            return {str(r[0]) for r in rows}
+
+        return await self._call(run)
+
+    # -- batches ---------------------------------------------------------------------------
+    async def open_batch(self, identity: str, command: Mapping[str, Any]) -> BatchRecord:
+        """The unfinished batch of this identity (the same command run again), or a new one."""
+        text = json.dumps(command, sort_keys=True)
+
+        def run(db: sqlite3.Connection) -> BatchRecord:
+            db.execute(
+                "INSERT OR IGNORE INTO batches (identity, command, created) VALUES (?,?,?)",
+                (identity, text, time.time()),
+            )
+            row = db.execute(
+                "SELECT id, identity, command, created FROM batches WHERE identity=?", (identity,)
+            ).fetchone()
+            return _batch(db, row)
+
+        return await self._call(run)
+
+    def mark_done(self, batch_id: int, item: str, fingerprint: str) -> None:
+        """One item of a batch arrived (fire and forget)."""
+        self._post(
+            lambda db: db.execute(
+                "INSERT OR REPLACE INTO done (batch_id, item, fingerprint) SELECT ?,?,?"
+                " WHERE EXISTS (SELECT 1 FROM batches WHERE id=?)",
+                (batch_id, item, fingerprint, batch_id),
+            )
+        )
+
+    async def done_items(self, batch_id: int) -> dict[str, str]:
+        def run(db: sqlite3.Connection) -> dict[str, str]:
+            rows = db.execute(
+                "SELECT item, fingerprint FROM done WHERE batch_id=?", (batch_id,)
+            ).fetchall()
+            return {str(item): str(fp) for item, fp in rows}
+
+        return await self._call(run)
+
+    async def close_batch(self, batch_id: int) -> None:
+        """The batch finished: forget it, what it had done, and its jobs."""
+
+        def run(db: sqlite3.Connection) -> None:
+            db.execute("DELETE FROM jobs WHERE batch_id=?", (batch_id,))
+            db.execute("DELETE FROM batches WHERE id=?", (batch_id,))
+
+        await self._call(run)
+
+    async def batches(self) -> list[BatchRecord]:
+        def run(db: sqlite3.Connection) -> list[BatchRecord]:
+            rows = db.execute(
+                "SELECT id, identity, command, created FROM batches ORDER BY id"
+            ).fetchall()
+            return [_batch(db, row) for row in rows]
+
+        return await self._call(run)
+
+
+def _job(db: sqlite3.Connection, row: tuple[Any, ...]) -> JobRecord:
+    record = JobRecord(*row)
+    for number, etag, done in db.execute(
+        "SELECT number, etag, done FROM parts WHERE job_id=?", (record.id,)
+    ):
+        if record.direction == "upload":
+            record.parts[int(number)] = str(etag)
+        else:
+            record.ranges[int(number)] = int(done)
+    return record
+
+
+def _batch(db: sqlite3.Connection, row: tuple[Any, ...]) -> BatchRecord:
+    count = db.execute("SELECT COUNT(*) FROM done WHERE batch_id=?", (row[0],)).fetchone()[0]
+    return BatchRecord(int(row[0]), str(row[1]), json.loads(row[2]), float(row[3]), int(count))
+
+
+def _log_failure(future: Future[object]) -> None:
+    exc = future.exception()
+    if exc is not None:  # a lost progress write costs a re-sent part, never data
+        log.warning("transfer journal write failed: %s", exc)
+
+
+__all__ = ["RANGE_STEP_BYTES", "BatchRecord", "JobRecord", "Journal", "state_dir"]
