@@ -176,3 +176,13 @@ class TransferConfig:
         for limit, streams in self.stream_tiers:
             require_positive("stream tier size", limit)
             require_positive("stream tier streams", streams)
+
+
+def journal_endpoint(config: ClientConfig) -> str:
+    """How the journal names a server: its endpoint URL, or AWS and the region."""
+    return config.endpoint_url or f"aws:{config.region}"
+
+
+def connections_for(config: TransferConfig) -> int:
+    """Enough sockets for every request the transfer config lets run at once."""
+    return max(config.max_in_flight_requests, config.workers) + 8

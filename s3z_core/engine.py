@@ -13,9 +13,9 @@
 Every transfer starts at once as tasks on the running loop and returns a handle (await
 it, cancel, pause, resume); progress arrives as events on the loop thread. Whatever the
 entry point, work is a ``TransferSpec`` run by a job (``transfer/jobs.py``), alone or in a
-batch: ``upload_paths`` / ``download_prefix`` / ``copy_prefix`` only *plan* specs.
-Cancellation, Ctrl-C and ``close()`` abort in-flight multipart uploads and remove
-download temp files before they finish.
+batch: ``upload_paths`` / ``download_prefix`` / ``copy_prefix`` only *plan* specs. Cancel
+and ``close()`` abort multipart uploads and remove temp files; after ``suspend()`` they
+are kept in the journal for a later resume.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from s3z_core.auth.connection import (
     resolve_connection,
     who_am_i,
 )
-from s3z_core.config import ClientConfig, TransferConfig
+from s3z_core.config import ClientConfig, TransferConfig, connections_for, journal_endpoint
 from s3z_core.credentials import CredentialProvider, Credentials
 from s3z_core.errors import CredentialsError, InvalidValueError
 from s3z_core.events import EventSink, RequestRetried, TransferEvent, ignore_event
@@ -443,19 +443,9 @@ class Engine(ObjectCalls):
         )
 
 
-def journal_endpoint(config: ClientConfig) -> str:
-    """How the journal names a server: its endpoint URL, or AWS and the region."""
-    return config.endpoint_url or f"aws:{config.region}"
-
-
-def connections_for(config: TransferConfig) -> int:
-    """Enough sockets for every request the transfer config lets run at once."""
-    return max(config.max_in_flight_requests, config.workers) + 8
-
-
 async def _planned(specs: Iterable[TransferSpec]) -> AsyncIterator[PlanItem]:
     for spec in specs:
         yield Planned(spec)
 
 
-__all__ = ["DELETE_BATCH", "BatchHandle", "Engine", "TransferHandle"]
+__all__ = ["DELETE_BATCH", "BatchHandle", "Engine", "TransferHandle", "journal_endpoint"]

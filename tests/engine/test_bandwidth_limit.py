@@ -15,7 +15,7 @@ import time
 import pytest
 from enginekit import make_engine, sha256_file, write_random
 
-from s3z_core.cli.arguments import rate
+from s3z_core.cli.values import rate
 from s3z_core.config import MiB, TransferConfig
 from s3z_core.errors import InvalidValueError
 from s3z_core.transport.bandwidth import TokenBucket
