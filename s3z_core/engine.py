@@ -10,12 +10,11 @@
 
     asyncio.run(main())
 
-Every transfer starts at once as tasks on the running loop and returns a handle (await
-it, cancel, pause, resume); progress arrives as events on the loop thread. Whatever the
-entry point, work is a ``TransferSpec`` run by a job (``transfer/jobs.py``), alone or in a
-batch: ``upload_paths`` / ``download_prefix`` / ``copy_prefix`` only *plan* specs. Cancel
-and ``close()`` abort multipart uploads and remove temp files; after ``suspend()`` they
-are kept in the journal for a later resume.
+Transfers start at once as tasks on the running loop and return handles (await, cancel,
+pause, resume); progress arrives as events on the loop thread. Work is a ``TransferSpec``
+run by a job (``transfer/jobs.py``), alone or in a batch (``upload_paths`` & co. only
+*plan* specs). Cancel and ``close()`` abort multipart uploads and remove temp files;
+after ``suspend()`` the journal keeps them for a later resume.
 """
 
 from __future__ import annotations
