@@ -25,7 +25,7 @@ pytestmark = pytest.mark.skipif(AWS is None, reason="aws-cli (the bench extra) i
 LINE = re.compile(r"^\(dryrun\) (upload|download|delete): (.+?)(?: (?:to|->) (.+?))?(?: \(.*\))?$")
 
 
-def planned(output: str, root: str) -> set[tuple[str, str]]:
+def planned(output: str, root: str, cwd: Path) -> set[tuple[str, str]]:
     """(operation, name relative to the synced destination root) for every dry-run line."""
     rows = set()
     for line in output.splitlines():
@@ -34,6 +34,8 @@ def planned(output: str, root: str) -> set[tuple[str, str]]:
             continue
         op, first, second = match.groups()
         target = second if second else first
+        if not target.startswith(("s3://", "/")):  # aws-cli may print a path relative to cwd
+            target = os.path.normpath(os.path.join(cwd, target))
         rows.add((op, target.split(root, 1)[1].lstrip("/")))
     return rows
 
@@ -44,6 +46,7 @@ def aws_sync(server, home: Path, *args: str) -> str:
         capture_output=True,
         text=True,
         env=cli_env(server, home),
+        cwd=home,
         timeout=120,
         check=False,
     )
@@ -88,8 +91,9 @@ def test_upload_plans_agree_with_aws_cli(seaweed, bucket, tmp_path):
         ("upload", "newer.txt"),
         ("delete", "deleted.txt"),
     }
-    assert planned(theirs, f"/{name}/p") == want, theirs  # the oracle sees the tree as we do
-    assert planned(ours, f"/{name}/p") == want, ours
+    # The oracle sees the tree as we do.
+    assert planned(theirs, f"/{name}/p", tmp_path) == want, theirs
+    assert planned(ours, f"/{name}/p", tmp_path) == want, ours
 
 
 def test_download_plans_agree_with_aws_cli_but_the_documented_case(seaweed, bucket, tmp_path):
@@ -119,5 +123,5 @@ def test_download_plans_agree_with_aws_cli_but_the_documented_case(seaweed, buck
         ("delete", "gone.txt"),
     }
     root = str(local)
-    assert planned(theirs, root) == agreed, theirs
-    assert planned(ours, root) == agreed | {("download", "older.txt")}, ours
+    assert planned(theirs, root, tmp_path) == agreed, theirs
+    assert planned(ours, root, tmp_path) == agreed | {("download", "older.txt")}, ours
