@@ -98,9 +98,16 @@ def test_slow_open_in_a_worker_thread_does_not_stop_the_heartbeat(
     assert (tmp_path / "f").exists()
 
 
-def test_cli_writes_loop_lag_for_a_command(seaweed: Any, tmp_path: Path) -> None:
+def test_cli_writes_loop_lag_for_a_command(seaweed: Any, bucket: Any, tmp_path: Path) -> None:
+    """A command that surely outlives a 10 ms beat: 64 MiB through the server takes well over
+    100 ms here (a bare ``ls`` of buckets once finished before the first beat: 0 samples)."""
     lag_file = tmp_path / "lag.json"
-    clirun.run(seaweed, tmp_path, "ls", **{ENV_FILE: str(lag_file)})
+    name = bucket(seaweed)
+    src = tmp_path / "big.bin"
+    src.write_bytes(os.urandom(64 * 1024 * 1024))
+    clirun.run(
+        seaweed, tmp_path, "cp", str(src), f"s3://{name}/big.bin", **{ENV_FILE: str(lag_file)}
+    )
     figures = json.loads(lag_file.read_text())
     assert set(figures) == {"p50_ms", "p99_ms", "max_ms", "samples"}
     assert figures["samples"] >= 1
