@@ -4,11 +4,11 @@ walk or delete runs in the file-system pool). Mixed into ``Engine``; no state of
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import aclosing, asynccontextmanager
 
 from s3z_core.config import GiB, TransferConfig, require_positive
-from s3z_core.errors import NoSuchBucketError, S3zError, VerificationError
+from s3z_core.errors import NoSuchBucketError, S3zError
 from s3z_core.filesystem import iterate
 from s3z_core.filters import FilterKind, PathFilter
 from s3z_core.listing import iter_objects, paginate_objects
@@ -27,6 +27,7 @@ from s3z_core.models import (
 from s3z_core.operations import S3Operations
 from s3z_core.search import KeyQuery
 from s3z_core.transfer.deletes import delete_keys, delete_local_files
+from s3z_core.transfer.download import VersionPin
 from s3z_core.transfer.walk import LocalEntry, walk_tree
 from s3z_core.transport.client import S3Client
 from s3z_core.transport.messages import StreamHead
@@ -35,18 +36,6 @@ COPY_OBJECT_LIMIT = 5 * GiB
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 
 FilterRules = PathFilter | Iterable[tuple[FilterKind, str]] | None
-
-
-def _pinned_to(bucket: str, head: ObjectHead) -> Callable[[StreamHead], None]:
-    def check(answer: StreamHead) -> None:
-        etag = answer.headers.get("ETag", "").strip('"')
-        if etag and head.etag and etag != head.etag:
-            raise VerificationError(
-                f"s3://{bucket}/{head.key} changed while it was read "
-                f"(ETag {head.etag} became {etag})"
-            )
-
-    return check
 
 
 class ObjectCalls:
@@ -189,10 +178,15 @@ class ObjectCalls:
         wanted = min(limit, head.size)
         if not wanted:
             return Preview(head, b"")
+        pin = VersionPin(head.etag)
+
+        def pinned(answer: StreamHead) -> None:
+            pin.check(answer.headers.get("ETag", "").strip('"'), bucket, key)
+
         chunks = [
             chunk
             async for chunk in self._client.stream(
-                bucket, key, end=wanted, ranged=True, on_head=_pinned_to(bucket, head)
+                bucket, key, end=wanted, ranged=True, on_head=pinned
             )
         ]
         return Preview(head, b"".join(chunks))

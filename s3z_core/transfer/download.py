@@ -39,17 +39,18 @@ from s3z_core.transfer.resume import (
 from s3z_core.transfer.writer import FileWriter, PartHasher, PooledWriter
 from s3z_core.transport.messages import RetryNotice, StreamHead
 
-__all__ = ["TEMP_SUFFIX", "download_file", "temp_name"]
+__all__ = ["TEMP_SUFFIX", "VersionPin", "download_file", "temp_name"]
 
 
-class _VersionPin:
+class VersionPin:
     """All ranges (and resumed reads) of one download must come from one object version:
-    the first response's ETag pins it; a different one means the object was replaced."""
+    the first response's ETag pins it (or ``etag``, one already known from a HEAD); a
+    different one means the object was replaced."""
 
     __slots__ = ("etag",)
 
-    def __init__(self) -> None:
-        self.etag: str | None = None
+    def __init__(self, etag: str | None = None) -> None:
+        self.etag = etag or None
 
     def check(self, etag: str, bucket: str, key: str) -> None:
         if not etag:
@@ -128,7 +129,7 @@ async def download_file(
         landing.adopt(state.tmp)
     loop = asyncio.get_running_loop()
     writer: FileWriter | PooledWriter | None = None
-    pin = _VersionPin()
+    pin = VersionPin()
     try:
         queue: list[Part] = list(plan.ranges)
         if plan.ranged:
@@ -317,7 +318,7 @@ async def _fetch(
     ranged: bool,
     writer: FileWriter | PooledWriter,
     reporter: ProgressReporter,
-    pin: _VersionPin,
+    pin: VersionPin,
 ) -> None:
     """Stream one range into the writer in batches of at least ``WRITE_COALESCE_BYTES``."""
     end = part.offset + part.length  # exclusive
