@@ -180,6 +180,7 @@ async def test_upload_plan_table_is_the_core_plan_and_runs_only_ticked_rows(
     assert outcome.copied.files_done == 3
     assert outcome.copied.failed == []
     assert outcome.deleted.deleted == [prefix + "gone-locally.txt"]
+    assert session.window.statusBar().currentMessage() == "Synced 3 file(s); deleted 1"
 
     after = _remote(seaweed, name)
     assert prefix + "skipped-by-user.txt" not in after  # unticked: not uploaded
