@@ -9,6 +9,7 @@ byte-identical (sha256); delete rows appear, and delete, only with the option.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import threading
@@ -282,4 +283,15 @@ async def test_sync_needs_an_open_bucket_and_a_folder(session: Any, tmp_path: Pa
     assert "existing folder" in session.window.statusBar().currentMessage()
     assert dialog.model.planned is None
     assert not dialog.run_button.isEnabled()
+
+    # Cancel while planning stops the planning (nothing is left running for a closed dialog).
+    (tmp_path / "here").mkdir()
+    dialog.folder.setText(str(tmp_path / "here"))
+    task = dialog.plan()
+    assert task is not None
     dialog.reject()
+    assert not dialog.isVisible()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert task.cancelled()
+    assert dialog.model.planned is None
