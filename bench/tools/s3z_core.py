@@ -15,6 +15,7 @@ from s3z_core.loop_lag import ENV_FILE as LOOP_LAG_ENV
 
 class S3zCore(Tool):
     name = "s3z-core"
+    kinds = frozenset({"upload", "download", "list", "limit"})
     loop_lag_env = LOOP_LAG_ENV
 
     def locate(self) -> Path:
@@ -78,6 +79,10 @@ class S3zCore(Tool):
 
     def list(self, ctx: ToolContext, prefix: str) -> list[str]:
         return [*self._base(ctx), "ls", "-r", ctx.url(prefix)]
+
+    def limit_rate(self, command: list[str], rate: str) -> list[str]:
+        at = command.index("cp") + 1
+        return [*command[:at], "--limit-rate", rate, *command[at:]]
 
 
 class S3zCoreNoCheck(S3zCore):
