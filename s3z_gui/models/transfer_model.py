@@ -31,7 +31,7 @@ from s3z_gui.models.transfer_store import (
     TransferRow,
     TransferStore,
 )
-from s3z_gui.units import format_duration, format_rate, format_size
+from s3z_gui.units import count_of, format_duration, format_rate, format_size
 
 TICK_MS = 100
 
@@ -287,7 +287,7 @@ def _row_data(row: TransferRow, column: Column, role: int) -> object:
 def _group_data(group: TransferGroup, column: Column, role: int) -> object:
     if role == Qt.ItemDataRole.DisplayRole:
         if column == Column.NAME:
-            return f"{group.name} ({len(group.children)} files)"
+            return f"{group.name} ({count_of(len(group.children), 'file')})"
         if column == Column.SIZE:
             return format_size(group.size)
         if column == Column.PROGRESS:
