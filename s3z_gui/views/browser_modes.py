@@ -16,6 +16,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QStackedWidget
 
 from s3z_core.errors import S3zError
+from s3z_gui.icons import SP, standard
 from s3z_gui.models.bucket_model import BucketNameRole
 from s3z_gui.models.history import Location
 from s3z_gui.models.listing import parent_prefix
@@ -43,12 +44,16 @@ class BrowserModes(QObject):
         self.last_reveal: asyncio.Task[bool | None] | None = None
         self.versioning_task: asyncio.Task[str | None] | None = None
 
-        self.show_versions_action = QAction("Show &versions", browser)
+        self.show_versions_action = QAction(
+            standard(SP.SP_FileDialogDetailedView), "Show &versions", browser
+        )
         self.show_versions_action.setCheckable(True)
         self.show_versions_action.setShortcut(QKeySequence("Ctrl+Shift+V"))
         self.show_versions_action.setToolTip("List every version and delete marker here")
         self.show_versions_action.toggled.connect(self._versions_toggled)
-        self.search_action = QAction("Search bucket…", browser)
+        self.search_action = QAction(
+            standard(SP.SP_FileDialogContentsView), "Search bucket…", browser
+        )
         self.search_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Find))
         self.search_action.triggered.connect(self.show_search)
         self.versioning_action = QAction("Versioning enabled", browser)

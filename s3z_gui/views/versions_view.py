@@ -97,6 +97,8 @@ class VersionsView(QWidget):
     # location -----------------------------------------------------------------------
 
     def show_location(self, bucket: str | None, prefix: str) -> asyncio.Task[int | None]:
+        if not self.bridge.connected:
+            bucket = None  # nothing to list; the placeholder says so
         self.title.setText(f"Versions of s3://{bucket}/{prefix}" if bucket else "Versions")
         self.last_task = self.bridge.versions.open_location(self.model, bucket, prefix)
         return self.last_task
@@ -105,7 +107,9 @@ class VersionsView(QWidget):
         return self.show_location(self.model.bucket or None, self.model.prefix)
 
     def _update_placeholder(self) -> None:
-        if not self.model.bucket:
+        if not self.bridge.connected:
+            text = "Not connected"
+        elif not self.model.bucket:
             text = "Select a bucket"
         elif self.model.loading:
             text = "Loading versions…"
