@@ -98,6 +98,11 @@ class VersionsController:
         if not wanted:
             self._bridge.notice.emit("Select a version to download (a delete marker has no bytes)")
             return None
+        if len({r.key for r in wanted}) < len(wanted):
+            self._bridge.failed.emit(
+                "Download one version of a file at a time: they would land under one name"
+            )
+            return None
         dest = Path(dest_dir)
 
         async def specs() -> list[TransferSpec]:

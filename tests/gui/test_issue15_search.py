@@ -208,3 +208,21 @@ async def test_results_download_like_browser_rows(
         local = tmp_path / key[len("deep/") :]
         assert sha256(local) == hashlib.sha256(EXTRA[key]).hexdigest()
     assert panel.model.canFetchMore(QModelIndex()) is False
+
+
+@pytest.mark.asyncio
+async def test_a_few_matches_show_without_waiting_for_a_full_batch(qapp: Any) -> None:
+    """Under ``FLUSH_ROWS`` matches still appear (a moment later), not only at the end."""
+    from s3z_core.models import ObjectInfo
+    from s3z_gui.models.search_model import SearchResultsModel
+
+    model = SearchResultsModel()
+    generation = model.begin("b", "", "x")
+    for i in range(3):
+        model.add(generation, ObjectInfo(f"k{i}", 1, "e", None))
+    assert model.rowCount() == 0
+    assert model.count == 3
+    await until(lambda: model.rowCount() == 3, what="the small batch flushed")
+    assert model.state is SearchState.SEARCHING
+    model.add(generation - 1, ObjectInfo("old", 1, "e", None))
+    assert model.count == 3, "a replaced search's late match is dropped"

@@ -242,3 +242,35 @@ async def test_bucket_context_menu_switches_versioning(
     assert await modes.versioning_task == "Suspended"
     assert client.get_bucket_versioning(Bucket=name)["Status"] == "Suspended"
     assert not modes.versioning_action.isChecked()
+
+
+def test_the_model_appends_pages_and_never_resorts(qapp: Any) -> None:
+    """120,000 versions in 120 pages: one row insert per page, never a reset or a re-layout
+    (which would touch every row seen so far), earlier rows unchanged."""
+    from datetime import UTC, datetime
+
+    from s3z_core.models import ObjectVersion, VersionPage
+    from s3z_gui.models.version_model import VersionTableModel
+
+    model = VersionTableModel()
+    generation = model.reset_location("b", "p/")
+    signals = {"inserted": 0, "reset": 0, "layout": 0}
+    model.rowsInserted.connect(lambda *_: signals.__setitem__("inserted", signals["inserted"] + 1))
+    model.modelReset.connect(lambda: signals.__setitem__("reset", signals["reset"] + 1))
+    model.layoutChanged.connect(lambda *_: signals.__setitem__("layout", signals["layout"] + 1))
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    first_rows: list[VersionRow] = []
+    for page_number in range(120):
+        versions = [
+            ObjectVersion(f"p/k{page_number:03d}-{i:03d}", f"v{i}", i == 0, i == 1, 5, "e", moment)
+            for i in range(1000)
+        ]
+        added = model.append_page(generation, VersionPage(versions, [], page_number < 119, "", ""))
+        assert added == 1000
+        if page_number == 0:
+            first_rows = list(model.rows)
+    assert model.rowCount() == 120_000
+    assert signals == {"inserted": 120, "reset": 0, "layout": 0}
+    assert model.rows[:1000] == first_rows
+    assert not model.has_more
+    assert model.append_page(generation - 1, VersionPage(versions, [], True, "", "")) == 0
