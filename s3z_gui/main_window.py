@@ -27,6 +27,7 @@ from s3z_gui.views.banner import Banner
 from s3z_gui.views.browser import BrowserView
 from s3z_gui.views.chart import ThroughputChart
 from s3z_gui.views.queue import QueueView
+from s3z_gui.views.sync_dialog import SyncLauncher
 
 DEFAULT_SIZE = QSize(1280, 800)
 
@@ -54,6 +55,7 @@ class MainWindow(QMainWindow):
 
         self.banner = Banner()
         self.browser = BrowserView(bridge)
+        self.sync = SyncLauncher(self.browser)
         self.queue = QueueView(queue_model, bridge)
         self.chart = ThroughputChart()
         queue_model.ticked.connect(self.chart.record)
@@ -111,6 +113,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(b.upload_files_action)
         file_menu.addAction(b.upload_folder_action)
+        file_menu.addAction(self.sync.action)
         file_menu.addSeparator()
         settings_action = file_menu.addAction("&Settings…")
         settings_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Preferences))
@@ -186,6 +189,7 @@ class MainWindow(QMainWindow):
         for action in (b.upload_files_action, b.download_action, b.new_folder_action):
             toolbar.addAction(action)
         toolbar.addAction(b.delete_action)
+        toolbar.addAction(self.sync.action)
         toolbar.addSeparator()
         toolbar.addAction(self.browser.modes.show_versions_action)
         toolbar.addAction(self.browser.modes.search_action)

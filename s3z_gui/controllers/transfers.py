@@ -241,6 +241,11 @@ class TransferController:
             return engine.download_keys(bucket, objects, dest, strip_prefix)
         return conflict_aware_download(engine, bucket, objects, dest, strip_prefix, decider)
 
+    async def finish_batch(self, batch: BatchHandle, verb: str) -> BatchResult:
+        """A batch started by another controller (the Sync dialog's) as one of ours: stopped
+        with the others on quit, summed up in the status bar."""
+        return await self._finish_batch(batch, verb)
+
     async def _finish_batch(self, batch: BatchHandle, verb: str) -> BatchResult:
         self._batches.append(batch)
         try:
