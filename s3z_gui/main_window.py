@@ -146,10 +146,15 @@ class MainWindow(QMainWindow):
         go_menu.addSeparator()
         go_menu.addAction(b.new_bucket_action)
         go_menu.addAction(b.delete_bucket_action)
+        go_menu.addAction(self.browser.modes.versioning_action)
 
         view_menu = menu_bar.addMenu("&View")
         view_menu.addAction(self.queue_dock.toggleViewAction())
         view_menu.addAction(self.chart_dock.toggleViewAction())
+        view_menu.addSeparator()
+        modes = self.browser.modes
+        view_menu.addAction(modes.show_versions_action)
+        view_menu.addAction(modes.search_action)
         view_menu.addSeparator()
         theme_menu = view_menu.addMenu("&Theme")
         group = QActionGroup(theme_menu)
@@ -185,6 +190,9 @@ class MainWindow(QMainWindow):
             toolbar.addAction(action)
         toolbar.addAction(b.delete_action)
         toolbar.addAction(self.sync.action)
+        toolbar.addSeparator()
+        toolbar.addAction(self.browser.modes.show_versions_action)
+        toolbar.addAction(self.browser.modes.search_action)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
         self.toolbar = toolbar
 

@@ -3,7 +3,8 @@
 A sandbox SeaweedFS in a temporary folder gets buckets, folders and files; real transfers
 run (completed, paused mid-way, running, failed against a missing bucket) so the queue
 and the chart show genuine data. The window is grabbed at 1280×800 offscreen, in the
-default palette and a dark one, plus the connection dialog.
+default palette and a dark one, plus the connection dialog, the versions page and search
+results (``screenshot_scenes.py``).
 """
 
 from __future__ import annotations
@@ -157,6 +158,10 @@ async def scenario(work: Path) -> None:
         _save(window, "main-window-dark.png")
         app.setPalette(light)
         await _sleep_pumping(0.3)
+
+        from s3z_gui.screenshot_scenes import versions_and_search
+
+        await versions_and_search(window, engine, _save, dark_palette)
 
         dialog = ProfileDialog(bridge, session.profiles, session.secrets, None, window)
         await dialog.ready  # the keyring warning (if any) is part of the picture

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +23,7 @@ from s3z_core.errors import S3zError, TransferCancelledError, UnsafeKeyError
 from s3z_core.events import TransferEvent
 from s3z_core.models import BatchResult, ObjectInfo
 from s3z_core.specs import TransferSpec
-from s3z_core.transfer.paths import safe_local_path
+from s3z_core.transfer.paths import DestinationGuard, safe_local_path
 from s3z_core.transfer.plans import Listed
 from s3z_gui.controllers.conflicts import (
     AskConflict,
@@ -200,6 +200,29 @@ class TransferController:
             finally:
                 for group in groups:
                     self.queue.store.close_group(group)
+            return total
+
+        return self._bridge.commands.spawn(run(), "Download")
+
+    def download_specs(
+        self, make_specs: Callable[[], Awaitable[list[TransferSpec]]], verb: str
+    ) -> asyncio.Task[BatchResult | None]:
+        """Run ready-made download specs (a version's names its version id) as batches, one
+        per download folder; the engine's guard checks each path against its folder."""
+
+        async def run() -> BatchResult:
+            engine = self._bridge.engine
+            groups: dict[tuple[str, str], list[TransferSpec]] = {}
+            for spec in await make_specs():
+                groups.setdefault((spec.local_root, spec.strip_prefix), []).append(spec)
+            total = BatchResult()
+            for (root, strip), specs in groups.items():
+                guard = DestinationGuard(Path(root), strip)
+                result = await self._finish_batch(engine.run_batch(specs, guard=guard), verb)
+                total.completed += result.completed
+                total.failed += result.failed
+                total.files_done += result.files_done
+                total.bytes_done += result.bytes_done
             return total
 
         return self._bridge.commands.spawn(run(), "Download")
