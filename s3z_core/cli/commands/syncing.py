@@ -166,7 +166,9 @@ async def _execute(
         )
     else:
         batch = engine.run_batch(
-            _copy_specs(plan, src, dst), keep_results=False, resume_id=session.resume_id
+            [session.upload_options(uploading=True).apply(s) for s in _copy_specs(plan, src, dst)],
+            keep_results=False,
+            resume_id=session.resume_id,
         )
     result = await finish(batch)
     await _delete_extra(session, engine, plan, dst)
@@ -249,7 +251,8 @@ async def _sync_on_cluster(
 ) -> int:
     from s3z_core.cli.commands import sharded
 
-    specs = _cluster_specs(plan, src, dst, src_objects)
+    options = session.upload_options(uploading=True)
+    specs = [options.apply(s) for s in _cluster_specs(plan, src, dst, src_objects)]
     agg = await sharded.run_on_cluster(session, engine, sharded.build_tasks(session, specs))
     await _delete_extra(session, engine, plan, dst)
     elapsed = time.monotonic() - started
@@ -266,6 +269,7 @@ async def run_sync(session: Session) -> int:
     src, dst = parse_location(args.source), parse_location(args.destination)
     if not src.is_remote and not dst.is_remote:
         raise ConfigError("one of source and destination must be an s3:// URL")
+    session.upload_options(uploading=not src.is_remote)  # a bad value fails before connecting
     await _check_source(src)
     if getattr(args, "cluster", None):
         from s3z_core.cli.commands.sharded import check_cluster
