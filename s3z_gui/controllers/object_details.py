@@ -70,14 +70,16 @@ class ObjectDetailsController:
 
         return self._bridge.commands.spawn(run(), f"Saving the metadata of s3://{bucket}/{key}")
 
-    def preview(self, bucket: str, key: str) -> asyncio.Task[PreviewContent | None]:
-        """The first bytes (one Range GET under the limit for the kind its name suggests),
-        decoded for the quick look; an image whose name hid it is fetched whole once more
-        when it fits the image limit."""
+    def preview(
+        self, bucket: str, key: str, size: int | None = None
+    ) -> asyncio.Task[PreviewContent | None]:
+        """The first bytes (one Range GET under the limit for the kind its name suggests;
+        ``size``: the listed one, if known), decoded for the quick look; an image whose name
+        hid it is fetched whole once more when it fits the image limit."""
 
         async def run() -> PreviewContent:
             engine = self._bridge.engine
-            preview = await engine.preview(bucket, key, limit=fetch_limit(key))
+            preview = await engine.preview(bucket, key, limit=fetch_limit(key, size))
             if needs_whole(preview):
                 preview = await engine.preview(bucket, key, limit=IMAGE_LIMIT)
             return await preview_content(preview)

@@ -54,9 +54,13 @@ def _suffix(key: str) -> str:
     return posixpath.splitext(key.lower())[1]
 
 
-def fetch_limit(key: str) -> int:
-    """How many bytes to ask for: an image must come whole, a text only its start."""
-    return IMAGE_LIMIT if _suffix(key) in _IMAGE_NAMES else TEXT_LIMIT
+def fetch_limit(key: str, size: int | None = None) -> int:
+    """How many bytes to ask for: an image must come whole, a text only its start. An image
+    the listing already says is over the limit gets only the text's range (enough to say
+    what it is), not megabytes that cannot be shown."""
+    if _suffix(key) in _IMAGE_NAMES and (size is None or size <= IMAGE_LIMIT):
+        return IMAGE_LIMIT
+    return TEXT_LIMIT
 
 
 def _looks_like_image(data: bytes, content_type: str, key: str) -> bool:

@@ -48,7 +48,13 @@ class ObjectActions(QObject):
             return None
         if self.preview_dialog is not None:
             self.preview_dialog.close()
-        dialog = PreviewDialog(b.bridge.details.preview, b.location.bucket, files[0].key, b)
+        entry, details = files[0], b.bridge.details
+        dialog = PreviewDialog(
+            lambda bucket, key: details.preview(bucket, key, entry.size),
+            b.location.bucket,
+            entry.key,
+            b,
+        )
         self.preview_dialog = dialog
         dialog.open()
         return dialog

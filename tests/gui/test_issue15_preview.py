@@ -27,6 +27,7 @@ from s3z_core.models import ObjectHead, Preview
 from s3z_gui.models.history import Location
 from s3z_gui.models.preview_content import (
     DECODE_OFF_THREAD,
+    IMAGE_LIMIT,
     TEXT_LIMIT,
     PreviewKind,
     preview_content,
@@ -173,6 +174,24 @@ async def test_binary_and_over_limit_objects_show_no_preview_with_size_and_type(
     assert "5.2 MB" in shown
     (get,) = _gets(proxy, "disk.img")
     assert get.header("range") == f"bytes=0-{TEXT_LIMIT - 1}", "only the range, never it all"
+    dialog.close()
+
+
+@pytest.mark.asyncio
+async def test_an_image_over_the_limit_fetches_only_enough_to_say_so(
+    proxied: Any, seaweed: Any, bucket: Any
+) -> None:
+    session, proxy = proxied
+    name = bucket(seaweed)
+    png = _png(8, 8, noise=False)
+    big = png + os.urandom(IMAGE_LIMIT + 1000)  # a PNG by its bytes, too big to show
+    boto3_client(seaweed).put_object(Bucket=name, Key="huge.png", Body=big)
+    await _open(session, name)
+    dialog = await _press_space_on(session, "huge.png")
+    assert dialog.pages.currentWidget() is dialog.none
+    assert "larger than the 8.4 MB preview limit" in dialog.none.text()
+    (get,) = _gets(proxy, "huge.png")
+    assert get.header("range") == f"bytes=0-{TEXT_LIMIT - 1}"
     dialog.close()
 
 
