@@ -42,7 +42,7 @@ from s3z_core.handles import BatchHandle, TransferHandle
 from s3z_core.journal import Journal
 from s3z_core.objects import FilterRules, ObjectCalls
 from s3z_core.operations import S3Operations
-from s3z_core.specs import TransferSpec
+from s3z_core.specs import NO_UPLOAD_OPTIONS, TransferSpec, UploadOptions
 from s3z_core.transfer.batch import Batch, run_tracked, track_task
 from s3z_core.transfer.control import (
     TransferContext,
@@ -57,10 +57,10 @@ from s3z_core.transfer.paths import DestinationGuard
 from s3z_core.transfer.plans import (
     Listed,
     PlanItem,
-    Planned,
     plan_copies,
     plan_downloads,
     plan_uploads,
+    planned,
 )
 from s3z_core.transfer.stream_upload import STREAM_SOURCE, upload_stream
 from s3z_core.transport.bandwidth import TokenBucket
@@ -330,7 +330,7 @@ class Engine(ObjectCalls):
         """Run planned items (or plain specs) with ``workers`` files at a time.
         ``resume_id``: the journal's batch record (``journal.open_batch``): what it lists
         as done is not sent again."""
-        items = plan if isinstance(plan, AsyncIterator) else _planned(plan)
+        items = plan if isinstance(plan, AsyncIterator) else planned(plan)
         batch = Batch(self._ctx, self.transfer_config.workers, keep_results, guard, resume_id)
         task: asyncio.Task[Any] = self._spawn(batch.run(items, where))
         return BatchHandle(batch, task)
@@ -344,10 +344,11 @@ class Engine(ObjectCalls):
         keep_dir_names: bool = True,
         keep_results: bool = True,
         resume_id: int | None = None,
+        options: UploadOptions = NO_UPLOAD_OPTIONS,
     ) -> BatchHandle:
         """Files upload as ``prefix + name``; a folder ``d`` as ``prefix + d/relative/path``
-        (``keep_dir_names=False``: its contents go straight under ``prefix``, like
-        ``aws s3 cp -r``). ``filters``: ordered include/exclude rules (``filters.py``)."""
+        (``keep_dir_names=False``: its contents go straight under ``prefix``, like ``aws s3
+        cp -r``). ``filters``: include/exclude rules; ``options``: Content-Type & co."""
         cfg = self.transfer_config
         plan = plan_uploads(
             sources,
@@ -357,6 +358,7 @@ class Engine(ObjectCalls):
             filters=PathFilter.of(filters),
             follow_symlinks=cfg.follow_symlinks,
             dir_markers=cfg.create_dir_markers,
+            options=options,
         )
         return self.run_batch(
             plan, keep_results=keep_results, where="local walk", resume_id=resume_id
@@ -440,11 +442,6 @@ class Engine(ObjectCalls):
             where=f"s3://{src_bucket}/{src_prefix}",
             resume_id=resume_id,
         )
-
-
-async def _planned(specs: Iterable[TransferSpec]) -> AsyncIterator[PlanItem]:
-    for spec in specs:
-        yield Planned(spec)
 
 
 __all__ = ["DELETE_BATCH", "BatchHandle", "Engine", "TransferHandle", "journal_endpoint"]

@@ -20,6 +20,7 @@
     │   ├── NoSuchBucketError
     │   ├── NoSuchKeyError
     │   └── AccessDeniedError
+    ├── ObjectChangedError ──────── an edit's object was replaced since it was read
     ├── ProtocolError ───────────── a response we cannot parse
     │   └── DamagedListingError ─── a listing whose entries did not all parse
     └── TransferError ───────────── a file-level failure inside a transfer
@@ -172,6 +173,11 @@ class NoSuchKeyError(ServiceError):
 
 class AccessDeniedError(ServiceError):
     """Credentials are valid but not allowed (or the signature does not match)."""
+
+
+class ObjectChangedError(S3zError):
+    """The object an edit was based on was replaced meanwhile (its ETag moved): nothing was
+    changed, so another writer's upload is never undone. Read it again, then edit."""
 
 
 class ProtocolError(S3zError):

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import aclosing, asynccontextmanager
 
 from s3z_core.config import GiB, TransferConfig, require_positive
-from s3z_core.errors import NoSuchBucketError, S3zError
+from s3z_core.errors import NoSuchBucketError, ObjectChangedError, S3zError, ServiceError
 from s3z_core.filesystem import iterate
 from s3z_core.filters import FilterKind, PathFilter
 from s3z_core.listing import iter_objects, paginate_objects
@@ -210,13 +210,21 @@ class ObjectCalls:
         metadata: Mapping[str, str] | None = None,
         content_type: str | None = None,
         cache_control: str | None = None,
+        expected_etag: str | None = None,
     ) -> ObjectHead:
         """Change an object's user metadata, Content-Type or Cache-Control in place (S3 has
         no edit: the object is copied onto itself with REPLACE; what is not given is kept).
         The copy is pinned to the ETag just read, so a concurrent upload is never undone
-        (``PreconditionFailed``: read it again). Objects over CopyObject's 5 GiB are refused
-        before any request changes them. Returns the object as it is now."""
+        (``PreconditionFailed``: read it again). ``expected_etag``: the version the edit
+        was made on (a dialog's); another one is ``ObjectChangedError``, nothing changed.
+        Objects over CopyObject's 5 GiB are refused before any request changes them.
+        Returns the object as it is now."""
         head = await self.ops.head_object(bucket, key)
+        if expected_etag is not None and head.etag != expected_etag:
+            raise ObjectChangedError(
+                f"s3://{bucket}/{key} was changed by someone else since it was opened "
+                "(its ETag moved); nothing was saved: reopen it and edit again"
+            )
         if head.size > COPY_OBJECT_LIMIT:
             raise S3zError(
                 f"s3://{bucket}/{key}: metadata of objects over 5 GiB cannot be edited in place "
@@ -226,15 +234,23 @@ class ObjectCalls:
         caching = head.cache_control if cache_control is None else cache_control
         if caching:  # "" removes it
             replace["Cache-Control"] = caching
-        await self.ops.copy_object(
-            bucket,
-            key,
-            bucket,
-            key,
-            metadata=dict(head.metadata if metadata is None else metadata),
-            replace_headers=replace,
-            if_match=head.etag,
-        )
+        try:
+            await self.ops.copy_object(
+                bucket,
+                key,
+                bucket,
+                key,
+                metadata=dict(head.metadata if metadata is None else metadata),
+                replace_headers=replace,
+                if_match=head.etag,
+            )
+        except ServiceError as exc:
+            if exc.status != 412:
+                raise
+            raise ObjectChangedError(
+                f"s3://{bucket}/{key} was replaced while saving (its ETag moved); "
+                "nothing was saved: reopen it and edit again"
+            ) from None
         return await self.ops.head_object(bucket, key)
 
     # -- versions ----------------------------------------------------------------------------

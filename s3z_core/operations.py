@@ -109,9 +109,12 @@ class S3Operations:
         progress: ProgressCallback | None = None,
         on_retry: RetryCallback | None = None,
         unsigned_payload: bool = False,
+        cache_control: str | None = None,
     ) -> str:
         headers = _meta_headers(metadata)
         headers["Content-Type"] = content_type or "application/octet-stream"
+        if cache_control:
+            headers["Cache-Control"] = cache_control
         if content_md5 is not None:
             headers["Content-MD5"] = base64.b64encode(content_md5).decode()
         resp = await self.client.request(
@@ -265,9 +268,12 @@ class S3Operations:
         *,
         content_type: str | None = None,
         metadata: Mapping[str, str] | None = None,
+        cache_control: str | None = None,
     ) -> str:
         headers = _meta_headers(metadata)
         headers["Content-Type"] = content_type or "application/octet-stream"
+        if cache_control:
+            headers["Cache-Control"] = cache_control
         resp = await self.client.request(
             "CreateMultipartUpload",
             "POST",

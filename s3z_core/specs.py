@@ -12,8 +12,12 @@ guard, so a spec edited or replayed later still cannot write outside its folder.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from dataclasses import dataclass
 from typing import Literal
+
+from s3z_core.errors import InvalidValueError
 
 Direction = Literal["upload", "download", "copy"]
 
@@ -35,6 +39,7 @@ class TransferSpec:
     content_type: str | None = None  # upload: overrides the guess from the file name
     metadata: tuple[tuple[str, str], ...] = ()  # upload: x-amz-meta-* pairs
     version_id: str = ""  # download: that version (``?versionId=``), not the current one
+    cache_control: str | None = None  # upload: the object's Cache-Control header
 
     @classmethod
     def upload(
@@ -48,6 +53,7 @@ class TransferSpec:
         marker: bool = False,
         content_type: str | None = None,
         metadata: tuple[tuple[str, str], ...] = (),
+        cache_control: str | None = None,
     ) -> TransferSpec:
         return cls(
             "upload",
@@ -59,6 +65,7 @@ class TransferSpec:
             marker=marker,
             content_type=content_type,
             metadata=metadata,
+            cache_control=cache_control,
         )
 
     @classmethod
@@ -132,3 +139,73 @@ class TransferSpec:
         if self.direction == "download":
             return self.local_path or self.local_root
         return self.remote_url
+
+
+#: AWS's limit for the user metadata of one object (names and values, UTF-8 bytes).
+USER_METADATA_LIMIT = 2048
+_TOKEN = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
+
+
+def _header_value(what: str, value: str) -> str:
+    """Sent as an HTTP header: printable ASCII on one line (a CR/LF would split the request)."""
+    if not all(" " <= c <= "~" for c in value):
+        raise InvalidValueError(f"{what} {value!r}: only printable ASCII fits in a header")
+    return value.strip()
+
+
+def checked_metadata(pairs: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """User metadata as S3 stores it (names lower-case), or a one-line error naming the
+    pair that cannot be sent: a name must be an HTTP token, a value one line of text."""
+    out: dict[str, str] = {}
+    for name, value in pairs:
+        key = name.strip().lower()
+        if not _TOKEN.fullmatch(key):
+            raise InvalidValueError(
+                f"metadata name {name!r}: use letters, digits and - _ . (no spaces or colons)"
+            )
+        if any(c < " " or c == "\x7f" for c in value):
+            raise InvalidValueError(f"metadata {key}: the value must be one line of text")
+        out[key] = value
+    total = sum(len(k.encode()) + len(v.encode()) for k, v in out.items())
+    if total > USER_METADATA_LIMIT:
+        raise InvalidValueError(
+            f"metadata is {total} bytes; S3 allows {USER_METADATA_LIMIT} per object"
+        )
+    return tuple(out.items())
+
+
+@dataclass(frozen=True, slots=True)
+class UploadOptions:
+    """What an upload sets on its objects besides the bytes, as ``aws s3 cp --content-type
+    --cache-control --metadata`` do (and the window's "Upload with options…"). Checked when
+    made, so a bad value fails before any request, not as a row per file. ``content_type``
+    None: guessed from each file's name; metadata is added to what s3z stores itself."""
+
+    content_type: str | None = None
+    cache_control: str | None = None
+    metadata: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("content_type", "cache_control"):
+            value = getattr(self, name)
+            if value is not None:
+                clean = _header_value(name.replace("_", "-"), value)
+                object.__setattr__(self, name, clean or None)
+        object.__setattr__(self, "metadata", checked_metadata(self.metadata))
+
+    def __bool__(self) -> bool:
+        return bool(self.content_type or self.cache_control or self.metadata)
+
+    def apply(self, spec: TransferSpec) -> TransferSpec:
+        """``spec`` with these options (an upload's file, not a folder marker; else as is)."""
+        if not self or spec.direction != "upload" or spec.marker:
+            return spec
+        return dataclasses.replace(
+            spec,
+            content_type=self.content_type or spec.content_type,
+            cache_control=self.cache_control or spec.cache_control,
+            metadata=tuple((dict(spec.metadata) | dict(self.metadata)).items()),
+        )
+
+
+NO_UPLOAD_OPTIONS = UploadOptions()

@@ -26,7 +26,7 @@ from s3z_core.filters import EVERYTHING, PathFilter
 from s3z_core.handles import BatchHandle, finish
 from s3z_core.metadata import stored_mtime
 from s3z_core.models import BatchResult, DeleteResult, ObjectInfo
-from s3z_core.specs import TransferSpec
+from s3z_core.specs import TransferSpec, UploadOptions
 from s3z_core.sync_plan import SyncEntry, SyncPlan, plan_sync, settle
 
 if TYPE_CHECKING:
@@ -252,9 +252,12 @@ def start_copies(
     *,
     keep_results: bool = True,
     resume_id: int | None = None,
+    options: UploadOptions | None = None,
 ) -> BatchHandle:
     """The plan's copies as one engine batch (their rows are the engine's usual events).
-    s3→local goes through ``download_keys``, so the destination guard applies to each key."""
+    s3→local goes through ``download_keys``, so the destination guard applies to each key.
+    ``options`` (Content-Type, Cache-Control, metadata) apply to uploads only: a copy keeps
+    its source's."""
     src, dst = planned.source, planned.destination
     if planned.direction == "download":
         objects = [planned.source_objects[a.source.name] for a in planned.plan.copies]
@@ -266,7 +269,10 @@ def start_copies(
             keep_results=keep_results,
             resume_id=resume_id,
         )
-    return engine.run_batch(_copy_specs(planned), keep_results=keep_results, resume_id=resume_id)
+    specs = _copy_specs(planned)
+    if options:
+        specs = [options.apply(s) for s in specs]
+    return engine.run_batch(specs, keep_results=keep_results, resume_id=resume_id)
 
 
 async def delete_extraneous(engine: Engine, planned: PlannedSync) -> DeleteResult:
@@ -292,9 +298,12 @@ async def run_planned(
     *,
     keep_results: bool = True,
     resume_id: int | None = None,
+    options: UploadOptions | None = None,
 ) -> SyncOutcome:
     """Copy, then delete: a delete never runs ahead of the copies it would make redundant.
     Cancelling this cancels the batch and waits for its cleanup (``finish``)."""
-    batch = start_copies(engine, planned, keep_results=keep_results, resume_id=resume_id)
+    batch = start_copies(
+        engine, planned, keep_results=keep_results, resume_id=resume_id, options=options
+    )
     copied = await finish(batch)
     return SyncOutcome(copied, await delete_extraneous(engine, planned))

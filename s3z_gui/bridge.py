@@ -23,6 +23,7 @@ from s3z_core.models import BucketInfo, ObjectHead
 from s3z_gui.connection import ConnectionTarget, EngineFactory, NotConnectedError, make_engine
 from s3z_gui.controllers.commands import CommandRunner
 from s3z_gui.controllers.listing import ListingController
+from s3z_gui.controllers.object_details import ObjectDetailsController
 from s3z_gui.controllers.search import SearchController
 from s3z_gui.controllers.transfers import TransferController
 from s3z_gui.controllers.versions import VersionsController
@@ -83,6 +84,7 @@ class EngineBridge(QObject):
         self.transfers = TransferController(self)
         self.versions = VersionsController(self)
         self.search = SearchController(self)
+        self.details = ObjectDetailsController(self)
         self._factory = engine_factory
         self._engine: Engine | None = None
         self._connect_lock = asyncio.Lock()

@@ -114,6 +114,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(b.upload_files_action)
         file_menu.addAction(b.upload_folder_action)
         file_menu.addAction(self.sync.action)
+        file_menu.addAction(b.object_actions.upload_with_options_action)
         file_menu.addSeparator()
         settings_action = file_menu.addAction("&Settings…")
         settings_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Preferences))
@@ -132,6 +133,7 @@ class MainWindow(QMainWindow):
             b.copy_url_action,
             b.copy_presigned_action,
             None,
+            b.object_actions.preview_action,
             b.properties_action,
         ):
             if action is None:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from s3z_core.credentials import Credentials
 from s3z_core.errors import S3zError
+from s3z_core.specs import UploadOptions
 from s3z_gui.bridge import EngineBridge
 from s3z_gui.connection import ConnectionTarget
 from s3z_gui.install_hints import missing_sandbox_message
@@ -115,6 +116,9 @@ class AppSession:
         self.window.browser.confirm_deletes = prefs.confirm_deletes
         self.window.browser.download_dir = prefs.effective_download_dir
         self.bridge.transfers.conflict_policy = prefs.on_conflict
+        uploads = UploadOptions(content_type=prefs.upload_content_type or None)
+        self.bridge.transfers.upload_options = uploads
+        self.window.browser.browser_actions.object_actions.defaults = uploads
         apply_theme(prefs.theme)
         self.window.chart.set_cap(prefs.limit_rate)
         self.window.theme_actions[prefs.theme].setChecked(True)
@@ -300,6 +304,7 @@ class AppSession:
         def done(_task: object) -> None:
             head = task.result() if not task.cancelled() else None
             if head is not None:
-                PropertiesDialog(bucket, head, self.window).open()
+                saver = self.bridge.details.save_metadata
+                PropertiesDialog(bucket, head, self.window, saver=saver).open()
 
         task.add_done_callback(done)

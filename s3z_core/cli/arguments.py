@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from s3z_core import __version__
+from s3z_core.cli.upload_flags import add_upload_flags
 from s3z_core.cli.values import (
     OrderedFilter,
     duration,
@@ -300,6 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("destination", help="local path or s3://bucket/key")
         p.add_argument("-r", "--recursive", action="store_true", help="copy folders/prefixes")
         _filters(p)
+        add_upload_flags(p)
         _endpoints(p)
         cluster_option(p)
 
@@ -317,6 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--delete", action="store_true", help="delete destination files not in source")
     p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     _filters(p)
+    add_upload_flags(p)
     _endpoints(p)
     cluster_option(p)
 
@@ -339,6 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-b", "--bucket", required=True, help="destination bucket")
     p.add_argument("-p", "--prefix", default="", help="key prefix")
     _s3z_shape(p, "parts")
+    add_upload_flags(p)
 
     p = command("download", "download a prefix into a folder (original s3z shape)")
     p.add_argument("-b", "--bucket", required=True, help="source bucket")

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from s3z_core.engine import Engine
     from s3z_core.events import TransferEvent
     from s3z_core.journal import Journal
+    from s3z_core.specs import UploadOptions
 
 # Secret values seen in this process; main() scrubs them from everything on stderr.
 SECRETS: set[str] = set()
@@ -123,6 +124,26 @@ class Session:
         if not getattr(a, "verify_checksums", True):
             knobs["verify"] = False
         return TransferConfig(**knobs)  # type: ignore[arg-type]
+
+    def upload_options(self, *, uploading: bool) -> UploadOptions:
+        """``--content-type``, ``--cache-control``, ``--metadata``, checked (a bad value is a
+        usage error before anything runs). ``uploading`` False (a copy or a download) with
+        any of them given is refused: a copy keeps its source's, a download has none."""
+        from s3z_core.errors import ConfigError
+        from s3z_core.specs import UploadOptions
+
+        a = self.args
+        options = UploadOptions(
+            getattr(a, "content_type", None),
+            getattr(a, "cache_control", None),
+            tuple(getattr(a, "metadata", None) or ()),
+        )
+        if options and not uploading:
+            raise ConfigError(
+                "--content-type, --cache-control and --metadata set what an upload writes; "
+                "copies keep their source's (and downloads have none)"
+            )
+        return options
 
     @property
     def workers(self) -> int:

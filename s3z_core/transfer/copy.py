@@ -48,7 +48,12 @@ async def copy_object(
         meta = dict(head.metadata)
         meta[PART_SIZE_META] = str(part_size)  # our parts, not the source's
         upload_id = await create_multipart_guarded(
-            ctx.ops, bucket, key, content_type=head.content_type or None, metadata=meta
+            ctx.ops,
+            bucket,
+            key,
+            content_type=head.content_type or None,
+            metadata=meta,
+            cache_control=head.cache_control or None,
         )
         async with multipart_abort_guard(ctx.ops, bucket, key, upload_id):
             etags: dict[int, str] = {}

@@ -67,11 +67,14 @@ async def create_multipart_guarded(
     *,
     content_type: str | None = None,
     metadata: Mapping[str, str] | None = None,
+    cache_control: str | None = None,
 ) -> str:
     """CreateMultipartUpload that cannot leak: cancelled mid-request, it waits for the id
     the server may already have assigned, aborts that upload, then re-raises."""
     task = asyncio.ensure_future(
-        ops.create_multipart_upload(bucket, key, content_type=content_type, metadata=metadata)
+        ops.create_multipart_upload(
+            bucket, key, content_type=content_type, metadata=metadata, cache_control=cache_control
+        )
     )
     upload_id, cancelled = await _wait_out(task)
     if cancelled:

@@ -92,6 +92,7 @@ def bind(
             spec.key,
             metadata=metadata,
             content_type=spec.content_type,
+            cache_control=spec.cache_control,
         )
     if spec.direction == "download":
         if spec.marker:

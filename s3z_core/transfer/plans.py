@@ -19,7 +19,7 @@ from s3z_core.errors import DamagedListingError, ProtocolError, S3zError, Unsafe
 from s3z_core.filesystem import iterate
 from s3z_core.filters import EVERYTHING, PathFilter
 from s3z_core.models import ObjectInfo
-from s3z_core.specs import TransferSpec
+from s3z_core.specs import NO_UPLOAD_OPTIONS, TransferSpec, UploadOptions
 from s3z_core.transfer.paths import is_dir_marker, planned_path, relative_key
 from s3z_core.transfer.walk import walk_sources
 
@@ -56,9 +56,11 @@ async def plan_uploads(
     filters: PathFilter = EVERYTHING,
     follow_symlinks: bool = False,
     dir_markers: bool = False,
+    options: UploadOptions = NO_UPLOAD_OPTIONS,
 ) -> AsyncIterator[PlanItem]:
     """A file uploads as ``prefix + name``; a folder ``d`` as ``prefix + d/relative``
-    (``keep_dir_names=False``: its contents straight under ``prefix``, like ``cp -r``)."""
+    (``keep_dir_names=False``: its contents straight under ``prefix``, like ``cp -r``);
+    each file with ``options`` (Content-Type, Cache-Control, metadata)."""
     walk = walk_sources(
         sources,
         keep_dir_names=keep_dir_names,
@@ -78,7 +80,13 @@ async def plan_uploads(
             mtime=entry.mtime or None,
             marker=entry.is_dir_marker,
         )
-        yield Planned(spec, entry.error)
+        yield Planned(options.apply(spec), entry.error)
+
+
+async def planned(specs: Iterable[TransferSpec]) -> AsyncIterator[PlanItem]:
+    """Plain specs as plan items (a batch of given transfers)."""
+    for spec in specs:
+        yield Planned(spec)
 
 
 async def each(items: Iterable[T] | AsyncIterator[T]) -> AsyncIterator[T]:

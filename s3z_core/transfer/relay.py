@@ -123,6 +123,7 @@ async def relay_object(
         content_type=head.content_type or None,
         metadata=metadata,
         budget=ctx.relay_budget,
+        cache_control=head.cache_control or None,
     )
     verification = await _check_destination(ctx, digest, result.etag, bucket, key)
     if digest.theirs is None and verification is not Verification.UNVERIFIED:

@@ -199,6 +199,7 @@ async def upload_stream(
     content_type: str | None = None,
     metadata: Mapping[str, str] | None = None,
     budget: ByteBudget | None = None,
+    cache_control: str | None = None,
 ) -> TransferResult:
     """``budget``: parts take their bytes from it while held (a relay's shared bound)."""
     started = time.monotonic()
@@ -227,6 +228,7 @@ async def upload_stream(
                     first,
                     content_type=ctype,
                     metadata=meta,
+                    cache_control=cache_control,
                     content_md5=md5,
                     progress=reporter.add,
                     on_retry=lambda n: reporter.retried(1, n),
@@ -237,7 +239,16 @@ async def upload_stream(
             reader.unread((first, last))
             del first  # the part's task must hold its only reference, or it stays all along
             etag, parts = await _upload_parts(
-                ctx, control, reader, bucket, key, part_size, size, meta, ctype, reporter
+                ctx,
+                control,
+                reader,
+                bucket,
+                key,
+                part_size,
+                size,
+                meta,
+                (ctype, cache_control),
+                reporter,
             )
     finally:
         await reader.close()
@@ -269,11 +280,17 @@ async def _upload_parts(
     part_size: int,
     size: int | None,
     meta: dict[str, str],
-    content_type: str,
+    headers: tuple[str, str | None],
     reporter: ProgressReporter,
 ) -> tuple[str, int]:
+    content_type, cache_control = headers
     upload_id = await create_multipart_guarded(
-        ctx.ops, bucket, key, content_type=content_type, metadata=meta
+        ctx.ops,
+        bucket,
+        key,
+        content_type=content_type,
+        metadata=meta,
+        cache_control=cache_control,
     )
     async with multipart_abort_guard(ctx.ops, bucket, key, upload_id):
         etags: dict[int, str] = {}

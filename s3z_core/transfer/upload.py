@@ -108,6 +108,7 @@ async def upload_file(
     *,
     metadata: Mapping[str, str] | None = None,
     content_type: str | None = None,
+    cache_control: str | None = None,
 ) -> TransferResult:
     started = time.monotonic()
     st, snapshot = await fs_call(_snapshot_small, path, UPLOAD_CHUNK_BYTES)
@@ -138,6 +139,7 @@ async def upload_file(
                 snapshot if snapshot is not None else FileRange(path, 0, size),
                 content_type=ctype,
                 metadata=meta,
+                cache_control=cache_control,
                 content_md5=md5,
                 progress=reporter.add,
                 on_retry=lambda n: reporter.retried(1, n),
@@ -150,7 +152,7 @@ async def upload_file(
         parts = 1
     else:
         etag, parts = await _upload_multipart(
-            ctx, control, path, bucket, key, plan, st, meta, ctype, reporter
+            ctx, control, path, bucket, key, plan, st, meta, (ctype, cache_control), reporter
         )
         verification = (
             Verification.VERIFIED_MD5 if ctx.config.content_md5 else (Verification.SIZE_ONLY)
@@ -178,15 +180,22 @@ async def _upload_multipart(
     plan: UploadPlan,
     st: os.stat_result,
     meta: dict[str, str],
-    content_type: str,
+    headers: tuple[str, str | None],
     reporter: ProgressReporter,
 ) -> tuple[str, int]:
     """The object's ETag and its part count. With a journal, an upload an earlier run left
-    is continued (``transfer/resume.py``): only the parts the server lacks are sent."""
+    is continued (``transfer/resume.py``): only the parts the server lacks are sent.
+    ``headers``: the object's Content-Type and Cache-Control, given when it is created."""
+    content_type, cache_control = headers
 
     def create() -> Awaitable[str]:
         return create_multipart_guarded(
-            ctx.ops, bucket, key, content_type=content_type, metadata=meta
+            ctx.ops,
+            bucket,
+            key,
+            content_type=content_type,
+            metadata=meta,
+            cache_control=cache_control,
         )
 
     journal = ctx.journal

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from s3z_core.engine import BatchHandle, Engine
 from s3z_core.filesystem import pool
+from s3z_core.specs import NO_UPLOAD_OPTIONS, UploadOptions
 from s3z_core.transfer.paths import DestinationGuard
 from s3z_core.transfer.plans import (
     Listed,
@@ -150,6 +151,7 @@ def conflict_aware_upload(
     prefix: str,
     existing: set[str],
     decider: Decider,
+    options: UploadOptions = NO_UPLOAD_OPTIONS,
 ) -> AsyncIterator[PlanItem]:
     """The plan ``Engine.upload_paths`` runs, with the conflict answers applied."""
     config = engine.transfer_config
@@ -159,5 +161,6 @@ def conflict_aware_upload(
         prefix,
         follow_symlinks=config.follow_symlinks,
         dir_markers=config.create_dir_markers,
+        options=options,
     )
     return resolve_conflicts(plan, existing, decider)

@@ -22,7 +22,7 @@ from s3z_core.engine import BatchHandle, Engine, TransferHandle
 from s3z_core.errors import S3zError, TransferCancelledError, UnsafeKeyError
 from s3z_core.events import TransferEvent
 from s3z_core.models import BatchResult, ObjectInfo
-from s3z_core.specs import TransferSpec
+from s3z_core.specs import TransferSpec, UploadOptions
 from s3z_core.transfer.paths import DestinationGuard, safe_local_path
 from s3z_core.transfer.plans import Listed
 from s3z_gui.controllers.conflicts import (
@@ -85,6 +85,8 @@ class TransferController:
         # Existing keys on upload: the Settings default, and the window's question.
         self.conflict_policy = ConflictPolicy.ASK
         self.ask_conflict: AskConflict | None = None
+        # What uploads set when not asked per upload (the Settings Content-Type).
+        self.upload_options = UploadOptions()
 
     # events -------------------------------------------------------------------------
 
@@ -105,8 +107,15 @@ class TransferController:
     # commands -----------------------------------------------------------------------
 
     def upload_paths(
-        self, paths: Sequence[str | Path], bucket: str, prefix: str
+        self,
+        paths: Sequence[str | Path],
+        bucket: str,
+        prefix: str,
+        options: UploadOptions | None = None,
     ) -> asyncio.Task[BatchResult | None]:
+        """``options``: what "Upload with options…" asked; None: the Settings default."""
+        chosen = self.upload_options if options is None else options
+
         async def run() -> BatchResult:
             engine = self._bridge.engine
             sources = [Path(p) for p in paths]
@@ -125,7 +134,7 @@ class TransferController:
             ]
             try:
                 if self.conflict_policy is ConflictPolicy.OVERWRITE:
-                    batch = engine.upload_paths(sources, bucket, prefix)
+                    batch = engine.upload_paths(sources, bucket, prefix, options=chosen)
                 else:  # ask (or skip, or keep both) where a key exists already
                     existing = await existing_keys(engine, bucket, prefix, sources)
                     plan = conflict_aware_upload(
@@ -135,6 +144,7 @@ class TransferController:
                         prefix,
                         existing,
                         Decider(self.conflict_policy, self.ask_conflict),
+                        chosen,
                     )
                     batch = engine.run_batch(plan, where="local walk")
                 return await self._finish_batch(batch, "Uploaded")

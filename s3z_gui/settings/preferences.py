@@ -32,6 +32,7 @@ class Preferences:
     on_conflict: ConflictPolicy = ConflictPolicy.ASK  # an upload's key exists already
     theme: Theme = Theme.SYSTEM
     limit_mbps: float = 0.0  # all transfers together, MB/s (decimal); 0: no limit
+    upload_content_type: str = ""  # "": guessed from each file's name (like aws-cli)
 
     def transfer_config(self) -> TransferConfig:
         return TransferConfig(
@@ -83,6 +84,12 @@ def _theme(raw: object) -> Theme:
         return Theme.SYSTEM
 
 
+def _content_type(raw: object) -> str:
+    """A hand-edited value that could not be sent as a header falls back to the guess."""
+    text = str(raw or "").strip()
+    return text if all(" " <= c <= "~" for c in text) else ""
+
+
 def load_preferences(settings: QSettings) -> Preferences:
     settings.beginGroup(_GROUP)
     try:
@@ -95,6 +102,7 @@ def load_preferences(settings: QSettings) -> Preferences:
             on_conflict=_policy(settings.value("on_conflict", ConflictPolicy.ASK.value)),
             theme=_theme(settings.value("theme", Theme.SYSTEM.value)),
             limit_mbps=_float(settings, "limit_mbps", 0.0, 0.0, 100_000.0),
+            upload_content_type=_content_type(settings.value("upload_content_type", "")),
         )
     finally:
         settings.endGroup()
@@ -111,6 +119,7 @@ def save_preferences(settings: QSettings, prefs: Preferences) -> None:
         settings.setValue("on_conflict", prefs.on_conflict.value)
         settings.setValue("theme", prefs.theme.value)
         settings.setValue("limit_mbps", prefs.limit_mbps)
+        settings.setValue("upload_content_type", prefs.upload_content_type)
     finally:
         settings.endGroup()
     settings.sync()

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from s3z_core.models import BatchResult, BucketInfo
+from s3z_core.specs import UploadOptions
 from s3z_gui.bridge import EngineBridge
 from s3z_gui.icons import SP, standard
 from s3z_gui.models.bucket_model import BucketListModel, BucketNameRole
@@ -317,11 +318,13 @@ class BrowserView(QWidget):
 
     # commands -------------------------------------------------------------------------
 
-    def upload(self, paths: list[str]) -> asyncio.Task[BatchResult | None] | None:
+    def upload(
+        self, paths: list[str], options: UploadOptions | None = None
+    ) -> asyncio.Task[BatchResult | None] | None:
         bucket = self.location.bucket
         if not bucket or not paths:
             return None
-        task = self.bridge.transfers.upload_paths(paths, bucket, self.location.prefix)
+        task = self.bridge.transfers.upload_paths(paths, bucket, self.location.prefix, options)
         location = self.location
         task.add_done_callback(lambda _t: self._refresh_if_at(location))
         return task

@@ -17,6 +17,7 @@ from s3z_gui.icons import SP, standard
 from s3z_gui.models.bucket_model import BucketNameRole
 from s3z_gui.units import format_size
 from s3z_gui.views.bucket_dialog import NewBucketDialog
+from s3z_gui.views.object_actions import ObjectActions
 
 if TYPE_CHECKING:
     from s3z_gui.bridge import Tally
@@ -66,6 +67,7 @@ class BrowserActions(QObject):
         self.new_bucket_action = self._action("New bucket…", None, self.ask_new_bucket)
         self.delete_bucket_action = self._action("Delete bucket…", None, self.ask_delete_bucket)
         self.bucket_dialog: NewBucketDialog | None = None
+        self.object_actions = ObjectActions(browser)  # preview, upload with options
         self.delete_bucket_box: QMessageBox | None = None
 
     def _action(
@@ -117,6 +119,7 @@ class BrowserActions(QObject):
     def set_folder_open(self, opened: bool) -> None:
         for action in (self.upload_files_action, self.upload_folder_action, self.new_folder_action):
             action.setEnabled(opened)
+        self.object_actions.set_folder_open(opened)
 
     # dialogs ------------------------------------------------------------------------
 

@@ -31,6 +31,11 @@ CONFLICT_LABELS = (
     (ConflictPolicy.KEEP_BOTH, "Keep both (upload as “name (1)”)"),
 )
 
+CONTENT_TYPE_LABELS = (
+    ("", "Guess from the file name"),
+    ("application/octet-stream", "Always application/octet-stream"),
+)
+
 
 class SettingsDialog(QDialog):
     preferencesChosen = Signal(object)  # Preferences
@@ -70,6 +75,15 @@ class SettingsDialog(QDialog):
         form.addRow("Part size", self.part_size)
         form.addRow("Download folder", folder_row)
         form.addRow("If a file exists", self.on_conflict)
+        self.content_type = QComboBox()
+        for value, label in CONTENT_TYPE_LABELS:
+            self.content_type.addItem(label, value)
+        found = self.content_type.findData(prefs.upload_content_type)
+        if found < 0:  # a type set elsewhere (the ini file): kept, and shown as it is
+            self.content_type.addItem(prefs.upload_content_type, prefs.upload_content_type)
+            found = self.content_type.count() - 1
+        self.content_type.setCurrentIndex(found)
+        form.addRow("Content type of uploads", self.content_type)
         self.theme = QComboBox()
         for theme in Theme:
             self.theme.addItem(theme.value.capitalize(), theme.value)
@@ -103,6 +117,7 @@ class SettingsDialog(QDialog):
             on_conflict=ConflictPolicy(self.on_conflict.currentData()),
             theme=Theme(self.theme.currentData()),
             limit_mbps=self.limit.value(),
+            upload_content_type=str(self.content_type.currentData() or ""),
         )
 
     def _browse(self) -> None:

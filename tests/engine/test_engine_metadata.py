@@ -11,7 +11,7 @@ import pytest
 from enginekit import make_engine
 from servers import S3Endpoint, boto3_client
 
-from s3z_core.errors import ServiceError
+from s3z_core.errors import ObjectChangedError, ServiceError
 
 
 @pytest.fixture(params=["seaweed", "moto_s3"])
@@ -84,3 +84,26 @@ async def test_preview_reads_only_the_first_bytes_by_one_range(server, bucket):
     assert whole.head.content_type == "text/plain"
     assert empty.data == b""
     assert empty.complete
+
+
+@pytest.mark.asyncio
+async def test_an_edit_made_on_an_older_version_is_refused_and_changes_nothing(seaweed, bucket):
+    """``expected_etag``: the version a dialog showed; the object replaced since is said as
+    ObjectChangedError, and neither its bytes nor its metadata change."""
+    name = bucket(seaweed)
+    client = boto3_client(seaweed)
+    shown = client.put_object(Bucket=name, Key="k", Body=b"old", Metadata={"v": "1"})
+    client.put_object(Bucket=name, Key="k", Body=b"new", Metadata={"v": "2"})
+    async with make_engine(seaweed) as engine:
+        with pytest.raises(ObjectChangedError) as caught:
+            await engine.update_metadata(
+                name, "k", metadata={"v": "mine"}, expected_etag=shown["ETag"].strip('"')
+            )
+        assert "nothing was saved" in str(caught.value)
+        current = client.head_object(Bucket=name, Key="k")["ETag"].strip('"')
+        head = await engine.update_metadata(
+            name, "k", metadata={"v": "mine"}, expected_etag=current
+        )
+    assert head.metadata == {"v": "mine"}
+    assert client.head_object(Bucket=name, Key="k")["Metadata"] == {"v": "mine"}
+    assert client.get_object(Bucket=name, Key="k")["Body"].read() == b"new"

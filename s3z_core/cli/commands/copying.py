@@ -45,6 +45,7 @@ def _kind(path: str) -> str:
 async def _upload_batch(
     session: Session, engine: Engine, src: Location, dst: Location, *, recursive: bool, keep: bool
 ) -> BatchHandle:
+    options = session.upload_options(uploading=True)
     kind = await fs_call(_kind, src.path)
     if kind == "dir":
         if not recursive:
@@ -57,11 +58,12 @@ async def _upload_batch(
             keep_dir_names=False,
             keep_results=keep,
             resume_id=session.resume_id,
+            options=options,
         )
     if kind == "missing":
         raise ConfigError(f"source not found: {src.path}")
     key = dst.key + src.basename if dst.looks_like_dir else dst.key
-    specs = [TransferSpec.upload(src.path, dst.bucket, key)]
+    specs = [options.apply(TransferSpec.upload(src.path, dst.bucket, key))]
     return engine.run_batch(
         specs if session.filters.accepts(src.basename) else [],
         keep_results=keep,
@@ -163,6 +165,7 @@ async def _plan(
             filters=session.filters,
             follow_symlinks=cfg.follow_symlinks,
             dir_markers=cfg.create_dir_markers,
+            options=session.upload_options(uploading=True),
         )
     prefix = src.dir_prefix
     listed = engine.source_side.iter_objects(src.bucket, prefix, ordered=False)
@@ -202,6 +205,7 @@ async def _cp_or_mv(session: Session, *, move: bool) -> int:
     src, dst = parse_location(args.source), parse_location(args.destination)
     if not src.is_remote and not dst.is_remote:
         raise ConfigError("one of source and destination must be an s3:// URL")
+    session.upload_options(uploading=not src.is_remote)  # a bad value fails before connecting
     if getattr(args, "cluster", None):
         return await _cp_on_cluster(session, src, dst, move=move)
     started = time.monotonic()
@@ -241,6 +245,7 @@ async def run_upload(session: Session) -> int:
                 keep_dir_names=False,
                 keep_results=False,
                 resume_id=session.resume_id,
+                options=session.upload_options(uploading=True),
             )
             result = await finish(batch)
         finally:

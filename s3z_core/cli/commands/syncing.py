@@ -150,7 +150,10 @@ async def _sync_on_cluster(
 ) -> int:
     from s3z_core.cli.commands import sharded
 
-    specs = _cluster_specs(planned.plan, src, dst, planned.source_objects)
+    options = session.upload_options(uploading=True)
+    specs = [
+        options.apply(s) for s in _cluster_specs(planned.plan, src, dst, planned.source_objects)
+    ]
     agg = await sharded.run_on_cluster(session, engine, sharded.build_tasks(session, specs))
     await _delete_extra(session, engine, planned)
     elapsed = time.monotonic() - started
@@ -180,6 +183,7 @@ async def run_sync(session: Session) -> int:
     src, dst = parse_location(args.source), parse_location(args.destination)
     source, destination = _side(src), _side(dst)
     await check_sides(source, destination)
+    session.upload_options(uploading=not src.is_remote)  # a bad value fails before connecting
     if getattr(args, "cluster", None):
         from s3z_core.cli.commands.sharded import check_cluster
         from s3z_core.cluster import require_dask
@@ -214,7 +218,13 @@ async def run_sync(session: Session) -> int:
                 unreadable=unreadable,
             )
         try:
-            batch = start_copies(engine, planned, keep_results=False, resume_id=session.resume_id)
+            batch = start_copies(
+                engine,
+                planned,
+                keep_results=False,
+                resume_id=session.resume_id,
+                options=session.upload_options(uploading=True),
+            )
             outcome = await finish(batch)
             await _delete_extra(session, engine, planned)
         finally:
