@@ -121,7 +121,7 @@ def test_report_without_probed_tools_has_no_lag_table() -> None:
 
 def test_s3z_core_tools_ask_for_loop_lag_and_peers_do_not() -> None:
     probed = {cls.name for cls in ALL_TOOLS if cls.loop_lag_env}
-    assert probed == {"s3z-core", "s3z-core-nocheck"}
+    assert probed == {"s3z-core", "s3z-core-nocheck", "s3z-core-nojournal"}
     assert "obstore" in {cls.name for cls in ALL_TOOLS}
 
 
