@@ -45,7 +45,11 @@ class Attempt:
         self._lock = threading.Lock()
         env = cli_env(proxy.endpoint(server), home, S3Z_STATE_DIR=str(state))
         self._when = when
-        proxy.watch = self._watch if when is not None else None
+        # The proxy may still be reading what a killed attempt left in its socket buffers:
+        # those requests are not this attempt's, and must neither kill it nor find it
+        # without a process yet (that once set ``killed`` with no kill sent, so a run that
+        # was never killed counted as one that was, and a later one ended the series early).
+        self._earlier = {id(r) for r in proxy.requests}
         self.proc = subprocess.Popen(
             [*command(), "--no-progress", *args],
             stdout=subprocess.PIPE,
@@ -54,14 +58,17 @@ class Attempt:
             env=env,
             cwd=home,
         )
+        proxy.watch = self._watch if when is not None else None
 
     def _watch(self, event: str, record: RecordedRequest) -> None:
-        if self.killed or self._when is None or not self._when(event, record, self.proxy):
+        if self.killed or self._when is None or id(record) in self._earlier:
+            return
+        if not self._when(event, record, self.proxy):
             return
         with self._lock:
             if not self.killed:
-                self.killed = True
                 os.kill(self.proc.pid, signal.SIGKILL)
+                self.killed = True
 
     def wait(self) -> tuple[int, str, str]:
         out, err = self.proc.communicate(timeout=120)
