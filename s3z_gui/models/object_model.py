@@ -23,6 +23,7 @@ from s3z_core.models import ListPage
 from s3z_gui.file_icons import icon_for_name
 from s3z_gui.icons import folder_icon
 from s3z_gui.models.listing import Entry, Listing
+from s3z_gui.models.table_header import ROW_FLAGS, header_cell
 from s3z_gui.units import format_size
 
 EntryRole = Qt.ItemDataRole.UserRole + 1
@@ -119,17 +120,12 @@ class ObjectTableModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> object:
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(HEADERS):
-            if role == Qt.ItemDataRole.DisplayRole:
-                return HEADERS[section]
-            if role == Qt.ItemDataRole.TextAlignmentRole and section == SIZE:
-                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
+        return header_cell(HEADERS, SIZE, section, orientation, role)
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.ItemIsDropEnabled
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return ROW_FLAGS
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid() or not 0 <= index.row() < len(self.entries):
