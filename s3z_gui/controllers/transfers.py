@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,7 +24,8 @@ from s3z_core.events import TransferEvent
 from s3z_core.models import BatchResult, ObjectInfo
 from s3z_core.specs import TransferSpec
 from s3z_core.transfer.paths import safe_local_path
-from s3z_core.transfer.plans import Listed
+from s3z_core.transfer.plans import Listed, PlanItem, Planned
+from s3z_core.transfer.stream_upload import STREAM_SOURCE
 from s3z_gui.controllers.conflicts import (
     AskConflict,
     Decider,
@@ -36,7 +37,9 @@ from s3z_gui.models.conflicts import ConflictPolicy
 from s3z_gui.models.listing import Entry
 from s3z_gui.models.transfer_store import (
     Status,
+    TickChanges,
     TransferGroup,
+    TransferRow,
     describe_error,
     unsafe_refusal,
 )
@@ -68,6 +71,16 @@ def batch_summary(verb: str, result: BatchResult) -> tuple[str, bool]:
     return text, bool(failed)
 
 
+def ranked(rows: Sequence[TransferRow]) -> list[tuple[float, TransferRow]]:
+    """Each row's rank for the engine: its priority first, then its place in the queue."""
+    return [(row.priority * 1_000_000 + position, row) for position, row in enumerate(rows)]
+
+
+async def _plan(items: Sequence[Planned]) -> AsyncIterator[PlanItem]:
+    for item in items:
+        yield item
+
+
 def _no_retry_reason(spec: TransferSpec | None) -> str:
     if spec is None:
         return "Retry is off: the engine did not say what this transfer was"
@@ -85,6 +98,11 @@ class TransferController:
         # Existing keys on upload: the Settings default, and the window's question.
         self.conflict_policy = ConflictPolicy.ASK
         self.ask_conflict: AskConflict | None = None
+        # "Keep for later": the rows unfinished when the user chose it; they are saved as
+        # paused (the engine keeps their journal entries) however their cancel ends.
+        self.suspended: set[int] = set()
+        self.queue.orderChanged.connect(self.push_ranks)
+        self.queue.ticked.connect(self._ticked)
 
     # events -------------------------------------------------------------------------
 
@@ -93,6 +111,25 @@ class TransferController:
 
     def busy(self) -> bool:
         return any(not row.status.finished for row in self.queue.store.rows)
+
+    def _ticked(self, changes: TickChanges) -> None:
+        if changes.new_row_count:  # new rows are Normal, after the rows already ranked
+            self.push_ranks()
+
+    def suspend(self) -> None:
+        self.suspended = {r.transfer_id for r in self.queue.store.rows if not r.status.finished}
+
+    def push_ranks(self) -> None:
+        """Tell the engine which queued rows start first: priority, then row order."""
+        if not self._bridge.connected:
+            return
+        ranks = {
+            row.transfer_id: rank
+            for rank, row in ranked(self.queue.ordered_rows())
+            if row.status == Status.QUEUED
+        }
+        if ranks:
+            self._bridge.engine.rank_transfers(ranks)
 
     def stop_all(self) -> None:
         """Cancel every batch and transfer (the engine aborts their multipart uploads)."""
@@ -250,13 +287,52 @@ class TransferController:
         return self._bridge.commands.guard_now(run, "Pause", 0)
 
     def resume(self, ids: Sequence[int]) -> int:
+        """Paused rows go on; a row of an earlier run starts again from its spec and the
+        engine continues it from the journal (only what the server lacks is sent)."""
+
         def run() -> int:
             engine = self._bridge.engine
-            for transfer_id in ids:
-                engine.resume_transfer(transfer_id)
-            return len(ids)
+            wanted = set(ids)
+            rows = [r for r in self.queue.ordered_rows() if r.transfer_id in wanted]
+            live = [r for r in rows if not r.restored]
+            for row in live:
+                engine.resume_transfer(row.transfer_id)
+            return len(live) + self._resume_saved([r for r in rows if r.restored])
 
         return self._bridge.commands.guard_now(run, "Resume", 0)
+
+    def resume_all(self) -> int:
+        """Every paused row, this run's and the earlier runs' (the "Resume all" action)."""
+        paused = [r.transfer_id for r in self.queue.store.rows if r.status == Status.PAUSED]
+        return self.resume(paused) if paused else 0
+
+    def _resume_saved(self, rows: Sequence[TransferRow]) -> int:
+        """Rows of an earlier run, as one batch under their own ids, best-ranked first."""
+        engine = self._bridge.engine
+        here = self._bridge.target.label if self._bridge.target is not None else ""
+        runnable: list[TransferRow] = []
+        elsewhere: set[str] = set()
+        for row in rows:
+            spec = row.spec
+            if not row.restored or row.status != Status.PAUSED or spec is None:
+                continue
+            if row.connection != here:
+                elsewhere.add(row.connection or "its connection")
+            elif spec.direction != "upload" or spec.local_path != STREAM_SOURCE:
+                runnable.append(row)
+        if elsewhere:
+            names = ", ".join(sorted(elsewhere))
+            self._bridge.notice.emit(f"Connect to {names} to resume the transfers made there")
+        if not runnable:
+            return 0
+        order = {r.transfer_id: rank for rank, r in ranked(self.queue.ordered_rows())}
+        runnable.sort(key=lambda r: order.get(r.transfer_id, 0.0))
+        items = [Planned(r.spec, transfer_id=r.transfer_id) for r in runnable if r.spec]
+        for row in runnable:  # queued at once: a second "Resume all" must not run them twice
+            self.queue.store.set_status(row.transfer_id, Status.QUEUED)
+        batch = engine.run_batch(_plan(items), where="resumed transfers")
+        self._bridge.commands.spawn(self._finish_batch(batch, "Resumed"), "Resume")
+        return len(items)
 
     def retry(self, ids: Sequence[int]) -> int:
         """Run failed or cancelled rows again from their specs, each in its own row.
