@@ -81,7 +81,8 @@ async def _order_of_uploads(
                 arrange(session)
                 release.set()
                 result = await upload
-                assert result is not None and result.files_done == 3
+                assert result is not None
+                assert result.files_done == 3
         finally:
             release.set()
         puts = [r.path.rsplit("/", 1)[-1] for r in proxy.requests if r.method == "PUT"]
@@ -161,7 +162,8 @@ async def test_history_order_and_priority_survive_a_restart(
         assert not any(r.restored for r in model.ordered_rows()), "finished rows are history"
         assert second.bridge.transfer_ids.next_id >= next_id
         failed = model.ordered_rows()[2]
-        assert failed.retryable and failed.error
+        assert failed.retryable
+        assert failed.error
         assert second.window.queue.remove_finished() == 3
 
     async with app_session(qapp, qsettings, tmp_path, target) as third:
@@ -222,8 +224,10 @@ async def test_incomplete_uploads_panel_tells_ours_from_foreign_and_aborts(
         dialog = session.open_incomplete_uploads(name)
         await until(lambda: len(dialog.items) == 2, what="two incomplete uploads listed")
         by_key = {i.key: i for i in dialog.items}
-        assert by_key["foreign.bin"].upload_id == foreign and not by_key["foreign.bin"].ours
-        assert by_key["own.bin"].upload_id == own and by_key["own.bin"].ours
+        assert by_key["foreign.bin"].upload_id == foreign
+        assert not by_key["foreign.bin"].ours
+        assert by_key["own.bin"].upload_id == own
+        assert by_key["own.bin"].ours
         assert (by_key["own.bin"].parts, by_key["own.bin"].size) == (1, 3000)
         assert (by_key["foreign.bin"].parts, by_key["foreign.bin"].size) == (1, 1000)
         cells = {dialog.table.item(r, 0).text(): dialog.table.item(r, 6).text() for r in range(2)}
