@@ -31,6 +31,7 @@ from s3z_gui.settings.preferences import Preferences
 MiB = 1 << 20
 PART = 5 * MiB
 SIZE = 64 * MiB
+HELD = 10 * MiB  # a download's body is held after this much
 
 
 def _random_file(path: Path, size: int) -> str:
@@ -167,3 +168,85 @@ async def test_keep_for_later_then_resume_all_finishes_byte_identical(
     await asyncio.to_thread(boto3_client(seaweed).download_file, name, "big.bin", str(fetched))
     assert sha256(fetched) == digest
     assert await asyncio.to_thread(_uploads, seaweed, name) == []
+
+
+@pytest.mark.asyncio
+async def test_a_download_kept_for_later_continues_in_its_temp_file(
+    qapp: Any,
+    qsettings: QSettings,
+    seaweed: Any,
+    bucket: Any,
+    tmp_path: Path,
+    memory_keyring: Any,
+    state_folder: Path,
+) -> None:
+    from s3z_core.journal import Journal
+    from s3z_gui.models.listing import Entry
+
+    name = bucket(seaweed)
+    size = 24 * MiB
+    source = tmp_path / "source.bin"
+    digest = await asyncio.to_thread(_random_file, source, size)
+    await asyncio.to_thread(boto3_client(seaweed).upload_file, str(source), name, "big.bin")
+    dest = tmp_path / "downloads"
+    dest.mkdir()
+    release = threading.Event()
+    held: list[RecordedRequest] = []
+
+    def hold_mid_body(event: str, record: RecordedRequest) -> None:
+        # On the proxy's thread: the body stops after 10 MiB until the first launch closed.
+        if event == "bytes" and record.method == "GET" and not held and proxy.bytes_out >= HELD:
+            held.append(record)
+            release.wait(timeout=120)
+
+    with FaultProxy(seaweed.endpoint_url) as proxy:
+        target = target_for(proxy.endpoint(seaweed))
+        proxy.watch = hold_mid_body
+        async with app_session(qapp, qsettings, tmp_path, None) as first:
+            _one_part_at_a_time(first)
+            assert await first.bridge.connect_to(target) is not None
+            entry = Entry("big.bin", "big.bin", False, size)  # as listed without an ETag
+            first.bridge.transfers.download_entries(name, [entry], dest, "")
+            await until(lambda: bool(held), what="the body held after 10 MiB")
+            await until(
+                lambda: (
+                    bool(first.queue_model.store.rows)
+                    and first.queue_model.store.rows[0].done_bytes >= 4 * MiB
+                ),
+                what="4 MiB on disk",
+            )
+            window = first.window
+            window.close()
+            box = window.quit_box
+            assert box is not None
+            next(b for b in box.buttons() if b.text() == KEEP_FOR_LATER).click()
+            await until(lambda: not window.isVisible(), what="the window to close")
+            await first.shutdown()
+        proxy.watch = None
+        release.set()
+
+        journal = Journal(state_folder / "journal.sqlite3")
+        jobs = await journal.jobs()
+        await asyncio.to_thread(journal.close)
+        assert [j.direction for j in jobs] == ["download"]
+        kept_bytes = jobs[0].bytes_done
+        assert 3 * MiB <= kept_bytes <= HELD
+        temp = jobs[0].temp_path
+        assert temp is not None
+        assert await asyncio.to_thread(os.path.exists, temp), "keep for later keeps the temp"
+        assert not await asyncio.to_thread((dest / "big.bin").exists)
+        proxy.clear()
+
+        async with app_session(qapp, qsettings, tmp_path, None) as second:
+            assert await second.bridge.connect_to(target) is not None
+            await until(lambda: second.queue_model.rowCount() == 1, what="the saved row shown")
+            row = second.queue_model.store.rows[0]
+            assert row.status == Status.PAUSED
+            second.window.queue.resume_all_action.trigger()
+            await until(lambda: row.status == Status.COMPLETED, what="the resumed download")
+        sent_back = proxy.bytes_out
+
+    assert sha256(dest / "big.bin") == digest
+    assert [p.name for p in dest.iterdir()] == ["big.bin"], "no temp file remains"
+    # Only the missing bytes came again (a held response's first chunk may count too).
+    assert sent_back < size - kept_bytes + MiB, sent_back
