@@ -273,7 +273,7 @@ class MainWindow(QMainWindow):
         event.accept()
 
     def ask_quit(self) -> QMessageBox:
-        running = sum(1 for row in self.bridge.queue.store.rows if not row.status.finished)
+        running = self.bridge.transfers.running()
         box = QMessageBox(
             QMessageBox.Icon.Question,
             "Quit s3z",

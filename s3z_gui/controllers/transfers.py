@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from s3z_core.engine import BatchHandle, Engine, TransferHandle
 from s3z_core.errors import S3zError, TransferCancelledError, UnsafeKeyError
 from s3z_core.events import TransferEvent
+from s3z_core.journal_cleanup import discard_for
 from s3z_core.models import BatchResult, ObjectInfo
 from s3z_core.specs import TransferSpec
 from s3z_core.transfer.paths import safe_local_path
@@ -110,7 +111,11 @@ class TransferController:
         self.queue.apply(event)
 
     def busy(self) -> bool:
-        return any(not row.status.finished for row in self.queue.store.rows)
+        """Something runs (or waits to): rows of an earlier run wait for a Resume, not this."""
+        return self.running() > 0
+
+    def running(self) -> int:
+        return sum(1 for r in self.queue.store.rows if not r.status.finished and not r.restored)
 
     def _ticked(self, changes: TickChanges) -> None:
         if changes.new_row_count:  # new rows are Normal, after the rows already ranked
@@ -273,9 +278,29 @@ class TransferController:
 
         def run() -> int:
             engine = self._bridge.engine
-            return sum(1 for i in ids if engine.cancel_transfer(i))
+            wanted = set(ids)
+            saved = [r for r in self.queue.store.rows if r.transfer_id in wanted and r.restored]
+            if saved:
+                self._bridge.commands.spawn(self._discard_saved(saved), "Cancel")
+            live = wanted - {r.transfer_id for r in saved}
+            return sum(1 for i in live if engine.cancel_transfer(i)) + len(saved)
 
         return self._bridge.commands.guard_now(run, "Cancel", 0)
+
+    async def _discard_saved(self, rows: Sequence[TransferRow]) -> None:
+        """Rows of an earlier run, cancelled: what the journal kept for them goes now
+        (uploads aborted, temp files removed), as a live transfer's cancel does."""
+        engine = self._bridge.engine
+        here = self._bridge.target.label if self._bridge.target is not None else ""
+        for row in rows:
+            if row.connection != here or row.spec is None:
+                self._bridge.failed.emit(
+                    f"Connect to {row.connection or 'its connection'} to cancel {row.name}"
+                )
+                continue
+            await discard_for(engine, row.spec)
+            row.restored = False
+            self.queue.store.set_status(row.transfer_id, Status.CANCELLED)
 
     def pause(self, ids: Sequence[int]) -> int:
         def run() -> int:

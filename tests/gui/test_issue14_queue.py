@@ -251,3 +251,67 @@ async def test_incomplete_uploads_panel_tells_ours_from_foreign_and_aborts(
         assert await session.journal.jobs() == [], "an aborted upload of ours is forgotten"
     left = await asyncio.to_thread(client.list_multipart_uploads, Bucket=name)
     assert left.get("Uploads", []) == []
+
+
+@pytest.mark.asyncio
+async def test_cancelling_a_row_of_an_earlier_run_aborts_what_the_journal_kept(
+    qapp: Any,
+    qsettings: QSettings,
+    seaweed: Any,
+    bucket: Any,
+    tmp_path: Path,
+    memory_keyring: Any,
+    state_folder: Path,
+) -> None:
+    from s3z_core.journal import Journal
+    from s3z_gui.models.queue_archive import QueueArchive
+
+    name = bucket(seaweed)
+    client = boto3_client(seaweed)
+    source = tmp_path / "left.bin"
+    source.write_bytes(b"x" * 1000)
+
+    def start_upload() -> str:
+        upload_id: str = client.create_multipart_upload(Bucket=name, Key="left.bin")["UploadId"]
+        client.upload_part(Bucket=name, Key="left.bin", UploadId=upload_id, PartNumber=1, Body=b"x")
+        return upload_id
+
+    upload_id = await asyncio.to_thread(start_upload)
+    target = target_for(seaweed)
+    # What an earlier run left: its journal entry and its saved, unfinished row.
+    journal = Journal(state_folder / "journal.sqlite3")
+    await journal.start_job(
+        "upload",
+        journal_endpoint(target.client_config()),
+        name,
+        "left.bin",
+        str(source),
+        size=1000,
+        fingerprint="1000:0:0",
+        part_size=5 * MiB,
+        upload_id=upload_id,
+    )
+    await asyncio.to_thread(journal.close)
+    spec = TransferSpec.upload(str(source), name, "left.bin", size=1000)
+    archive = QueueArchive(state_folder / "queue.sqlite3")
+    row = SavedRow(
+        41, Priority.NORMAL, "upload", str(source), spec.destination, 1000, 1, Status.RUNNING,
+        "", "", target.label, spec,
+    )  # fmt: skip
+    await archive.save_now([row], 42)
+    await asyncio.to_thread(archive.close)
+
+    async with app_session(qapp, qsettings, tmp_path, target) as session:
+        model = session.queue_model
+        await until(lambda: model.rowCount() == 1, what="the saved row")
+        restored = model.ordered_rows()[0]
+        assert restored.status == Status.PAUSED, "what was running comes back paused"
+        assert not session.bridge.transfers.busy(), "a saved row does not hold the window open"
+        assert session.bridge.transfer_ids.next_id == 42
+        queue = session.window.queue
+        queue.select_transfer(41)
+        assert queue.cancel_selected() == 1
+        await until(lambda: restored.status == Status.CANCELLED, what="the row cancelled")
+        assert await session.journal.jobs() == []
+    left = await asyncio.to_thread(client.list_multipart_uploads, Bucket=name)
+    assert left.get("Uploads", []) == []
