@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,7 +25,7 @@ from s3z_core.journal_cleanup import discard_for
 from s3z_core.models import BatchResult, ObjectInfo
 from s3z_core.specs import TransferSpec
 from s3z_core.transfer.paths import safe_local_path
-from s3z_core.transfer.plans import Listed, PlanItem, Planned
+from s3z_core.transfer.plans import Listed, Planned
 from s3z_core.transfer.stream_upload import STREAM_SOURCE
 from s3z_gui.controllers.conflicts import (
     AskConflict,
@@ -36,6 +36,7 @@ from s3z_gui.controllers.conflicts import (
 )
 from s3z_gui.models.conflicts import ConflictPolicy
 from s3z_gui.models.listing import Entry
+from s3z_gui.models.queue_order import planned, ranked
 from s3z_gui.models.transfer_store import (
     Status,
     TickChanges,
@@ -70,16 +71,6 @@ def batch_summary(verb: str, result: BatchResult) -> tuple[str, bool]:
         path, reason = result.skipped[0]
         text += f"; {len(result.skipped)} left out — {path}: {reason}"
     return text, bool(failed)
-
-
-def ranked(rows: Sequence[TransferRow]) -> list[tuple[float, TransferRow]]:
-    """Each row's rank for the engine: its priority first, then its place in the queue."""
-    return [(row.priority * 1_000_000 + position, row) for position, row in enumerate(rows)]
-
-
-async def _plan(items: Sequence[Planned]) -> AsyncIterator[PlanItem]:
-    for item in items:
-        yield item
 
 
 def _no_retry_reason(spec: TransferSpec | None) -> str:
@@ -294,9 +285,7 @@ class TransferController:
         here = self._bridge.target.label if self._bridge.target is not None else ""
         for row in rows:
             if row.connection != here or row.spec is None:
-                self._bridge.failed.emit(
-                    f"Connect to {row.connection or 'its connection'} to cancel {row.name}"
-                )
+                self._bridge.failed.emit(f"Connect to {row.connection} to cancel {row.name}")
                 continue
             await discard_for(engine, row.spec)
             row.restored = False
@@ -346,8 +335,8 @@ class TransferController:
             elif spec.direction != "upload" or spec.local_path != STREAM_SOURCE:
                 runnable.append(row)
         if elsewhere:
-            names = ", ".join(sorted(elsewhere))
-            self._bridge.notice.emit(f"Connect to {names} to resume the transfers made there")
+            where = ", ".join(sorted(elsewhere))
+            self._bridge.notice.emit(f"Connect to {where} to resume the transfers made there")
         if not runnable:
             return 0
         order = {r.transfer_id: rank for rank, r in ranked(self.queue.ordered_rows())}
@@ -355,7 +344,7 @@ class TransferController:
         items = [Planned(r.spec, transfer_id=r.transfer_id) for r in runnable if r.spec]
         for row in runnable:  # queued at once: a second "Resume all" must not run them twice
             self.queue.store.set_status(row.transfer_id, Status.QUEUED)
-        batch = engine.run_batch(_plan(items), where="resumed transfers")
+        batch = engine.run_batch(planned(items), where="resumed transfers")
         self._bridge.commands.spawn(self._finish_batch(batch, "Resumed"), "Resume")
         return len(items)
 
