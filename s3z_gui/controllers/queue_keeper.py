@@ -96,7 +96,10 @@ class QueueKeeper:
     def save_soon(self) -> None:
         if self._closed or self._pending is not None:
             return
-        loop = asyncio.get_running_loop()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop yet (a session built before it runs): saved at close
+            return
         self._pending = loop.call_later(SAVE_EVERY_S, self._save_now)
 
     def _save_now(self) -> None:
