@@ -38,13 +38,21 @@ run: system-deps-run venv
 	fi
 	$(BIN)/s3z
 
+# `make test` runs the static checks beside the suite, and the suite in two pytest-xdist workers
+# (a test file stays on one worker, so its module fixtures and its order hold): much of the
+# suite waits on servers, subprocesses and credential lifetimes, not on a core. The checks'
+# output is printed when they end; either failing fails the run. TEST_WORKERS=0 runs serially.
+TEST_WORKERS ?= 2
+XDIST := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+
 test: system-deps-test venv
 	@.ci/qt-deps.sh verify $(BIN)/python
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(BIN)/mypy
-	$(BIN)/lint-imports
-	@$(MAKE) --no-print-directory pytest
+	@log=$$(mktemp); ( $(MAKE) --no-print-directory lint >$$log 2>&1 ) & checks=$$!; \
+	rc=0; $(MAKE) --no-print-directory pytest PYTEST_ARGS="$(XDIST) $(PYTEST_ARGS)" || rc=$$?; \
+	lrc=0; wait $$checks || lrc=$$?; \
+	echo "== static checks (ruff, ruff format, mypy, lint-imports) =="; cat $$log; rm -f $$log; \
+	if [ $$lrc -ne 0 ]; then echo "static checks failed (above)"; fi; \
+	[ $$rc -eq 0 ] && [ $$lrc -eq 0 ]
 
 # pytest's exit 5 means "collected nothing": a broken test tree, never a pass.
 pytest: venv

@@ -23,12 +23,17 @@ from bench.compare import (
 from bench.dataset import SpecError, ensure_file_set, parse_file_set
 from bench.machine import REPO_ROOT, machine_info
 from bench.operations import (
+    DEFAULT_LIMIT_RATE,
+    DEFAULT_LIMIT_SIZE,
     DEFAULT_LIST_KEYS,
     DEFAULT_SIZES,
     KINDS,
+    QUICK_LIMIT_SIZE,
     QUICK_LIST_KEYS,
     QUICK_SIZES,
+    RateLimit,
     build_operations,
+    parse_rate,
 )
 from bench.report import SCHEMA, load_run, markdown_table, write_json
 from bench.runner import OK, Runner, SamplingPolicy
@@ -84,6 +89,17 @@ def _parser() -> argparse.ArgumentParser:
         f"(default {_keys_label(DEFAULT_LIST_KEYS)}; 0 = no listing)",
     )
     run.add_argument("--ops", default=",".join(KINDS), help="operation kinds to run (default: all)")
+    run.add_argument(
+        "--limit-rate",
+        default=DEFAULT_LIMIT_RATE,
+        help=f"the cap of the 'limit' operations, as s3z-core's --limit-rate reads it "
+        f"(default {DEFAULT_LIMIT_RATE}: 20 MiB/s)",
+    )
+    run.add_argument(
+        "--limit-size",
+        help=f"the one file moved under the cap (default {DEFAULT_LIMIT_SIZE}; "
+        f"{QUICK_LIMIT_SIZE} with --quick)",
+    )
     run.add_argument(
         "--tools",
         help="comma-separated tools (default: every installed one except the opt-in "
@@ -180,6 +196,10 @@ def _run(args: argparse.Namespace) -> int:
     try:
         list_keys = _list_key_counts(args.list_keys, args.quick)
         specs = [parse_file_set(s) for s in sizes]
+        limit_spec = parse_file_set(
+            args.limit_size or (QUICK_LIMIT_SIZE if args.quick else DEFAULT_LIMIT_SIZE)
+        )
+        parse_rate(args.limit_rate)
         policy = SamplingPolicy(
             min_samples=args.min_samples or (1 if args.quick else 5),
             max_samples=args.max_samples or (1 if args.quick else 15),
@@ -188,7 +208,7 @@ def _run(args: argparse.Namespace) -> int:
             seed=args.seed,
             timeout_s=args.timeout,
         )
-    except (SpecError, ValueError) as exc:
+    except (SpecError, ValueError, argparse.ArgumentTypeError) as exc:
         _log(f"error: {exc}")
         return EXIT_USAGE
     verify_uploads = args.quick if args.verify_uploads is None else args.verify_uploads
@@ -226,7 +246,11 @@ def _run(args: argparse.Namespace) -> int:
     for spec in specs:
         _log(f"   generating/checking {spec.label}")
         file_sets.append(ensure_file_set(args.data_dir, spec, args.seed))
-    operations = build_operations(file_sets, list_keys, kinds, verify_uploads)
+    limit = None
+    if "limit" in kinds:
+        _log(f"   generating/checking {limit_spec.label} (moved at {args.limit_rate}/s)")
+        limit = RateLimit(args.limit_rate, ensure_file_set(args.data_dir, limit_spec, args.seed))
+    operations = build_operations(file_sets, list_keys, kinds, verify_uploads, limit)
     meter = ProcessMeter(prefer_gnu_time=not args.no_gnu_time)
     started = datetime.datetime.now(datetime.UTC)
     machine = machine_info()
@@ -281,6 +305,11 @@ def _run(args: argparse.Namespace) -> int:
         "settings": {
             "sizes": [s.label for s in specs],
             "list_keys": list_keys,
+            "limit": (
+                {"rate": limit.rate, "rate_bps": limit.rate_bps, "size": limit_spec.label}
+                if limit
+                else None
+            ),
             "bucket": args.bucket,
             "verify_uploads": verify_uploads,
             "verify_downloads": "sha256 of every file, every sample",

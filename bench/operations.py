@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import shutil
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench.bucket import BucketAdmin
 from bench.dataset import FileSet, FileSetSpec, object_name, verify_download, verify_listing
 from bench.tools.base import Tool, ToolContext
+from s3z_core.cli import values
 
 
 class Operation(ABC):
     """One benchmarked job. ``bytes_moved`` is 0 when throughput is meaningless (listing)."""
 
     kind: str = ""
+    # Puts data on the server: the runner vacuums after a big sample (bounded disk use).
+    writes_to_server: bool = False
 
     @property
     @abstractmethod
@@ -63,6 +67,7 @@ class Operation(ABC):
 
 class Upload(Operation):
     kind = "upload"
+    writes_to_server = True
 
     def __init__(self, files: FileSet, verify_content: bool) -> None:
         self.files = files
@@ -191,17 +196,100 @@ class Listing(Operation):
         admin.delete_prefix(self._prefix)
 
 
+class CappedUpload(Upload):
+    """An upload under the tool's bandwidth cap (``s3z-core cp --limit-rate 20M``): the rate
+    it achieves is judged against the cap (``report.rate_limit_table``), not against peers."""
+
+    kind = "limit"
+
+    def __init__(self, files: FileSet, verify_content: bool, rate: str, rate_bps: int) -> None:
+        super().__init__(files, verify_content)
+        self.rate, self.rate_bps = rate, rate_bps
+
+    @property
+    def name(self) -> str:
+        return f"upload {self.files.spec.label} @ {self.rate}"
+
+    def _prefix(self, tool: Tool) -> str:
+        return f"capped/{self.files.spec.label}/{tool.name}/"
+
+    def command(self, tool: Tool, ctx: ToolContext, scratch: Path) -> list[str]:
+        return tool.limit_rate(super().command(tool, ctx, scratch), self.rate)
+
+    def describe(self) -> dict[str, str | int]:
+        return {
+            **super().describe(),
+            "direction": "upload",
+            "rate": self.rate,
+            "rate_bps": self.rate_bps,
+        }
+
+
+class CappedDownload(Download):
+    """A download under the tool's bandwidth cap; see ``CappedUpload``."""
+
+    kind = "limit"
+    _PREFIX_ROOT = "capped-data"
+
+    def __init__(self, files: FileSet, rate: str, rate_bps: int) -> None:
+        super().__init__(files)
+        self.rate, self.rate_bps = rate, rate_bps
+
+    @property
+    def name(self) -> str:
+        return f"download {self.files.spec.label} @ {self.rate}"
+
+    def command(self, tool: Tool, ctx: ToolContext, scratch: Path) -> list[str]:
+        return tool.limit_rate(super().command(tool, ctx, scratch), self.rate)
+
+    def describe(self) -> dict[str, str | int]:
+        return {
+            **super().describe(),
+            "direction": "download",
+            "rate": self.rate,
+            "rate_bps": self.rate_bps,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """The capped operations' settings: ``rate`` as the s3z-core CLI reads it (``20M`` is
+    20 MiB/s: K/M/G alone are binary, like dd and s5cmd) and the one file moved under it."""
+
+    rate: str
+    files: FileSet
+
+    @property
+    def rate_bps(self) -> int:
+        return parse_rate(self.rate)
+
+
+def parse_rate(text: str) -> int:
+    """``--limit-rate``'s own parser, so the bench's 20M is the CLI's 20M."""
+    return values.rate(text)
+
+
 DEFAULT_SIZES = ("1x1GiB", "100x8MiB", "1000x64KiB", "10000x4KiB")
 DEFAULT_LIST_KEYS = (10_000, 100_000)
 QUICK_SIZES = ("1x8MiB", "10x1MiB", "50x4KiB")
 QUICK_LIST_KEYS = (200,)
-KINDS = ("upload", "download", "list")
+# 200 MiB at 20 MiB/s is ~10 s a sample: long enough that the start of the process and the
+# token bucket's burst (0.1 s worth) weigh a few per cent at most.
+DEFAULT_LIMIT_RATE = "20M"
+DEFAULT_LIMIT_SIZE = "1x200MiB"
+QUICK_LIMIT_SIZE = "1x8MiB"
+KINDS = ("upload", "download", "list", "limit")
 
 
 def build_operations(
-    file_sets: list[FileSet], list_keys: list[int], kinds: tuple[str, ...], verify_uploads: bool
+    file_sets: list[FileSet],
+    list_keys: list[int],
+    kinds: tuple[str, ...],
+    verify_uploads: bool,
+    limit: RateLimit | None = None,
 ) -> list[Operation]:
-    """Uploads of every set, then downloads of every set, then one listing per key count."""
+    """Uploads of every set, then downloads of every set, then one listing per key count,
+    then the capped upload and download (``limit``)."""
     ops: list[Operation] = []
     if "upload" in kinds:
         ops.extend(Upload(fs, verify_uploads) for fs in file_sets)
@@ -209,19 +297,29 @@ def build_operations(
         ops.extend(Download(fs) for fs in file_sets)
     if "list" in kinds:
         ops.extend(Listing(count) for count in list_keys if count > 0)
+    if "limit" in kinds and limit is not None:
+        rate_bps = limit.rate_bps
+        ops.append(CappedUpload(limit.files, verify_uploads, limit.rate, rate_bps))
+        ops.append(CappedDownload(limit.files, limit.rate, rate_bps))
     return ops
 
 
 __all__ = [
+    "DEFAULT_LIMIT_RATE",
+    "DEFAULT_LIMIT_SIZE",
     "DEFAULT_LIST_KEYS",
     "DEFAULT_SIZES",
     "KINDS",
+    "QUICK_LIMIT_SIZE",
     "QUICK_LIST_KEYS",
     "QUICK_SIZES",
+    "CappedDownload",
+    "CappedUpload",
     "Download",
     "FileSetSpec",
     "Listing",
     "Operation",
+    "RateLimit",
     "Upload",
     "build_operations",
 ]

@@ -151,7 +151,13 @@ def markdown_table(record: dict[str, Any]) -> str:
             f"{_fmt(s.peak_rss_bytes / MIB if s.peak_rss_bytes is not None else None, '.0f')} "
             f"| {_fmt(s.cpu_s, '.2f')} | {_fmt(s.server_cpu_s, '.2f')} | {samples} |"
         )
-    return "\n".join(lines) + "\n" + loop_lag_table(record) + targets_table(record)
+    return (
+        "\n".join(lines)
+        + "\n"
+        + loop_lag_table(record)
+        + targets_table(record)
+        + rate_limit_table(record)
+    )
 
 
 LOOP_LAG_P99_CEILING_MS = 20.0
@@ -208,16 +214,10 @@ def targets_table(record: dict[str, Any]) -> str:
     ops = record["operations"]
     if not any(tool == OURS for tool, _ in cells):
         return ""
-    lines = [
-        "",
-        f"## Targets for {OURS} (from this run's medians)",
-        "",
-        "| operation | time ≤ 1.0 × s5cmd | time ≤ 0.5 × aws | peak RSS ≤ 80 MiB | CPU ≤ s5cmd |",
-        "|---|---|---|---|---|",
-    ]
+    lines: list[str] = []
     for op in ops:
         ours = cells.get((OURS, op["name"]))
-        if ours is None:
+        if ours is None or op["kind"] == "limit":  # judged against its cap, not its peers
             continue
         if ours.wall_s is None:
             lines.append(f"| {op['name']} | **no verified sample** | | | |")
@@ -240,4 +240,52 @@ def targets_table(record: dict[str, Any]) -> str:
         rss = (ours.peak_rss_bytes or 0) / MIB
         col_rss = _verdict(rss <= RSS_CEILING_MIB, f"{rss:.0f} MiB")
         lines.append(f"| {op['name']} | {col_ref} | {col_aws} | {col_rss} | {col_cpu} |")
+    if not lines:  # only capped operations: judged in their own table
+        return ""
+    head = [
+        "",
+        f"## Targets for {OURS} (from this run's medians)",
+        "",
+        "| operation | time ≤ 1.0 × s5cmd | time ≤ 0.5 × aws | peak RSS ≤ 80 MiB | CPU ≤ s5cmd |",
+        "|---|---|---|---|---|",
+    ]
+    return "\n".join(head + lines) + "\n"
+
+
+RATE_TOLERANCE = 0.10
+
+
+def rate_limit_table(record: dict[str, Any]) -> str:
+    """Issue 15's figure: ``--limit-rate`` holds throughput within ±10 % of the cap. The
+    achieved rate is bytes over the median wall time of the whole command (start-up, the
+    first request and the last included): what a user waits for, so it errs low, never
+    high. Empty when the run has no capped operation."""
+    ops = {o["name"]: o for o in record["operations"] if o.get("kind") == "limit"}
+    cells = [s for s in summarise(record) if s.op in ops]
+    if not cells:
+        return ""
+    lines = [
+        "",
+        "## Bandwidth cap (`--limit-rate`: achieved rate against the cap)",
+        "",
+        "Rate = bytes / median wall time of the whole command. The cap is read as the CLI "
+        "reads it: `20M` is 20 MiB/s (K/M/G alone are binary).",
+        "",
+        f"| operation | tool | cap MiB/s | achieved MiB/s | of the cap "
+        f"| within ±{RATE_TOLERANCE:.0%} | samples |",
+        "|---|---|---:|---:|---:|---|---|",
+    ]
+    for s in cells:
+        op = ops[s.op]
+        cap = op["rate_bps"] / MIB
+        if not s.wall_s:
+            lines.append(f"| {s.op} | {s.tool} | {cap:.1f} | — | — | **no verified sample** | 0 |")
+            continue
+        achieved = op["bytes"] / MIB / s.wall_s
+        share = achieved / cap
+        verdict = _verdict(abs(share - 1.0) <= RATE_TOLERANCE, f"{share - 1.0:+.1%}")
+        lines.append(
+            f"| {s.op} | {s.tool} | {cap:.1f} | {achieved:.2f} | {share:.1%} | {verdict} "
+            f"| {s.n_ok} |"
+        )
     return "\n".join(lines) + "\n"

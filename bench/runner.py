@@ -189,7 +189,7 @@ class Runner:
             problem = op.verify(tool, self._admin, stdout_path, scratch)
             status, detail = (MISMATCH, problem) if problem else (OK, "")
         op.after_sample(tool, self._admin, scratch)
-        if op.kind == "upload" and op.bytes_moved >= RECLAIM_AFTER_BYTES:
+        if op.writes_to_server and op.bytes_moved >= RECLAIM_AFTER_BYTES:
             self._backend.reclaim_space()
         server_cpu = (
             server_after - server_before

@@ -71,6 +71,21 @@ def _stored_secret(path: Path, access_key: str) -> str | None:
     return None
 
 
+# sun_path holds 108 bytes with its NUL; our longest name is "<base>/s3z-weed-XXXXXXXX/filer.sock".
+_SUN_PATH_MAX = 107
+_SOCKET_TAIL = len("/s3z-weed-XXXXXXXX/filer.sock")
+
+
+def _socket_base() -> str:
+    """$TMPDIR when a socket path under it fits in sun_path, else the first short one of the
+    runtime folder and /tmp: a deep $TMPDIR (a sandboxed session, a test runner's per-worker
+    folder) made weed's filer die with "bind: invalid argument" at start."""
+    for base in (tempfile.gettempdir(), os.environ.get("XDG_RUNTIME_DIR", ""), "/tmp"):  # noqa: S108
+        if base and len(os.fsencode(base)) + _SOCKET_TAIL <= _SUN_PATH_MAX and os.path.isdir(base):
+            return base
+    return "/tmp"  # noqa: S108
+
+
 class LocalS3Server(ManagedS3Server):
     """SeaweedFS (``weed mini``) with S3 on 127.0.0.1; data in ``data_dir/data``.
 
@@ -136,7 +151,7 @@ class LocalS3Server(ManagedS3Server):
         deep data_dir would not fit), removed at stop — or by the warden when its server exits,
         so a start attempt on fresh ports (the old ones were taken) needs a new one."""
         if self._socket_dir is None or not self._socket_dir.is_dir():
-            self._socket_dir = Path(tempfile.mkdtemp(prefix="s3z-weed-"))
+            self._socket_dir = Path(tempfile.mkdtemp(prefix="s3z-weed-", dir=_socket_base()))
         return self._socket_dir
 
     def _leftovers(self) -> list[Path]:

@@ -66,8 +66,11 @@ class S3Operations:
         await self.client.request("HeadBucket", "HEAD", bucket=bucket)
 
     # -- objects -----------------------------------------------------------------------------
-    async def head_object(self, bucket: str, key: str) -> ObjectHead:
-        resp = await self.client.request("HeadObject", "HEAD", bucket=bucket, key=key)
+    async def head_object(
+        self, bucket: str, key: str, *, version_id: str | None = None
+    ) -> ObjectHead:
+        query = [("versionId", version_id)] if version_id else []
+        resp = await self.client.request("HeadObject", "HEAD", bucket=bucket, key=key, query=query)
         h = resp.headers
         etag = h.get("ETag", "").strip('"')
         parts = None

@@ -24,12 +24,16 @@ class KeyQuery:
     text: str
     case_sensitive: bool = False
     _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    # Decided once with the pattern: ``matches`` runs per listed key (100k+ in a search).
+    _glob: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.text:
             raise ConfigError("a search needs something to look for")
         flags = 0 if self.case_sensitive else re.IGNORECASE
-        if self.is_glob:
+        glob = not _GLOB.isdisjoint(self.text)
+        object.__setattr__(self, "_glob", glob)
+        if glob:
             # A glob without "/" names a file anywhere below the prefix, like a file
             # manager's search; one with "/" is matched against the whole relative key.
             body = translate(self.text)
@@ -40,9 +44,9 @@ class KeyQuery:
 
     @property
     def is_glob(self) -> bool:
-        return not _GLOB.isdisjoint(self.text)
+        return self._glob
 
     def matches(self, relative_key: str) -> bool:
-        if self.is_glob:
+        if self._glob:
             return self._pattern.match(relative_key) is not None
         return self._pattern.search(relative_key) is not None

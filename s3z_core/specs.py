@@ -34,6 +34,7 @@ class TransferSpec:
     marker: bool = False  # a folder marker: the empty "dir/" object, or the local folder
     content_type: str | None = None  # upload: overrides the guess from the file name
     metadata: tuple[tuple[str, str], ...] = ()  # upload: x-amz-meta-* pairs
+    version_id: str = ""  # download: that version (``?versionId=``), not the current one
 
     @classmethod
     def upload(
@@ -73,6 +74,7 @@ class TransferSpec:
         etag: str | None = None,
         mtime: float | None = None,
         marker: bool = False,
+        version_id: str = "",
     ) -> TransferSpec:
         return cls(
             "download",
@@ -85,6 +87,7 @@ class TransferSpec:
             etag=etag,
             mtime=mtime,
             marker=marker,
+            version_id=version_id,
         )
 
     @classmethod

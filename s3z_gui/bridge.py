@@ -24,7 +24,9 @@ from s3z_core.uploads_survey import Incomplete, abort_incomplete, survey_uploads
 from s3z_gui.connection import ConnectionTarget, EngineFactory, NotConnectedError, make_engine
 from s3z_gui.controllers.commands import CommandRunner
 from s3z_gui.controllers.listing import ListingController
+from s3z_gui.controllers.search import SearchController
 from s3z_gui.controllers.transfers import TransferController
+from s3z_gui.controllers.versions import VersionsController
 from s3z_gui.models.listing import Entry
 from s3z_gui.models.transfer_ids import TransferIdSource
 from s3z_gui.models.transfer_model import TransferQueueModel
@@ -80,6 +82,8 @@ class EngineBridge(QObject):
         self.commands = CommandRunner(self.failed.emit)
         self.listing = ListingController(self)
         self.transfers = TransferController(self)
+        self.versions = VersionsController(self)
+        self.search = SearchController(self)
         self._factory = engine_factory
         self._engine: Engine | None = None
         self._connect_lock = asyncio.Lock()
@@ -170,6 +174,7 @@ class EngineBridge(QObject):
     async def _drop_engine(self) -> None:
         await self.commands.cancel_bound(CLOSE_TIMEOUT_S)  # nothing may run on into a closed one
         await self.listing.close_all()
+        await self.versions.close_all()
         if self._engine is not None:
             engine, self._engine = self._engine, None
             await engine.close()

@@ -28,6 +28,7 @@ from s3z_gui.views.banner import Banner
 from s3z_gui.views.browser import BrowserView
 from s3z_gui.views.chart import ThroughputChart
 from s3z_gui.views.queue import QueueView
+from s3z_gui.views.sync_dialog import SyncLauncher
 
 DEFAULT_SIZE = QSize(1280, 800)
 
@@ -62,6 +63,7 @@ class MainWindow(QMainWindow):
 
         self.banner = Banner()
         self.browser = BrowserView(bridge)
+        self.sync = SyncLauncher(self.browser)
         self.queue = QueueView(queue_model, bridge)
         self.chart = ThroughputChart()
         queue_model.ticked.connect(self.chart.record)
@@ -123,6 +125,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(b.upload_files_action)
         file_menu.addAction(b.upload_folder_action)
+        file_menu.addAction(self.sync.action)
         file_menu.addSeparator()
         settings_action = file_menu.addAction("&Settings…")
         settings_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Preferences))
@@ -155,6 +158,7 @@ class MainWindow(QMainWindow):
         go_menu.addSeparator()
         go_menu.addAction(b.new_bucket_action)
         go_menu.addAction(b.delete_bucket_action)
+        go_menu.addAction(self.browser.modes.versioning_action)
         go_menu.addAction(self.incomplete_uploads_action)
 
         transfers_menu = menu_bar.addMenu("&Transfers")
@@ -173,6 +177,10 @@ class MainWindow(QMainWindow):
         view_menu = menu_bar.addMenu("&View")
         view_menu.addAction(self.queue_dock.toggleViewAction())
         view_menu.addAction(self.chart_dock.toggleViewAction())
+        view_menu.addSeparator()
+        modes = self.browser.modes
+        view_menu.addAction(modes.show_versions_action)
+        view_menu.addAction(modes.search_action)
         view_menu.addSeparator()
         theme_menu = view_menu.addMenu("&Theme")
         group = QActionGroup(theme_menu)
@@ -207,6 +215,10 @@ class MainWindow(QMainWindow):
         for action in (b.upload_files_action, b.download_action, b.new_folder_action):
             toolbar.addAction(action)
         toolbar.addAction(b.delete_action)
+        toolbar.addAction(self.sync.action)
+        toolbar.addSeparator()
+        toolbar.addAction(self.browser.modes.show_versions_action)
+        toolbar.addAction(self.browser.modes.search_action)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
         self.toolbar = toolbar
 

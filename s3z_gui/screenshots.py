@@ -3,7 +3,8 @@
 A sandbox SeaweedFS in a temporary folder gets buckets, folders and files; real transfers
 run (completed, paused mid-way, running, failed against a missing bucket) so the queue
 and the chart show genuine data. The window is grabbed at 1280×800 offscreen, in the
-default palette and a dark one, plus the connection dialog.
+default palette and a dark one, plus the connection dialog, the versions page and search
+results (``screenshot_scenes.py``).
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -157,6 +159,10 @@ async def scenario(work: Path) -> None:
         app.setPalette(light)
         await _sleep_pumping(0.3)
 
+        from s3z_gui.screenshot_scenes import versions_and_search
+
+        await versions_and_search(window, engine, _save, dark_palette)
+
         dialog = ProfileDialog(bridge, session.profiles, session.secrets, None, window)
         await dialog.ready  # the keyring warning (if any) is part of the picture
         dialog.name.setText("Production (eu-central)")
@@ -171,6 +177,8 @@ async def scenario(work: Path) -> None:
         _save(dialog, "profile-dialog.png")
         dialog.close()
 
+        await sync_plan_scene(session, work)
+
         bridge.transfers.cancel([r.transfer_id for r in rows if not r.status.finished])
         for handle in (pausing, running):
             await handle
@@ -179,6 +187,57 @@ async def scenario(work: Path) -> None:
     finally:
         window.close()
         await session.shutdown()
+
+
+async def sync_plan_scene(session: Any, work: Path) -> None:
+    """The Sync dialog's plan table (light and dark): a site folder against its bucket, with
+    a new, a resized and a newer file, an unchanged one, and an extraneous object to delete."""
+    from s3z_gui.models.history import Location
+
+    engine, browser = session.bridge.engine, session.window.browser
+    site = work / "website"
+    pages = {
+        "index.html": 18_204,
+        "about/team.html": 9_411,
+        "css/site.css": 24_870,
+        "img/hero.webp": 412_330,
+        "img/logo.svg": 3_902,
+        "js/app.js": 88_154,
+    }
+    for rel, size in pages.items():
+        path = site / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(os.urandom(size))
+    await engine.put_bytes("website-assets", "css/site.css", os.urandom(21_002))  # resized
+    await engine.put_bytes("website-assets", "img/logo.svg", (site / "img/logo.svg").read_bytes())
+    await engine.put_bytes("website-assets", "js/app.js", os.urandom(88_154))  # newer here
+    await engine.put_bytes("website-assets", "old/landing-2023.html", os.urandom(14_770))
+    old = time.time() - 86_400
+    os.utime(site / "img/logo.svg", (old, old))
+    soon = time.time() + 600
+    os.utime(site / "js/app.js", (soon, soon))
+    await browser.navigate(Location("website-assets"))
+    dialog = session.window.sync.open()
+    dialog.folder.setText(str(site))
+    dialog.delete.setChecked(True)
+    dialog.excludes.setText("*.tmp, .DS_Store")
+    await dialog.plan()
+    model = dialog.model
+    hero = next(r for r, row in enumerate(model.rows) if row.name == "img/hero.webp")
+    # One row unticked, as a user would: the totals say "1 left out".
+    model.setData(model.index(hero, 0), Qt.CheckState.Unchecked, Qt.ItemDataRole.CheckStateRole)
+    dialog.resize(820, 520)
+    await _sleep_pumping(0.3)
+    _save(dialog, "sync-plan.png")
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    light = app.palette()
+    app.setPalette(dark_palette())
+    await _sleep_pumping(0.5)
+    _save(dialog, "sync-plan-dark.png")
+    app.setPalette(light)
+    dialog.reject()
+    await browser.navigate(Location("datasets"))
 
 
 def main() -> int:

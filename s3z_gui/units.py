@@ -45,3 +45,8 @@ def format_duration(seconds: float | None) -> str:
 def megabytes_per_s(bytes_per_s: float) -> float:
     """The chart's unit (MB/s, decimal)."""
     return bytes_per_s / 1_000_000.0
+
+
+def count_of(n: int, noun: str) -> str:
+    """ "1 file", "4 files": every count shown next to a noun reads as English."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

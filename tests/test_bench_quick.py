@@ -122,11 +122,16 @@ def test_quick_run_with_installed_tools(tmp_path: Path) -> None:
         "download 10x1MiB",
         "download 50x4KiB",
         "list 200 keys",
+        "upload 1x8MiB @ 20M",
+        "download 1x8MiB @ 20M",
     ]
     cells = {(s["tool"], s["op"]) for s in record["samples"]}
-    # Every tool ran every operation of the kinds it joins (s3z-core-nocheck: downloads only).
+    # Every tool ran every operation of the kinds it joins (s3z-core-nocheck: downloads only;
+    # the bandwidth-cap operations: s3z-core only).
     kinds = {cls.name: cls.kinds for cls in ALL_TOOLS}
-    assert cells == {(t, o) for t in tools for o in ops if o.split()[0] in kinds[t]}
+    op_kind = {o["name"]: o["kind"] for o in record["operations"]}
+    assert cells == {(t, o) for t in tools for o in ops if op_kind[o] in kinds[t]}
+    assert {t for t, o in cells if op_kind[o] == "limit"} == {"s3z-core"} & tools
     if "s3z-core-nocheck" in tools:
         assert ("s3z-core-nocheck", "download 1x8MiB") in cells
     bad = [s for s in record["samples"] if s["status"] != OK]
@@ -153,6 +158,8 @@ def test_quick_run_with_installed_tools(tmp_path: Path) -> None:
         assert "## Targets for s3z-core" in summary
         assert "## Event-loop lag" in summary
         assert "| list 200 keys | s3z-core |" in summary.split("## Event-loop lag")[1]
+        # 8 MiB is too short to judge the cap (quick mode judges no speed): the row is there.
+        assert "| upload 1x8MiB @ 20M | s3z-core | 20.0 |" in summary.split("## Bandwidth cap")[1]
     for png in ("time.png", "rss.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     same = subprocess.run(
@@ -163,3 +170,40 @@ def test_quick_run_with_installed_tools(tmp_path: Path) -> None:
         check=False,
     )
     assert same.returncode == 0, same.stderr
+
+
+def _capped_record(wall_s: float, status: str = OK) -> dict[str, object]:
+    op = {
+        "name": "upload 1x200MiB @ 20M",
+        "kind": "limit",
+        "bytes": 200 << 20,
+        "items": 1,
+        "rate": "20M",
+        "rate_bps": 20 << 20,
+    }
+    sample = {
+        "tool": "s3z-core",
+        "op": op["name"],
+        "warmup": False,
+        "status": status,
+        "wall_s": wall_s,
+        "user_s": 1.0,
+        "sys_s": 0.2,
+        "peak_rss_bytes": 40 << 20,
+        "server_cpu_s": None,
+    }
+    return {"operations": [op], "samples": [sample], "tools": {"s3z-core": "0.1.0"}}
+
+
+def test_the_rate_cap_is_judged_within_ten_percent_of_the_cli_rate() -> None:
+    from bench.operations import parse_rate
+    from bench.report import rate_limit_table, targets_table
+
+    assert parse_rate("20M") == 20 * 1024 * 1024  # the CLI's M is binary: 20 MiB/s
+    held = rate_limit_table(_capped_record(10.3))  # 200 MiB in 10.3 s: 19.42 MiB/s
+    assert "| upload 1x200MiB @ 20M | s3z-core | 20.0 | 19.42 | 97.1% | met (-2.9%) | 1 |" in held
+    assert "**missed** (+25.0%)" in rate_limit_table(_capped_record(8.0))  # too fast: no cap
+    assert "**missed** (-16.7%)" in rate_limit_table(_capped_record(12.0))
+    failed = rate_limit_table(_capped_record(3.0, status="mismatch"))
+    assert "**no verified sample**" in failed
+    assert targets_table(_capped_record(10.3)) == ""  # judged against its cap, not s5cmd

@@ -216,3 +216,23 @@ def test_delete_bucket_empties_objects_and_uploads(s3_server):
     client.create_multipart_upload(Bucket="to-be-removed", Key="unfinished")
     delete_bucket(s3_server, "to-be-removed")
     assert "to-be-removed" not in [b["Name"] for b in client.list_buckets()["Buckets"]]
+
+
+def test_a_deep_tmpdir_still_starts_seaweedfs(monkeypatch, tmp_path: Path):
+    """weed's unix sockets live under $TMPDIR; one deeper than sun_path allows (108 bytes: a
+    sandboxed session, a test runner's per-worker folder) made the filer die at start with
+    "bind: invalid argument". The socket folder then goes to a short base instead."""
+    deep = tmp_path / ("d" * 60) / ("e" * 40)
+    deep.mkdir(parents=True)
+    monkeypatch.setenv("TMPDIR", str(deep))
+    monkeypatch.setattr("tempfile.tempdir", None)  # gettempdir() reads $TMPDIR again
+    with LocalS3Server() as server:
+        sockets = {
+            c.laddr for c in psutil.Process(server.pid).net_connections(kind="unix") if c.laddr
+        }
+        assert sockets, "weed listens on its unix sockets"
+        assert all(len(os.fsencode(p)) < 108 for p in sockets)
+        assert not [p for p in sockets if p.startswith(str(deep))]
+        name = "deep-tmp"
+        boto3_client(server).create_bucket(Bucket=name)
+        _round_trip(server, name, "k.bin", 100_000)

@@ -7,13 +7,14 @@ from bench.tools.base import Tool, ToolContext, ToolUnavailableError
 from bench.tools.boto3_tool import Boto3
 from bench.tools.obstore_tool import Obstore
 from bench.tools.rclone import Rclone
-from bench.tools.s3z_core import S3zCore, S3zCoreCluster, S3zCoreNoCheck
+from bench.tools.s3z_core import S3zCore, S3zCoreCluster, S3zCoreNoCheck, S3zCoreNoJournal
 from bench.tools.s5cmd import S5cmd
 
 REFERENCE_TOOL = "s5cmd"
 ALL_TOOLS: tuple[type[Tool], ...] = (
     S3zCore,
     S3zCoreNoCheck,
+    S3zCoreNoJournal,
     S3zCoreCluster,
     S5cmd,
     AwsCli,

@@ -86,3 +86,8 @@ class Tool(ABC):
 
     @abstractmethod
     def list(self, ctx: ToolContext, prefix: str) -> list[str]: ...
+
+    def limit_rate(self, command: list[str], rate: str) -> list[str]:
+        """``command`` under the tool's bandwidth cap of ``rate`` (the s3z-core CLI's units).
+        Asked only of tools whose ``kinds`` include "limit"."""
+        raise NotImplementedError(f"{self.name} takes no part in the bandwidth-cap operations")

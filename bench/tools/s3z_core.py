@@ -15,6 +15,7 @@ from s3z_core.loop_lag import ENV_FILE as LOOP_LAG_ENV
 
 class S3zCore(Tool):
     name = "s3z-core"
+    kinds = frozenset({"upload", "download", "list", "limit"})
     loop_lag_env = LOOP_LAG_ENV
 
     def locate(self) -> Path:
@@ -39,6 +40,12 @@ class S3zCore(Tool):
         every module on every start, ~50 ms that no installed copy pays."""
         del ctx
         compileall.compile_dir(Path(s3z_core.__file__).parent, quiet=1)
+
+    def env(self, ctx: ToolContext) -> dict[str, str]:
+        """The transfer journal (on by default, as a user runs it) lives in the run's config
+        folder: the bench never writes the user's state folder and every run starts with an
+        empty journal, as a first run would."""
+        return {**super().env(ctx), "S3Z_STATE_DIR": str(ctx.config_dir / "s3z-state")}
 
     def _base(self, ctx: ToolContext) -> list[str]:
         return [str(self.locate()), "--endpoint-url", ctx.backend.endpoint_url]
@@ -73,6 +80,10 @@ class S3zCore(Tool):
     def list(self, ctx: ToolContext, prefix: str) -> list[str]:
         return [*self._base(ctx), "ls", "-r", ctx.url(prefix)]
 
+    def limit_rate(self, command: list[str], rate: str) -> list[str]:
+        at = command.index("cp") + 1
+        return [*command[:at], "--limit-rate", rate, *command[at:]]
+
 
 class S3zCoreNoCheck(S3zCore):
     """s3z-core with ``--ignore-checksum``: downloads skip the MD5/composite-ETag check (sizes
@@ -86,6 +97,28 @@ class S3zCoreNoCheck(S3zCore):
         command = super().download(ctx, files, prefix, dest)
         at = command.index("cp") + 1
         return [*command[:at], "--ignore-checksum", *command[at:]]
+
+
+class S3zCoreNoJournal(S3zCore):
+    """Opt-in (``--tools s3z-core,s3z-core-nojournal``): s3z-core with ``--no-journal``. The
+    resume journal (one SQLite transaction per finished file or part, on its own thread) is
+    on by default; this row, interleaved with the default one in the same run, is what the
+    journal costs on each shape."""
+
+    name = "s3z-core-nojournal"
+    kinds = frozenset({"upload", "download"})
+    opt_in = True
+
+    @staticmethod
+    def _unjournaled(command: list[str]) -> list[str]:
+        at = command.index("cp") + 1
+        return [*command[:at], "--no-journal", *command[at:]]
+
+    def upload(self, ctx: ToolContext, files: FileSet, prefix: str) -> list[str]:
+        return self._unjournaled(super().upload(ctx, files, prefix))
+
+    def download(self, ctx: ToolContext, files: FileSet, prefix: str, dest: Path) -> list[str]:
+        return self._unjournaled(super().download(ctx, files, prefix, dest))
 
 
 class S3zCoreCluster(S3zCore):

@@ -82,14 +82,16 @@ async def download_file(
     etag: str | None = None,
     mtime: datetime | float | None = None,
     guard: DestinationGuard | None = None,
+    version_id: str = "",
 ) -> TransferResult:
     """``guard``: ``dest`` was derived from ``key``; the guard checks it (symlinks) in the
-    pool right before the file is created."""
+    pool right before the file is created. ``version_id``: every HEAD and GET asks for that
+    version (``?versionId=``), so an older version lands byte for byte."""
     started = time.monotonic()
     part_size: int | None = None
     mtime_s = mtime.timestamp() if isinstance(mtime, datetime) else mtime
     if size is None or not etag or (ctx.config.verify and "-" in etag):  # "": not known
-        head = await ctx.ops.head_object(bucket, key)
+        head = await ctx.ops.head_object(bucket, key, version_id=version_id or None)
         size, etag = head.size, head.etag
         part_size = stored_part_size(head.metadata)
         mtime_s = stored_mtime(head.metadata) or mtime_s
@@ -130,6 +132,7 @@ async def download_file(
     loop = asyncio.get_running_loop()
     writer: FileWriter | PooledWriter | None = None
     pin = VersionPin()
+    query = [("versionId", version_id)] if version_id else []
     try:
         queue: list[Part] = list(plan.ranges)
         if plan.ranged:
@@ -171,7 +174,7 @@ async def download_file(
                 part = queue.pop(0)
                 await control.wait_runnable()
                 async with ctx.requests:
-                    await _fetch(ctx, bucket, key, part, plan.ranged, w, reporter, pin)
+                    await _fetch(ctx, bucket, key, part, plan.ranged, w, reporter, pin, query)
 
         async with asyncio.TaskGroup() as group:
             for _ in range(plan.streams):
@@ -319,6 +322,7 @@ async def _fetch(
     writer: FileWriter | PooledWriter,
     reporter: ProgressReporter,
     pin: VersionPin,
+    query: list[tuple[str, str]],
 ) -> None:
     """Stream one range into the writer in batches of at least ``WRITE_COALESCE_BYTES``."""
     end = part.offset + part.length  # exclusive
@@ -339,7 +343,14 @@ async def _fetch(
     batch: list[bytes] = []
     buffered = 0
     body = ctx.ops.client.stream(
-        bucket, key, start=part.offset, end=end, ranged=ranged, on_head=on_head, on_retry=on_retry
+        bucket,
+        key,
+        start=part.offset,
+        end=end,
+        ranged=ranged,
+        on_head=on_head,
+        on_retry=on_retry,
+        query=query,
     )
     async with contextlib.aclosing(body):
         async for chunk in body:

@@ -115,6 +115,7 @@ def bind(
             etag=spec.etag,
             mtime=spec.mtime,
             guard=guard,
+            version_id=spec.version_id,
         )
     copy = copy_object if ctx.source_ops is None else relay_object
     return lambda: copy(ctx, control, spec.source_bucket, spec.source_key, spec.bucket, spec.key)

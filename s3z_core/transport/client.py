@@ -39,9 +39,7 @@ from s3z_core.errors import (
     ThrottledError,
     TransportError,
 )
-from s3z_core.protocol.endpoints import (
-    build_url,
-)
+from s3z_core.protocol.endpoints import build_url
 from s3z_core.protocol.responses import is_error_document
 from s3z_core.protocol.signing import EMPTY_SHA256, UNSIGNED_PAYLOAD
 from s3z_core.transport.addressing import Addressing
@@ -56,12 +54,7 @@ from s3z_core.transport.body import (
 )
 from s3z_core.transport.connection import open_session, proxy_for, proxy_settings
 from s3z_core.transport.error_mapping import TRANSPORT_EXCEPTIONS, service_error, transport_error
-from s3z_core.transport.messages import (
-    RetryCallback,
-    RetryNotice,
-    S3Response,
-    StreamHead,
-)
+from s3z_core.transport.messages import RetryCallback, RetryNotice, S3Response, StreamHead
 from s3z_core.transport.retry import GIVE_UP, CorrectClock, Decision, ResignForRegion, Retry, decide
 
 log = logging.getLogger("s3z.transport")
@@ -326,6 +319,7 @@ class S3Client:
         on_head: Callable[[StreamHead], None] | None = None,
         on_retry: RetryCallback | None = None,
         operation: str = "GetObject",
+        query: Sequence[tuple[str, str]] = (),
     ) -> AsyncGenerator[bytes, None]:
         """The bytes ``[start, end)`` of an object (``end=None``: to its end), as they arrive.
 
@@ -333,6 +327,7 @@ class S3Client:
         download); otherwise only a resumed read does. ``on_head`` sees every attempt's
         headers before its body and may raise (the object changed, a wrong length) to stop.
         A body that breaks or ends early is resumed from the next byte as another attempt.
+        ``query``: e.g. ``versionId`` (every attempt reads that one version).
         """
         session = self._ensure_session()
         describe = _describe(bucket, key)
@@ -344,7 +339,9 @@ class S3Client:
             try:
                 if end is not None and pos >= end and (ranged or pos > start):
                     return  # nothing (left) to read
-                resp = await self._open(session, bucket, key, region, start, pos, end, ranged)
+                resp = await self._open(
+                    session, bucket, key, region, start, pos, end, ranged, query
+                )
                 try:
                     head = StreamHead(resp.status, resp.headers, pos, resp.content_length)
                     if end is None and head.content_length is not None:
@@ -391,10 +388,11 @@ class S3Client:
         pos: int,
         end: int | None,
         ranged: bool,
+        query: Sequence[tuple[str, str]],
     ) -> aiohttp.ClientResponse:
         """Send one GET (from ``pos``) and return its response once the status is good."""
         endpoint, host, path = self.addressing.target(bucket, key, region, "GetObject")
-        url = URL(build_url(endpoint, host, path, ()), encoded=True)
+        url = URL(build_url(endpoint, host, path, query), encoded=True)
         headers: dict[str, str] = {}
         if ranged or pos > start:
             headers["Range"] = f"bytes={pos}-{'' if end is None else end - 1}"
@@ -403,7 +401,7 @@ class S3Client:
             method="GET",
             host=host,
             path=path,
-            query=(),
+            query=query,
             headers=headers,
             payload_hash=EMPTY_SHA256,
             now=self.addressing.now(),

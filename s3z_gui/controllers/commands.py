@@ -40,6 +40,9 @@ class CommandRunner:
         self, coro: Coroutine[Any, Any, T], what: str, *, bound: bool = True
     ) -> asyncio.Task[T | None]:
         task = asyncio.ensure_future(self.guard(coro, what))
+        # Cancelled before its first step (a dialog closed at once), ``guard`` never awaited
+        # ``coro``: close it, or Python warns of a coroutine never awaited.
+        task.add_done_callback(lambda done: coro.close() if done.cancelled() else None)
         for tasks in (self._tasks, self._bound) if bound else (self._tasks,):
             tasks.add(task)
             task.add_done_callback(tasks.discard)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,12 +21,10 @@ from typing import TYPE_CHECKING
 from s3z_core.engine import BatchHandle, Engine, TransferHandle
 from s3z_core.errors import S3zError, TransferCancelledError, UnsafeKeyError
 from s3z_core.events import TransferEvent
-from s3z_core.journal_cleanup import discard_for
 from s3z_core.models import BatchResult, ObjectInfo
 from s3z_core.specs import TransferSpec
-from s3z_core.transfer.paths import safe_local_path
-from s3z_core.transfer.plans import Listed, Planned
-from s3z_core.transfer.stream_upload import STREAM_SOURCE
+from s3z_core.transfer.paths import DestinationGuard, safe_local_path
+from s3z_core.transfer.plans import Listed
 from s3z_gui.controllers.conflicts import (
     AskConflict,
     Decider,
@@ -34,6 +32,7 @@ from s3z_gui.controllers.conflicts import (
     conflict_aware_upload,
     existing_keys,
 )
+from s3z_gui.controllers.saved_rows import discard_saved, resumable, resume_plan
 from s3z_gui.models.conflicts import ConflictPolicy
 from s3z_gui.models.listing import Entry
 from s3z_gui.models.queue_order import planned, ranked
@@ -237,6 +236,29 @@ class TransferController:
 
         return self._bridge.commands.spawn(run(), "Download")
 
+    def download_specs(
+        self, make_specs: Callable[[], Awaitable[list[TransferSpec]]], verb: str
+    ) -> asyncio.Task[BatchResult | None]:
+        """Run ready-made download specs (a version's names its version id) as batches, one
+        per download folder; the engine's guard checks each path against its folder."""
+
+        async def run() -> BatchResult:
+            engine = self._bridge.engine
+            groups: dict[tuple[str, str], list[TransferSpec]] = {}
+            for spec in await make_specs():
+                groups.setdefault((spec.local_root, spec.strip_prefix), []).append(spec)
+            total = BatchResult()
+            for (root, strip), specs in groups.items():
+                guard = DestinationGuard(Path(root), strip)
+                result = await self._finish_batch(engine.run_batch(specs, guard=guard), verb)
+                total.completed += result.completed
+                total.failed += result.failed
+                total.files_done += result.files_done
+                total.bytes_done += result.bytes_done
+            return total
+
+        return self._bridge.commands.spawn(run(), "Download")
+
     def _download(
         self,
         engine: Engine,
@@ -250,6 +272,11 @@ class TransferController:
         if self.conflict_policy is ConflictPolicy.OVERWRITE:
             return engine.download_keys(bucket, objects, dest, strip_prefix)
         return conflict_aware_download(engine, bucket, objects, dest, strip_prefix, decider)
+
+    async def finish_batch(self, batch: BatchHandle, verb: str) -> BatchResult:
+        """A batch started by another controller (the Sync dialog's) as one of ours: stopped
+        with the others on quit, summed up in the status bar."""
+        return await self._finish_batch(batch, verb)
 
     async def _finish_batch(self, batch: BatchHandle, verb: str) -> BatchResult:
         self._batches.append(batch)
@@ -272,24 +299,11 @@ class TransferController:
             wanted = set(ids)
             saved = [r for r in self.queue.store.rows if r.transfer_id in wanted and r.restored]
             if saved:
-                self._bridge.commands.spawn(self._discard_saved(saved), "Cancel")
+                self._bridge.commands.spawn(discard_saved(self._bridge, saved), "Cancel")
             live = wanted - {r.transfer_id for r in saved}
             return sum(1 for i in live if engine.cancel_transfer(i)) + len(saved)
 
         return self._bridge.commands.guard_now(run, "Cancel", 0)
-
-    async def _discard_saved(self, rows: Sequence[TransferRow]) -> None:
-        """Rows of an earlier run, cancelled: what the journal kept for them goes now
-        (uploads aborted, temp files removed), as a live transfer's cancel does."""
-        engine = self._bridge.engine
-        here = self._bridge.target.label if self._bridge.target is not None else ""
-        for row in rows:
-            if row.connection != here or row.spec is None:
-                self._bridge.failed.emit(f"Connect to {row.connection} to cancel {row.name}")
-                continue
-            await discard_for(engine, row.spec)
-            row.restored = False
-            self.queue.store.set_status(row.transfer_id, Status.CANCELLED)
 
     def pause(self, ids: Sequence[int]) -> int:
         def run() -> int:
@@ -324,24 +338,13 @@ class TransferController:
         """Rows of an earlier run, as one batch under their own ids, best-ranked first."""
         engine = self._bridge.engine
         here = self._bridge.target.label if self._bridge.target is not None else ""
-        runnable: list[TransferRow] = []
-        elsewhere: set[str] = set()
-        for row in rows:
-            spec = row.spec
-            if not row.restored or row.status != Status.PAUSED or spec is None:
-                continue
-            if row.connection != here:
-                elsewhere.add(row.connection or "its connection")
-            elif spec.direction != "upload" or spec.local_path != STREAM_SOURCE:
-                runnable.append(row)
+        runnable, elsewhere = resumable(rows, here)
         if elsewhere:
             where = ", ".join(sorted(elsewhere))
             self._bridge.notice.emit(f"Connect to {where} to resume the transfers made there")
         if not runnable:
             return 0
-        order = {r.transfer_id: rank for rank, r in ranked(self.queue.ordered_rows())}
-        runnable.sort(key=lambda r: order.get(r.transfer_id, 0.0))
-        items = [Planned(r.spec, transfer_id=r.transfer_id) for r in runnable if r.spec]
+        items = resume_plan(runnable, self.queue.ordered_rows())
         for row in runnable:  # queued at once: a second "Resume all" must not run them twice
             self.queue.store.set_status(row.transfer_id, Status.QUEUED)
         batch = engine.run_batch(planned(items), where="resumed transfers")

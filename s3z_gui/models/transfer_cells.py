@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 
 from s3z_gui.icons import SP, standard
 from s3z_gui.models.transfer_store import Column, Priority, Status, TransferGroup, TransferRow
-from s3z_gui.units import format_duration, format_rate, format_size
+from s3z_gui.units import count_of, format_duration, format_rate, format_size
 
 TransferIdRole = Qt.ItemDataRole.UserRole + 1
 FractionRole = Qt.ItemDataRole.UserRole + 2  # 0.0–1.0, for the progress delegate
@@ -60,7 +60,7 @@ def row_data(row: TransferRow, column: Column, role: int) -> object:
 def group_data(group: TransferGroup, column: Column, role: int) -> object:
     if role == Qt.ItemDataRole.DisplayRole:
         if column == Column.NAME:
-            return f"{group.name} ({len(group.children)} files)"
+            return f"{group.name} ({count_of(len(group.children), 'file')})"
         if column == Column.SIZE:
             return format_size(group.size)
         if column == Column.PROGRESS:

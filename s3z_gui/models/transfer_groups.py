@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from s3z_core.events import Direction
 from s3z_core.specs import TransferSpec
 from s3z_gui.models.transfer_row import Status, TransferRow
+from s3z_gui.units import count_of
 
 
 @dataclass(eq=False, slots=True)
@@ -106,4 +107,8 @@ class TransferGroup:
         for other in (Status.FAILED, Status.CANCELLED):
             if n := self.count(other):
                 parts.append(f"{n} {other.value.lower()}")
-        return ", ".join(parts) if status != Status.COMPLETED else f"Completed ({total} files)"
+        return (
+            ", ".join(parts)
+            if status != Status.COMPLETED
+            else f"Completed ({count_of(total, 'file')})"
+        )

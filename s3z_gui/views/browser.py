@@ -32,6 +32,7 @@ from s3z_gui.models.listing import Entry
 from s3z_gui.models.object_model import EntryRole, ObjectFilterProxy, ObjectTableModel
 from s3z_gui.views.breadcrumbs import Breadcrumbs
 from s3z_gui.views.browser_actions import BrowserActions
+from s3z_gui.views.browser_modes import BrowserModes
 from s3z_gui.views.object_view import ObjectView
 
 __all__ = ["BrowserView", "Location", "parse_location"]
@@ -107,6 +108,7 @@ class BrowserView(QWidget):
 
         self.browser_actions = BrowserActions(self)
         self.browser_actions.attach()
+        self.modes = BrowserModes(self)  # objects, versions or search results
         self._build_layout()
 
         bridge.bucketsLoaded.connect(self._buckets_loaded)
@@ -155,7 +157,7 @@ class BrowserView(QWidget):
         nav.addSpacing(6)
         nav.addWidget(self.filter)
         main_layout.addLayout(nav)
-        main_layout.addWidget(self.table, 1)
+        main_layout.addWidget(self.modes.stack, 1)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(side)

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 
 from PySide6.QtCharts import QChart, QChartView, QLineSeries, QScatterSeries, QValueAxis
-from PySide6.QtCore import QEvent, QMargins, QPointF, Qt
+from PySide6.QtCore import QEvent, QMargins, QPointF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
@@ -25,6 +25,27 @@ DOWNLOAD_COLOUR = QColor(0x22, 0xA0, 0x6B)  # green
 RETRY_COLOUR = QColor(0xF5, 0x9E, 0x0B)  # amber
 THROTTLE_COLOUR = QColor(0xE1, 0x1D, 0x48)  # red
 CAP_COLOUR = QColor(0x94, 0xA3, 0xB8)  # slate: the limit, a dashed line
+
+
+class _StableLabel(QLabel):
+    """A header figure whose size never follows its text: it asks for the width of the
+    widest text it will show (so the panel does not jump as the numbers change, bug 12) but
+    can be narrowed below it (a fixed width made the whole chart dock at least ~780 px wide,
+    so the queue beside it could never get the space the window gives it)."""
+
+    def __init__(self, widest: str) -> None:
+        super().__init__()
+        bold = self.font()
+        bold.setBold(True)
+        self.setFont(bold)
+        metrics = QFontMetrics(bold)
+        self._hint = QSize(metrics.horizontalAdvance(widest) + 8, metrics.height() + 4)
+
+    def sizeHint(self) -> QSize:
+        return self._hint
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, self._hint.height())
 
 
 def _is_dark(palette: QPalette) -> bool:
@@ -82,32 +103,30 @@ class ThroughputChart(QWidget):
         self.view.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.view.setMinimumHeight(160)
 
-        self.upload_label = QLabel()
-        self.download_label = QLabel()
-        self.events_label = QLabel()
-        # Widths fixed for the widest text they will show: the dock never jumps as the
-        # numbers change (bug 12).
-        for label, widest in (
-            (self.upload_label, "↑ Upload 8888.8 MB/s  (peak 8888.8)"),
-            (self.download_label, "↓ Download 8888.8 MB/s  (peak 8888.8)"),
-            (self.events_label, "88888 retries · 88888 throttled"),
-        ):
-            bold = label.font()
-            bold.setBold(True)
-            label.setFont(bold)
-            label.setFixedWidth(QFontMetrics(bold).horizontalAdvance(widest) + 8)
-        self.events_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        # "Upload"/"Download" are the legend's words and colours: the figures stay short
+        # enough for a panel beside the queue (and say it in full in their tooltips).
+        self.upload_label = _StableLabel("↑ 8888.8 MB/s  (peak 8888.8)")
+        self.download_label = _StableLabel("↓ 8888.8 MB/s  (peak 8888.8)")
+        self.events_label = _StableLabel("88888 retries · 88888 throttled")
+        self.upload_label.setToolTip("Upload rate now, and its peak in this window (MB/s)")
+        self.download_label.setToolTip("Download rate now, and its peak in this window (MB/s)")
+        # Rates on one line, retries and throttling on the next: beside the queue the panel
+        # is often under 500 px wide, too narrow for all three at their widest.
         header = QHBoxLayout()
         header.setContentsMargins(8, 4, 8, 0)
         header.addWidget(self.upload_label)
         header.addSpacing(16)
         header.addWidget(self.download_label)
         header.addStretch(1)
-        header.addWidget(self.events_label)
+        events = QHBoxLayout()
+        events.setContentsMargins(8, 0, 8, 0)
+        events.addWidget(self.events_label)
+        events.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addLayout(header)
+        layout.addLayout(events)
         layout.addWidget(self.view, 1)
         self.apply_palette()
         self.redraw()
@@ -187,11 +206,11 @@ class ThroughputChart(QWidget):
         self.rate_axis = axis
         up_now, down_now = history.current()
         self.upload_label.setText(
-            f"↑ Upload {megabytes_per_s(up_now):.1f} MB/s"
+            f"↑ {megabytes_per_s(up_now):.1f} MB/s"
             f"  (peak {megabytes_per_s(history.peak_upload_bps):.1f})"
         )
         self.download_label.setText(
-            f"↓ Download {megabytes_per_s(down_now):.1f} MB/s"
+            f"↓ {megabytes_per_s(down_now):.1f} MB/s"
             f"  (peak {megabytes_per_s(history.peak_download_bps):.1f})"
         )
         self.events_label.setText(

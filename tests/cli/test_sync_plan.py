@@ -7,7 +7,7 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from s3z_core.cli.sync_plan import SyncEntry, plan_sync, settle
+from s3z_core.sync_plan import SyncEntry, plan_sync, settle
 
 
 def names(actions: list) -> list[str]:  # type: ignore[type-arg]

@@ -120,3 +120,25 @@ def test_cli_find_prints_matches_and_exits_1_on_none(seaweed, filled, tmp_path):
     bad = run(seaweed, tmp_path, "find", f"s3://{filled}", "", check=2)
     assert "search needs" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_key_query_decides_glob_or_substring_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``matches`` runs per listed key: the query's shape is decided when it is made, not
+    again for every key."""
+    import s3z_core.search as search
+
+    calls = 0
+
+    class CountingSet(set[str]):
+        def isdisjoint(self, other: object) -> bool:  # type: ignore[override]
+            nonlocal calls
+            calls += 1
+            return super().isdisjoint(other)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(search, "_GLOB", CountingSet("*?["))
+    for text in ("*.jpg", "report"):
+        calls = 0
+        query = search.KeyQuery(text)
+        for i in range(100):
+            query.matches(f"dir/{i}/report.jpg")
+        assert calls == 1, f"{text!r}: decided {calls} times for 100 keys"

@@ -83,3 +83,17 @@ def test_the_panel_keeps_its_width_as_numbers_change(qapp: Any) -> None:
     _run(chart, clock, 5, 1234.5e6)
     assert "1234" in chart.upload_label.text()
     assert widths() == idle
+
+
+def test_the_panel_can_be_narrowed_below_its_header_figures(qapp: Any) -> None:
+    """The figures ask for their widest text but do not impose it: with fixed label widths
+    the chart dock could never be narrower than ~780 px, and the queue beside it got
+    squeezed to a third of the window (names and states elided)."""
+    chart = ThroughputChart(clock=Clock())
+    asked = chart.upload_label.sizeHint().width() + chart.download_label.sizeHint().width()
+    assert chart.sizeHint().width() >= asked
+    assert chart.minimumSizeHint().width() < asked // 2
+    chart.resize(asked // 2, 300)
+    chart.show()
+    qapp.processEvents()
+    assert chart.width() == asked // 2

@@ -208,3 +208,12 @@ def test_units_are_human() -> None:
     assert format_duration(185) == "3 min 05 s"
     assert format_duration(7800) == "2 h 10 min"
     assert Column.PROGRESS in PROGRESS_COLUMNS
+
+
+def test_counts_read_as_english() -> None:
+    """A one-file folder upload said "models (1 files)" in the queue."""
+    from s3z_gui.units import count_of
+
+    assert count_of(1, "file") == "1 file"
+    assert count_of(0, "file") == "0 files"
+    assert count_of(4, "file") == "4 files"

@@ -1,4 +1,5 @@
-"""``sync``: list both sides, plan with ``sync_plan`` (pure), then copy and delete.
+"""``sync``: the core plans it (``s3z_core.sync``: both sides listed, ``sync_plan`` decides)
+and runs it as one engine batch plus deletes; this command only says what happened.
 
 Directions: local→s3, s3→local, s3→s3. Filters apply to both sides, so an excluded
 destination file is never deleted. ``--dry-run`` prints the plan and changes nothing
@@ -7,103 +8,42 @@ destination file is never deleted. ``--dry-run`` prints the plan and changes not
 
 from __future__ import annotations
 
-import asyncio
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from s3z_core.cli.outcome import Failed, report_failed, report_outcome
-from s3z_core.cli.sync_plan import SyncEntry, SyncPlan, plan_sync, settle
-from s3z_core.cli.urls import Location, parse_location, s3_url
-from s3z_core.errors import ConfigError, NoSuchKeyError
-from s3z_core.filesystem import fs_call
+from s3z_core.cli.urls import Location, parse_location
 from s3z_core.handles import finish
-from s3z_core.metadata import stored_mtime
-from s3z_core.models import BatchResult
 from s3z_core.specs import TransferSpec
+from s3z_core.sync import (
+    PlannedSync,
+    SyncOptions,
+    SyncSide,
+    check_sides,
+    delete_extraneous,
+    plan_between,
+    start_copies,
+)
 
 if TYPE_CHECKING:
     from s3z_core.cli.session import Session
     from s3z_core.engine import Engine
-    from s3z_core.models import ObjectInfo
-
-HEAD_CONCURRENCY = 32
-
-
-async def _local_entries(
-    session: Session,
-    engine: Engine,
-    root: Path,
-    failed: list[Failed],
-    *,
-    upload_to: Location | None,
-) -> list[SyncEntry]:
-    """The files under ``root`` (walked by the engine, off the loop); what could not be read
-    is appended to ``failed`` (as an upload to its key when ``root`` is an upload's source)."""
-    if not await fs_call(root.exists):
-        return []
-    if not await fs_call(root.is_dir):
-        raise ConfigError(f"sync needs a folder, got the file {root}")
-    entries: list[SyncEntry] = []
-    async for entry in engine.walk_local(str(root), filters=session.filters):
-        if entry.skipped:
-            session.console.warn(f"skipping {entry.path}: {entry.skipped}")
-        elif entry.error is not None:
-            target = "" if upload_to is None else _endpoint_name(upload_to, entry.relative)
-            operation = "read" if upload_to is None else "upload"
-            failed.append(Failed(operation, entry.path, target, entry.error))
-        else:
-            entries.append(SyncEntry(entry.relative, entry.size, entry.mtime))
-    return entries
+    from s3z_core.models import DeleteResult, ObjectInfo
+    from s3z_core.sync_plan import SyncPlan
 
 
-async def _remote_entries(
-    session: Session, engine: Engine, location: Location, *, upper_bound: bool
-) -> tuple[list[SyncEntry], dict[str, ObjectInfo]]:
-    prefix = location.dir_prefix
-    entries: list[SyncEntry] = []
-    objects: dict[str, ObjectInfo] = {}
-    async for obj in engine.iter_objects(location.bucket, prefix, ordered=False):
-        name = obj.key[len(prefix) :]
-        if not name or name.endswith("/") or not session.filters.accepts(name):
-            continue  # folder markers are not files
-        mtime = obj.last_modified.timestamp() if obj.last_modified else 0.0
-        entries.append(SyncEntry(name, obj.size, mtime, upper_bound))
-        objects[name] = obj
-    return entries, objects
-
-
-async def _stored_mtimes(
-    engine: Engine, location: Location, names: list[str]
-) -> dict[str, float | None]:
-    """HEAD the undecided source objects (bounded) for their x-amz-meta-mtime."""
-    gate = asyncio.Semaphore(HEAD_CONCURRENCY)
-    prefix = location.dir_prefix
-
-    async def one(name: str) -> tuple[str, float | None]:
-        async with gate:
-            try:
-                head = await engine.head_object(location.bucket, prefix + name)
-            except NoSuchKeyError:
-                return name, None
-        return name, stored_mtime(head.metadata)
-
-    return dict(await asyncio.gather(*(one(n) for n in names)))
-
-
-def _endpoint_name(location: Location, name: str) -> str:
+def _side(location: Location) -> SyncSide:
     if location.is_remote:
-        return s3_url(location.bucket, location.dir_prefix + name)
-    return str(Path(location.path) / name)
+        return SyncSide(bucket=location.bucket, prefix=location.dir_prefix)
+    return SyncSide.local(location.path)
 
 
-def _print_plan(session: Session, plan: SyncPlan, src: Location, dst: Location) -> None:
-    verb = (
-        "copy" if src.is_remote and dst.is_remote else ("upload" if dst.is_remote else "download")
-    )
+def _print_plan(session: Session, planned: PlannedSync) -> None:
+    plan, src, dst, verb = planned.plan, planned.source, planned.destination, planned.direction
     for action in plan.copies:
-        source = _endpoint_name(src, action.source.name)
-        target = _endpoint_name(dst, action.source.name)
+        source = src.name_of(action.source.name)
+        target = dst.name_of(action.source.name)
         session.console.result(
             {
                 "type": "plan",
@@ -115,7 +55,7 @@ def _print_plan(session: Session, plan: SyncPlan, src: Location, dst: Location) 
             f"(dryrun) {verb}: {source} -> {target} ({action.reason})",
         )
     for entry in plan.deletes:
-        target = _endpoint_name(dst, entry.name)
+        target = dst.name_of(entry.name)
         session.console.result(
             {
                 "type": "plan",
@@ -133,62 +73,24 @@ def _print_plan(session: Session, plan: SyncPlan, src: Location, dst: Location) 
         )
 
 
-def _copy_specs(plan: SyncPlan, src: Location, dst: Location) -> list[TransferSpec]:
-    names = [a.source.name for a in plan.copies]
-    if not src.is_remote:
-        prefix = dst.dir_prefix
-        return [TransferSpec.upload(str(Path(src.path) / n), dst.bucket, prefix + n) for n in names]
-    sp = src.dir_prefix
+def _report_deletes(session: Session, planned: PlannedSync, removed: DeleteResult) -> None:
+    dst = planned.destination
     if dst.is_remote:
-        dp = dst.dir_prefix
-        return [TransferSpec.copy(src.bucket, sp + n, dst.bucket, dp + n) for n in names]
-    return []  # s3 → local goes through download_keys: the destination guard applies
+        from s3z_core.cli.commands.removal import report_deletes
+
+        report_deletes(session, dst.bucket, removed)
+        return
+    for path in removed.deleted:
+        session.console.info(f"delete: {path}", {"type": "deleted", "path": path})
+    for failure in removed.failures:
+        session.console.failure("delete", failure.key, OSError(failure.message))
 
 
-async def _execute(
-    session: Session,
-    engine: Engine,
-    plan: SyncPlan,
-    *,
-    src: Location,
-    dst: Location,
-    src_objects: dict[str, ObjectInfo],
-) -> BatchResult:
-    if src.is_remote and not dst.is_remote:
-        objects = [src_objects[a.source.name] for a in plan.copies]
-        batch = engine.download_keys(
-            src.bucket,
-            objects,
-            dst.path,
-            strip_prefix=src.dir_prefix,
-            keep_results=False,
-            resume_id=session.resume_id,
-        )
-    else:
-        batch = engine.run_batch(
-            _copy_specs(plan, src, dst), keep_results=False, resume_id=session.resume_id
-        )
-    result = await finish(batch)
-    await _delete_extra(session, engine, plan, dst)
-    return result
-
-
-async def _delete_extra(session: Session, engine: Engine, plan: SyncPlan, dst: Location) -> None:
+async def _delete_extra(session: Session, engine: Engine, planned: PlannedSync) -> None:
     """``--delete``: what the source lacks goes (on the driver for a cluster run too: a
     thousand keys a request is not work worth shipping)."""
-    if plan.deletes:
-        if dst.is_remote:
-            from s3z_core.cli.commands.removal import report_deletes
-
-            keys = [dst.dir_prefix + e.name for e in plan.deletes]
-            report_deletes(session, dst.bucket, await engine.delete_objects(dst.bucket, keys))
-        else:
-            paths = [str(Path(dst.path) / e.name) for e in plan.deletes]
-            removed = await engine.delete_local_files(paths)
-            for path in removed.deleted:
-                session.console.info(f"delete: {path}", {"type": "deleted", "path": path})
-            for failure in removed.failures:
-                session.console.failure("delete", failure.key, OSError(failure.message))
+    if planned.plan.deletes:
+        _report_deletes(session, planned, await delete_extraneous(engine, planned))
 
 
 def _cluster_specs(
@@ -239,34 +141,45 @@ def _cluster_specs(
 async def _sync_on_cluster(
     session: Session,
     engine: Engine,
-    plan: SyncPlan,
+    planned: PlannedSync,
     *,
     src: Location,
     dst: Location,
-    src_objects: dict[str, ObjectInfo],
     started: float,
     unreadable: list[Failed],
 ) -> int:
     from s3z_core.cli.commands import sharded
 
-    specs = _cluster_specs(plan, src, dst, src_objects)
+    specs = _cluster_specs(planned.plan, src, dst, planned.source_objects)
     agg = await sharded.run_on_cluster(session, engine, sharded.build_tasks(session, specs))
-    await _delete_extra(session, engine, plan, dst)
+    await _delete_extra(session, engine, planned)
     elapsed = time.monotonic() - started
     return sharded.report_cluster(session, "sync", agg, elapsed, unreadable)
 
 
-async def _check_source(src: Location) -> None:
-    if not src.is_remote and not await fs_call(Path(src.path).is_dir):
-        raise ConfigError(f"sync source must be an existing folder, got {src.path!r}")
+def _warn(session: Session, planned: PlannedSync) -> list[Failed]:
+    """What planning met on the way: skipped paths, withheld deletions, NFC twins; returns
+    the unreadable local paths as failures of the command."""
+    for path, why in planned.skipped:
+        session.console.warn(f"skipping {path}: {why}")
+    if planned.withheld_deletes is not None:
+        unread = sum(1 for u in planned.unreadable if u.operation == "upload")
+        session.console.warn(
+            f"deletions skipped: {unread} source path(s) could not be read, so "
+            f"nothing is deleted ({planned.withheld_deletes} would have been)"
+        )
+    for first, second in planned.plan.twins:
+        session.console.warn(
+            f"{second!r} and {first!r} are the same name in Unicode NFC: synced only {first!r}"
+        )
+    return [Failed(u.operation, u.path, u.destination, u.error) for u in planned.unreadable]
 
 
 async def run_sync(session: Session) -> int:
     args = session.args
     src, dst = parse_location(args.source), parse_location(args.destination)
-    if not src.is_remote and not dst.is_remote:
-        raise ConfigError("one of source and destination must be an s3:// URL")
-    await _check_source(src)
+    source, destination = _side(src), _side(dst)
+    await check_sides(source, destination)
     if getattr(args, "cluster", None):
         from s3z_core.cli.commands.sharded import check_cluster
         from s3z_core.cluster import require_dask
@@ -274,55 +187,19 @@ async def run_sync(session: Session) -> int:
         check_cluster(session)
         require_dask()
     started = time.monotonic()
-    unreadable: list[Failed] = []  # local paths the walk could not use, on either side
+    options = SyncOptions(
+        delete=bool(args.delete), size_only=bool(args.size_only), filters=session.filters
+    )
     async with session.engine() as engine:
-        src_objects: dict[str, ObjectInfo] = {}
-        if src.is_remote:
-            # Only s3→local compares an S3 time against a file's time: the listed
-            # LastModified is then an upper bound of the stored mtime.
-            sources, src_objects = await _remote_entries(
-                session, engine.source_side, src, upper_bound=not dst.is_remote
-            )
-        else:
-            sources = await _local_entries(
-                session, engine, Path(src.path), unreadable, upload_to=dst
-            )
-        # A source that could not be read completely lacks files that may well exist:
-        # deleting "what is not in the source" would then delete their only other copy.
-        source_unread = len(unreadable)
-        if dst.is_remote:
-            destinations, _ = await _remote_entries(session, engine, dst, upper_bound=False)
-        else:
-            destinations = await _local_entries(
-                session, engine, Path(dst.path), unreadable, upload_to=None
-            )
-        plan = plan_sync(
-            sources,
-            destinations,
-            size_only=bool(args.size_only),
-            delete=bool(args.delete),
-            restore_changed=src.is_remote and not dst.is_remote,
-        )
-        if args.delete and source_unread:
-            session.console.warn(
-                f"deletions skipped: {source_unread} source path(s) could not be read, so "
-                f"nothing is deleted ({len(plan.deletes)} would have been)"
-            )
-            plan.deletes = []
-        if plan.needs_mtime:
-            names = [a.source.name for a in plan.needs_mtime]
-            stored = await _stored_mtimes(engine.source_side, src, names)
-            plan = settle(plan, stored)
-        for first, second in plan.twins:
-            session.console.warn(
-                f"{second!r} and {first!r} are the same name in Unicode NFC: synced only {first!r}"
-            )
+        planned = await plan_between(engine, source, destination, options)
+        unreadable = _warn(session, planned)  # local paths the walk could not use, either side
         if args.dry_run:
-            _print_plan(session, plan, src, dst)
+            _print_plan(session, planned)
             if getattr(args, "cluster", None):  # planned here as locally: nothing submitted
                 from s3z_core.cli.commands.sharded import build_tasks
 
-                tasks = build_tasks(session, _cluster_specs(plan, src, dst, src_objects))
+                specs = _cluster_specs(planned.plan, src, dst, planned.source_objects)
+                tasks = build_tasks(session, specs)
                 session.console.info(f"cluster: would run {len(tasks)} shards on {args.cluster}")
             report_failed(session.console, unreadable)
             return 1 if unreadable else 0
@@ -330,17 +207,16 @@ async def run_sync(session: Session) -> int:
             return await _sync_on_cluster(
                 session,
                 engine,
-                plan,
+                planned,
                 src=src,
                 dst=dst,
-                src_objects=src_objects,
                 started=started,
                 unreadable=unreadable,
             )
         try:
-            outcome = await _execute(
-                session, engine, plan, src=src, dst=dst, src_objects=src_objects
-            )
+            batch = start_copies(engine, planned, keep_results=False, resume_id=session.resume_id)
+            outcome = await finish(batch)
+            await _delete_extra(session, engine, planned)
         finally:
             session.progress.close()
     code = report_outcome(session.console, "sync", outcome, time.monotonic() - started, unreadable)
