@@ -233,14 +233,15 @@ class Engine(ObjectCalls):
     def resume_transfer(self, transfer_id: int) -> None:
         self._ctx.resume(transfer_id)
 
+    def rank_transfers(self, ranks: dict[int, float]) -> None:
+        """Queued transfers of a batch start lowest rank first (a GUI's row order)."""
+        self._ctx.ranks.update({tid: r for tid, r in ranks.items() if tid in self._ctx.controls})
+
     # -- single transfers --------------------------------------------------------------------
     def transfer(self, spec: TransferSpec) -> TransferHandle:
         """Run one spec now. A download into a folder (``local_root`` set) has its path
-        derived from the key again and checked by the destination guard."""
-        guard = None
-        if spec.local_root:
-            guard = DestinationGuard(Path(spec.local_root), spec.strip_prefix)
-        job = build_job(self._ctx, spec, guard=guard)
+        derived from the key again and checked by the destination guard (``build_job``)."""
+        job = build_job(self._ctx, spec)
         assert job.run is not None
         return self._start(job.control, spec, job.run)
 
@@ -301,13 +302,9 @@ class Engine(ObjectCalls):
         return self.transfer(spec)
 
     def download_file(
-        self,
-        bucket: str,
-        key: str,
-        dest_path: str | Path,
-        size: int | None = None,
+        self, bucket: str, key: str, dest_path: str | Path, size: int | None = None,
         etag: str | None = None,
-    ) -> TransferHandle:
+    ) -> TransferHandle:  # fmt: skip
         return self.transfer(
             TransferSpec.download(bucket, key, str(dest_path), size=size, etag=etag)
         )

@@ -16,10 +16,11 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from s3z_core.config import TransferConfig
+from s3z_core.config import TransferConfig, journal_endpoint
 from s3z_core.engine import Engine
 from s3z_core.errors import S3zError
 from s3z_core.models import BucketInfo, ObjectHead
+from s3z_core.uploads_survey import Incomplete, abort_incomplete, survey_uploads
 from s3z_gui.connection import ConnectionTarget, EngineFactory, NotConnectedError, make_engine
 from s3z_gui.controllers.commands import CommandRunner
 from s3z_gui.controllers.listing import ListingController
@@ -93,6 +94,8 @@ class EngineBridge(QObject):
         # Why the last connect failed (typed), for the banner: the view must not go on
         # showing the previous connection (issue 15, bugs 3 and 5).
         self.connect_error: S3zError | None = None
+        # What must be done before the first engine exists (the session loads its saved queue).
+        self.before_connect: asyncio.Future[Any] | None = None
 
     @property
     def engine(self) -> Engine:
@@ -120,6 +123,8 @@ class EngineBridge(QObject):
         if previous is not None and not previous.done():
             previous.cancel()  # the user chose another target: that connect is moot
             await asyncio.wait([previous])
+        if self.before_connect is not None:  # the saved queue: new ids start above its ids
+            await asyncio.shield(self.before_connect)
         async with self._connect_lock:  # one engine at a time, even if cancelling was slow
             if self._closed:
                 raise NotConnectedError("s3z is closing")
@@ -137,6 +142,7 @@ class EngineBridge(QObject):
                 self.bucketsLoaded.emit([])  # the old connection's buckets are gone with it
                 raise
             self._engine, self.target = engine, target
+            self.queue.store.connection = target.label
         self.connectionChanged.emit(target.label)
         self.bucketsLoaded.emit(buckets)
         return buckets
@@ -176,8 +182,15 @@ class EngineBridge(QObject):
             await engine.close()
             self.connectionChanged.emit("")
 
+    def suspend(self) -> None:
+        """Closing keeps resumable transfers for the next launch ("keep for later"): the
+        engine keeps their uploads and temp files in the journal instead of cleaning up."""
+        self.transfers.suspend()
+        if self._engine is not None:
+            self._engine.suspend()
+
     async def close(self) -> None:
-        """Stop transfers (aborting multipart uploads) and close the engine's session."""
+        """Stop transfers (aborting multipart uploads, unless suspended) and close the engine."""
         self._closed = True
         self.transfers.stop_all()
         await self.commands.drain(CLOSE_TIMEOUT_S)
@@ -237,8 +250,14 @@ class EngineBridge(QObject):
             engine = self.engine
             aborted = 0
             for bucket in await engine.list_buckets():
+                kept: set[str] = set()  # the journal's: a resume continues them
+                if engine.journal is not None:
+                    endpoint = journal_endpoint(engine.client_config)
+                    kept = await engine.journal.upload_ids(endpoint, bucket.name)
                 for upload in await engine.list_multipart_uploads(bucket.name):
                     # No date: not provably old, so not ours to judge.
+                    if upload.upload_id in kept:
+                        continue
                     if upload.initiated is not None and upload.initiated < moment:
                         await engine.abort_multipart_upload(
                             bucket.name, upload.key, upload.upload_id
@@ -249,6 +268,27 @@ class EngineBridge(QObject):
             return aborted
 
         return self.commands.spawn(run(), "Removing unfinished uploads")
+
+    def survey_uploads(self, bucket: str) -> asyncio.Task[list[Incomplete] | None]:
+        """The bucket's incomplete multipart uploads (the janitor's survey, the CLI's too)."""
+
+        async def run() -> list[Incomplete]:
+            return await survey_uploads(self.engine, bucket)
+
+        return self.commands.spawn(run(), f"Listing the incomplete uploads of {bucket}")
+
+    def abort_incomplete(
+        self, bucket: str, items: Sequence[Incomplete]
+    ) -> asyncio.Task[int | None]:
+        """Abort these uploads (ours are forgotten by the journal too); how many went."""
+
+        async def run() -> int:
+            for item in items:
+                await abort_incomplete(self.engine, bucket, item)
+            self.notice.emit(f"Aborted {len(items)} incomplete upload(s) in {bucket}")
+            return len(items)
+
+        return self.commands.spawn(run(), f"Aborting incomplete uploads in {bucket}")
 
     # objects ------------------------------------------------------------------------
 

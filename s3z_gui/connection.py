@@ -10,6 +10,7 @@ from s3z_core.credentials import Credentials
 from s3z_core.engine import Engine
 from s3z_core.errors import CredentialsError
 from s3z_core.events import TransferEvent
+from s3z_core.journal import Journal
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +47,16 @@ def make_engine(
     config: TransferConfig,
     sink: Callable[[TransferEvent], None],
     transfer_ids: Callable[[], int] | None = None,
+    *,
+    journal: Journal | None = None,
 ) -> Engine:
-    """``transfer_ids``: the app's id source, shared by every engine it builds."""
+    """``transfer_ids``: the app's id source, shared by every engine it builds; ``journal``:
+    the app's transfer journal (resumable uploads and downloads), shared the same way."""
     return Engine(
         client_config=target.client_config(),
         credentials=target.credentials,
         transfer_config=config,
         on_event=sink,
         transfer_ids=transfer_ids,
+        journal=journal,
     )

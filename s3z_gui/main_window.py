@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from s3z_gui.bridge import EngineBridge
 from s3z_gui.icons import SP, app_icon, standard
+from s3z_gui.models.bucket_model import BucketNameRole
 from s3z_gui.models.transfer_model import TransferQueueModel
 from s3z_gui.theme import Theme
 from s3z_gui.views.banner import Banner
@@ -30,6 +31,11 @@ from s3z_gui.views.queue import QueueView
 from s3z_gui.views.sync_dialog import SyncLauncher
 
 DEFAULT_SIZE = QSize(1280, 800)
+
+# The quit question's answers.
+KEEP_FOR_LATER = "Keep for later"
+CANCEL_AND_QUIT = "Cancel transfers and quit"
+KEEP_OPEN = "Keep the window open"
 
 
 class MainWindow(QMainWindow):
@@ -42,6 +48,8 @@ class MainWindow(QMainWindow):
     settingsRequested = Signal()
     propertiesRequested = Signal(str, str)
     themeChosen = Signal(str)  # a Theme value
+    keepForLaterChosen = Signal()  # closing keeps unfinished transfers for the next launch
+    incompleteUploadsRequested = Signal(str)  # a bucket's name
 
     def __init__(self, bridge: EngineBridge, queue_model: TransferQueueModel) -> None:
         super().__init__()
@@ -82,6 +90,10 @@ class MainWindow(QMainWindow):
         bridge.failed.connect(self.show_error)
         bridge.notice.connect(lambda text: self.statusBar().showMessage(text, 6000))
         bridge.connectionChanged.connect(self._connection_changed)
+
+        self.incomplete_uploads_action = QAction("Incomplete uploads…", self)
+        self.incomplete_uploads_action.triggered.connect(self._incomplete_uploads)
+        self.browser.bucket_list.addAction(self.incomplete_uploads_action)
 
         self._build_menus()
         self._build_toolbar()
@@ -149,6 +161,20 @@ class MainWindow(QMainWindow):
         go_menu.addAction(b.new_bucket_action)
         go_menu.addAction(b.delete_bucket_action)
         go_menu.addAction(self.browser.modes.versioning_action)
+        go_menu.addAction(self.incomplete_uploads_action)
+
+        transfers_menu = menu_bar.addMenu("&Transfers")
+        q = self.queue
+        for action in (q.resume_all_action, None, q.pause_action, q.resume_action):
+            if action is None:
+                transfers_menu.addSeparator()
+            else:
+                transfers_menu.addAction(action)
+        transfers_menu.addAction(q.cancel_action)
+        transfers_menu.addAction(q.retry_action)
+        transfers_menu.addSeparator()
+        transfers_menu.addMenu(q.priority_menu)
+        transfers_menu.addAction(q.clear_action)
 
         view_menu = menu_bar.addMenu("&View")
         view_menu.addAction(self.queue_dock.toggleViewAction())
@@ -242,9 +268,16 @@ class MainWindow(QMainWindow):
                 [self.queue_dock], [self.height() * 36 // 100], Qt.Orientation.Vertical
             )
 
+    def _incomplete_uploads(self) -> None:
+        index = self.browser.bucket_list.currentIndex()
+        name = index.data(BucketNameRole) if index.isValid() else self.browser.location.bucket
+        if isinstance(name, str) and name:
+            self.incompleteUploadsRequested.emit(name)
+
     def closeEvent(self, event: QCloseEvent) -> None:
-        """With transfers still running, ask first (issue 15, bug 2): cancel them and quit,
-        or keep the window open. Signals and scripts close through ``quit_now``."""
+        """With transfers still running, ask first (issue 15, bug 2): keep them for later
+        (they resume at the next launch), cancel them and quit, or keep the window open.
+        Signals and scripts close through ``quit_now``."""
         if not self._quitting and self.bridge.transfers.busy():
             event.ignore()
             self.ask_quit()
@@ -254,26 +287,33 @@ class MainWindow(QMainWindow):
         event.accept()
 
     def ask_quit(self) -> QMessageBox:
-        running = sum(1 for row in self.bridge.queue.store.rows if not row.status.finished)
+        running = self.bridge.transfers.running()
         box = QMessageBox(
             QMessageBox.Icon.Question,
             "Quit s3z",
-            f"{running} transfer(s) are not finished. Quitting cancels them: unfinished "
-            "uploads are aborted and partial downloads removed.",
+            f"{running} transfer(s) are not finished. Keep them for later: they are paused "
+            "and continue where they stopped when s3z starts again. Or cancel them: "
+            "unfinished uploads are aborted and partial downloads removed now.",
             QMessageBox.StandardButton.NoButton,
             self,
         )
-        quit_button = box.addButton("Cancel transfers and quit", QMessageBox.ButtonRole.AcceptRole)
-        keep = box.addButton("Keep the window open", QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(keep)
+        later = box.addButton(KEEP_FOR_LATER, QMessageBox.ButtonRole.AcceptRole)
+        quit_button = box.addButton(CANCEL_AND_QUIT, QMessageBox.ButtonRole.DestructiveRole)
+        keep = box.addButton(KEEP_OPEN, QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(later)
         box.setEscapeButton(keep)
-        box.buttonClicked.connect(lambda button: self._quit_answered(button is quit_button))
+        box.buttonClicked.connect(
+            lambda button: self._quit_answered(button is quit_button, button is later)
+        )
         self.quit_box = box
         box.open()  # never exec(): a nested loop would stall the asyncio loop
         return box
 
-    def _quit_answered(self, quit_: bool) -> None:
-        if quit_:
+    def _quit_answered(self, quit_: bool, later: bool = False) -> None:
+        if later:
+            self.keepForLaterChosen.emit()  # before closing: the cancels that follow keep
+            self.quit_now()
+        elif quit_:
             self.quit_now()
 
     def quit_now(self) -> None:

@@ -81,7 +81,7 @@ async def scenario(work: Path) -> None:
     from s3z_gui.views.profile_dialog import ProfileDialog
 
     settings = QSettings(str(work / "s3z.ini"), QSettings.Format.IniFormat)
-    session = AppSession(settings, sandbox=Sandbox(work / "sandbox"))
+    session = AppSession(settings, sandbox=Sandbox(work / "sandbox"), state=work / "state")
     window = session.window
     window.resize(1280, 800)
     window.show()

@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime
+import functools
 import logging
 import sys
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSettings
@@ -21,11 +23,14 @@ from PySide6.QtWidgets import QMessageBox
 
 from s3z_core.credentials import Credentials
 from s3z_core.errors import S3zError
+from s3z_core.journal import JOURNAL_NAME, Journal, state_dir
 from s3z_core.specs import UploadOptions
 from s3z_gui.bridge import EngineBridge
-from s3z_gui.connection import ConnectionTarget
+from s3z_gui.connection import ConnectionTarget, make_engine
+from s3z_gui.controllers.queue_keeper import QueueKeeper
 from s3z_gui.install_hints import missing_sandbox_message
 from s3z_gui.main_window import MainWindow
+from s3z_gui.models.queue_archive import ARCHIVE_NAME, QueueArchive
 from s3z_gui.models.transfer_model import TransferQueueModel
 from s3z_gui.models.transfer_store import describe_error
 from s3z_gui.sandbox import SANDBOX_LABEL, Sandbox
@@ -37,6 +42,7 @@ from s3z_gui.views.conflict_dialog import conflict_asker
 from s3z_gui.views.profile_dialog import ProfileDialog
 from s3z_gui.views.properties_dialog import PropertiesDialog
 from s3z_gui.views.settings_dialog import SettingsDialog
+from s3z_gui.views.uploads_dialog import IncompleteUploadsDialog
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +57,30 @@ class AppSession:
         *,
         sandbox: Sandbox | None = None,
         secrets: SecretStore | None = None,
+        state: Path | None = None,
     ) -> None:
+        """``state``: the folder of the transfer journal and the saved queue (default: the
+        user's state folder, ``$S3Z_STATE_DIR`` when set)."""
         self.settings = settings
         self.profiles = ProfileStore(settings)
         self.secrets = secrets or SecretStore()
         self.prefs = load_preferences(settings)
         self.queue_model = TransferQueueModel()
-        self.bridge = EngineBridge(self.queue_model, transfer_config=self.prefs.transfer_config())
+        self.state_dir = state or state_dir()
+        # Neither opens a file here: each does its I/O on its own thread, on first use.
+        self.journal = Journal(self.state_dir / JOURNAL_NAME)
+        self.bridge = EngineBridge(
+            self.queue_model,
+            transfer_config=self.prefs.transfer_config(),
+            engine_factory=functools.partial(make_engine, journal=self.journal),
+        )
+        self.keeper = QueueKeeper(
+            QueueArchive(self.state_dir / ARCHIVE_NAME),
+            self.queue_model,
+            self.bridge.transfer_ids,
+            lambda: self.bridge.transfers.suspended,
+        )
+        self._restoring: asyncio.Task[Any] | None = None
         self.sandbox = sandbox or Sandbox()
         self.window = MainWindow(self.bridge, self.queue_model)
         self.current = ""
@@ -76,10 +99,18 @@ class AppSession:
             lambda value: self.set_preferences(dataclasses.replace(self.prefs, theme=Theme(value)))
         )
         w.propertiesRequested.connect(self.show_properties)
+        w.keepForLaterChosen.connect(self.bridge.suspend)
+        w.incompleteUploadsRequested.connect(self.open_incomplete_uploads)
+        self.uploads_dialog: IncompleteUploadsDialog | None = None
         self._banner_action: Callable[[], object] = lambda: self.open_profile_dialog(None)
         w.banner.actionClicked.connect(self._banner_clicked)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._refresh_menu()
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # built before the loop runs: ``start`` loads the queue
+            return
+        self.restore_queue()
 
     def spawn(self, coro: Coroutine[Any, Any, object]) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(coro)
@@ -125,6 +156,22 @@ class AppSession:
 
     # start-up and shut-down ---------------------------------------------------------
 
+    def restore_queue(self) -> asyncio.Task[Any]:
+        """Load the saved queue once; every connect waits for it (new ids start above it)."""
+        if self._restoring is None:
+            self._restoring = self.spawn(self._restore())
+            self.bridge.before_connect = self._restoring
+        return self._restoring
+
+    async def _restore(self) -> None:
+        paused = await self.keeper.restore()
+        if paused:
+            self.window.statusBar().showMessage(
+                f"{paused} transfer(s) of the last session are paused — Resume all continues "
+                "them where they stopped",
+                15000,
+            )
+
     def launch(self) -> asyncio.Task[None]:
         """``start`` as a task of the session (its errors are shown, shutdown cancels it)."""
         return self.spawn(self.start())
@@ -136,6 +183,7 @@ class AppSession:
         broken profile never takes over every start (issue 15, bug 4). When the remembered
         profile fails now, the banner says what failed and the sandbox opens instead."""
         self.queue_model.start()
+        await self.restore_queue()
         name = self.profiles.last_used()
         if name is None or name not in self.profiles.names():
             await self.use_sandbox()
@@ -149,12 +197,16 @@ class AppSession:
         await self.use_sandbox(failure=failure, failed_profile=name)
 
     async def shutdown(self) -> None:
-        """What the close button does: abort transfers, close the engine, stop the sandbox."""
+        """What the close button does: abort transfers (or keep them for later), close the
+        engine, save the queue, close the journal, stop the sandbox."""
         self.queue_model.stop()
         pending = [t for t in self._tasks if not t.done()]
         for task in pending:
             task.cancel()
         await self.bridge.close()
+        self.queue_model.tick()  # the last events into the rows before they are saved
+        await self.keeper.close()
+        await asyncio.to_thread(self.journal.close)
         await self.sandbox.stop()
         if pending:
             await asyncio.wait(pending, timeout=5)
@@ -297,6 +349,13 @@ class AppSession:
         save_preferences(self.settings, prefs)
         self._apply_preferences(prefs)
         self.bridge.set_transfer_config(prefs.transfer_config())
+
+    def open_incomplete_uploads(self, bucket: str) -> IncompleteUploadsDialog:
+        dialog = IncompleteUploadsDialog(self.bridge, bucket, self.window)
+        self.uploads_dialog = dialog
+        dialog.open()
+        dialog.refresh()
+        return dialog
 
     def show_properties(self, bucket: str, key: str) -> None:
         task = self.bridge.head(bucket, key)

@@ -30,6 +30,7 @@ from s3z_core.transfer.control import PauseGate, TransferContext, TransferContro
 from s3z_core.transfer.jobs import Job, build_job
 from s3z_core.transfer.paths import DestinationGuard
 from s3z_core.transfer.plans import PlanItem, Skipped
+from s3z_core.transfer.ranking import UNRANKED, RankedQueue
 from s3z_core.transfer.resume import batch_item
 
 log = logging.getLogger("s3z.transfer")
@@ -126,7 +127,14 @@ class Batch:
 
     async def run(self, plan: AsyncIterator[PlanItem], where: str = "") -> BatchResult:
         """Run every planned item; ``where`` names the plan's source in a failure of its own."""
-        queue: asyncio.Queue[Job | None] = asyncio.Queue(maxsize=self.workers * 2)
+        ranks = self.ctx.ranks
+
+        def rank(job: Job | None) -> float:  # the end markers go last, after every job
+            if job is None:
+                return float("inf")
+            return ranks.get(job.control.transfer_id, UNRANKED)
+
+        queue: RankedQueue[Job | None] = RankedQueue(self.workers * 2, rank)
         journal, batch_id = self.ctx.journal, self.resume_id
         done: dict[str, str] = {}
         if journal is not None and batch_id is not None:
@@ -145,7 +153,12 @@ class Batch:
                             self.result.resumed += 1
                             continue
                     job = build_job(
-                        self.ctx, item.spec, gate=self.gate, guard=self.guard, error=item.error
+                        self.ctx,
+                        item.spec,
+                        gate=self.gate,
+                        guard=self.guard,
+                        error=item.error,
+                        transfer_id=item.transfer_id,
                     )
                     job.control.batch_id = batch_id
                     if self.keep_results:

@@ -102,6 +102,9 @@ class TransferContext:
         # Shared by every file's writer: bounds download memory when the disk is the slow end.
         self.write_backlog = asyncio.Semaphore(WRITE_BACKLOG_BATCHES)
         self.controls: dict[int, TransferControl] = {}
+        # Which queued transfer of a batch starts next: the lowest rank first, unranked ones
+        # after the ranked in arrival order (a GUI's row order and priorities).
+        self.ranks: dict[int, float] = {}
 
     def emit(self, event: object) -> None:
         self._sink_ref()(event)  # type: ignore[arg-type]
@@ -110,8 +113,11 @@ class TransferContext:
     def sink(self) -> EventSink:
         return self._sink_ref()
 
-    def new_control(self, parent_gate: PauseGate | None = None) -> TransferControl:
-        control = TransferControl(self._ids(), parent_gate=parent_gate)
+    def new_control(
+        self, parent_gate: PauseGate | None = None, transfer_id: int | None = None
+    ) -> TransferControl:
+        tid = self._ids() if transfer_id is None else transfer_id
+        control = TransferControl(tid, parent_gate=parent_gate)
         self.controls[control.transfer_id] = control
         return control
 
@@ -148,3 +154,4 @@ class TransferContext:
 
     def forget(self, transfer_id: int) -> None:
         self.controls.pop(transfer_id, None)
+        self.ranks.pop(transfer_id, None)

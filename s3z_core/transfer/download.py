@@ -90,7 +90,7 @@ async def download_file(
     started = time.monotonic()
     part_size: int | None = None
     mtime_s = mtime.timestamp() if isinstance(mtime, datetime) else mtime
-    if size is None or etag is None or (ctx.config.verify and "-" in etag):
+    if size is None or not etag or (ctx.config.verify and "-" in etag):  # "": not known
         head = await ctx.ops.head_object(bucket, key, version_id=version_id or None)
         size, etag = head.size, head.etag
         part_size = stored_part_size(head.metadata)

@@ -45,9 +45,12 @@ class Job:
 
 
 def queue_job(
-    ctx: TransferContext, spec: TransferSpec, gate: PauseGate | None = None
+    ctx: TransferContext,
+    spec: TransferSpec,
+    gate: PauseGate | None = None,
+    transfer_id: int | None = None,
 ) -> TransferControl:
-    control = ctx.new_control(gate)
+    control = ctx.new_control(gate, transfer_id)
     control.label = spec.source
     ctx.emit(
         TransferQueued(
@@ -64,9 +67,15 @@ def build_job(
     gate: PauseGate | None = None,
     guard: DestinationGuard | None = None,
     error: S3zError | None = None,
+    transfer_id: int | None = None,
 ) -> Job:
-    """A queued job for ``spec``; ``error`` makes it one that failed while being planned."""
-    control = queue_job(ctx, spec, gate)
+    """A queued job for ``spec``; ``error`` makes it one that failed while being planned;
+    ``transfer_id``: the id it keeps (a resumed row of a persisted queue), else a new one."""
+    control = queue_job(ctx, spec, gate, transfer_id)
+    if guard is None and spec.direction == "download" and spec.local_root:
+        # A spec that names its folder is always guarded, however it arrives (a restart,
+        # a persisted queue resumed): its path is derived from the key again.
+        guard = DestinationGuard(Path(spec.local_root), spec.strip_prefix)
     if error is not None:
         return Job(control, spec, None, error)
     return Job(control, spec, bind(ctx, control, spec, guard))

@@ -28,6 +28,8 @@ from s3z_core.transfer.walk import walk_sources
 class Planned:
     spec: TransferSpec
     error: S3zError | None = None
+    # The id it must run under (a persisted queue's row resumed after a restart); None: new.
+    transfer_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

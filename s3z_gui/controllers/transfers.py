@@ -32,11 +32,15 @@ from s3z_gui.controllers.conflicts import (
     conflict_aware_upload,
     existing_keys,
 )
+from s3z_gui.controllers.saved_rows import discard_saved, resumable, resume_plan
 from s3z_gui.models.conflicts import ConflictPolicy
 from s3z_gui.models.listing import Entry
+from s3z_gui.models.queue_order import planned, ranked
 from s3z_gui.models.transfer_store import (
     Status,
+    TickChanges,
     TransferGroup,
+    TransferRow,
     describe_error,
     unsafe_refusal,
 )
@@ -87,6 +91,11 @@ class TransferController:
         self.ask_conflict: AskConflict | None = None
         # What uploads set when not asked per upload (the Settings Content-Type).
         self.upload_options = UploadOptions()
+        # "Keep for later": the rows unfinished when the user chose it; they are saved as
+        # paused (the engine keeps their journal entries) however their cancel ends.
+        self.suspended: set[int] = set()
+        self.queue.orderChanged.connect(self.push_ranks)
+        self.queue.ticked.connect(self._ticked)
 
     # events -------------------------------------------------------------------------
 
@@ -94,7 +103,30 @@ class TransferController:
         self.queue.apply(event)
 
     def busy(self) -> bool:
-        return any(not row.status.finished for row in self.queue.store.rows)
+        """Something runs (or waits to): rows of an earlier run wait for a Resume, not this."""
+        return self.running() > 0
+
+    def running(self) -> int:
+        return sum(1 for r in self.queue.store.rows if not r.status.finished and not r.restored)
+
+    def _ticked(self, changes: TickChanges) -> None:
+        if changes.new_row_count:  # new rows are Normal, after the rows already ranked
+            self.push_ranks()
+
+    def suspend(self) -> None:
+        self.suspended = {r.transfer_id for r in self.queue.store.rows if not r.status.finished}
+
+    def push_ranks(self) -> None:
+        """Tell the engine which queued rows start first: priority, then row order."""
+        if not self._bridge.connected:
+            return
+        ranks = {
+            row.transfer_id: rank
+            for rank, row in ranked(self.queue.ordered_rows())
+            if row.status == Status.QUEUED
+        }
+        if ranks:
+            self._bridge.engine.rank_transfers(ranks)
 
     def stop_all(self) -> None:
         """Cancel every batch and transfer (the engine aborts their multipart uploads)."""
@@ -274,7 +306,12 @@ class TransferController:
 
         def run() -> int:
             engine = self._bridge.engine
-            return sum(1 for i in ids if engine.cancel_transfer(i))
+            wanted = set(ids)
+            saved = [r for r in self.queue.store.rows if r.transfer_id in wanted and r.restored]
+            if saved:
+                self._bridge.commands.spawn(discard_saved(self._bridge, saved), "Cancel")
+            live = wanted - {r.transfer_id for r in saved}
+            return sum(1 for i in live if engine.cancel_transfer(i)) + len(saved)
 
         return self._bridge.commands.guard_now(run, "Cancel", 0)
 
@@ -288,13 +325,41 @@ class TransferController:
         return self._bridge.commands.guard_now(run, "Pause", 0)
 
     def resume(self, ids: Sequence[int]) -> int:
+        """Paused rows go on; a row of an earlier run starts again from its spec and the
+        engine continues it from the journal (only what the server lacks is sent)."""
+
         def run() -> int:
             engine = self._bridge.engine
-            for transfer_id in ids:
-                engine.resume_transfer(transfer_id)
-            return len(ids)
+            wanted = set(ids)
+            rows = [r for r in self.queue.ordered_rows() if r.transfer_id in wanted]
+            live = [r for r in rows if not r.restored]
+            for row in live:
+                engine.resume_transfer(row.transfer_id)
+            return len(live) + self._resume_saved([r for r in rows if r.restored])
 
         return self._bridge.commands.guard_now(run, "Resume", 0)
+
+    def resume_all(self) -> int:
+        """Every paused row, this run's and the earlier runs' (the "Resume all" action)."""
+        paused = [r.transfer_id for r in self.queue.store.rows if r.status == Status.PAUSED]
+        return self.resume(paused) if paused else 0
+
+    def _resume_saved(self, rows: Sequence[TransferRow]) -> int:
+        """Rows of an earlier run, as one batch under their own ids, best-ranked first."""
+        engine = self._bridge.engine
+        here = self._bridge.target.label if self._bridge.target is not None else ""
+        runnable, elsewhere = resumable(rows, here)
+        if elsewhere:
+            where = ", ".join(sorted(elsewhere))
+            self._bridge.notice.emit(f"Connect to {where} to resume the transfers made there")
+        if not runnable:
+            return 0
+        items = resume_plan(runnable, self.queue.ordered_rows())
+        for row in runnable:  # queued at once: a second "Resume all" must not run them twice
+            self.queue.store.set_status(row.transfer_id, Status.QUEUED)
+        batch = engine.run_batch(planned(items), where="resumed transfers")
+        self._bridge.commands.spawn(self._finish_batch(batch, "Resumed"), "Resume")
+        return len(items)
 
     def retry(self, ids: Sequence[int]) -> int:
         """Run failed or cancelled rows again from their specs, each in its own row.

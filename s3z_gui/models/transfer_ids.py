@@ -28,6 +28,10 @@ class TransferIdSource:
         self._next += 1
         return drawn
 
+    def skip_to(self, next_id: int) -> None:
+        """Never hand out an id below ``next_id`` (a saved queue's ids are taken)."""
+        self._next = max(self._next, next_id)
+
     @property
     def next_id(self) -> int:
         """The id the next new transfer gets (what a persisted queue saves)."""

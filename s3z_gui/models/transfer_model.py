@@ -14,6 +14,8 @@ from collections.abc import Callable
 
 from PySide6.QtCore import (
     QAbstractItemModel,
+    QByteArray,
+    QMimeData,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
@@ -22,34 +24,28 @@ from PySide6.QtCore import (
 )
 
 from s3z_core.events import TransferEvent
-from s3z_gui.icons import SP, standard
+from s3z_gui.models.transfer_cells import (
+    HEADERS,
+    RIGHT_ALIGNED,
+    FractionRole,
+    GroupRole,
+    RowRole,
+    StatusRole,
+    TransferIdRole,
+    group_data,
+    row_data,
+)
 from s3z_gui.models.transfer_store import (
     Column,
-    Status,
+    Priority,
     TickChanges,
     TransferGroup,
     TransferRow,
     TransferStore,
 )
-from s3z_gui.units import count_of, format_duration, format_rate, format_size
 
 TICK_MS = 100
-
-TransferIdRole = Qt.ItemDataRole.UserRole + 1
-FractionRole = Qt.ItemDataRole.UserRole + 2  # 0.0–1.0, for the progress delegate
-StatusRole = Qt.ItemDataRole.UserRole + 3  # a ``Status`` value
-RowRole = Qt.ItemDataRole.UserRole + 4  # the ``TransferRow`` itself
-GroupRole = Qt.ItemDataRole.UserRole + 5  # a folder's ``TransferGroup`` (its top-level row)
-
-HEADERS = {
-    Column.NAME: "Name",
-    Column.DIRECTION: "",
-    Column.SIZE: "Size",
-    Column.PROGRESS: "Progress",
-    Column.SPEED: "Speed",
-    Column.ETA: "ETA",
-    Column.STATUS: "Status",
-}
+ROWS_MIME = "application/x-s3z-queue-rows"  # top-level rows dragged within the queue
 
 _ROLES_CHANGED = [
     int(Qt.ItemDataRole.DisplayRole),
@@ -69,6 +65,7 @@ class TransferQueueModel(QAbstractItemModel):
     """
 
     ticked = Signal(object)  # TickChanges, after the view was updated (chart, status bar)
+    orderChanged = Signal()  # rows were reordered or their priority changed
 
     def __init__(
         self, store: TransferStore | None = None, clock: Callable[[], float] = time.monotonic
@@ -174,6 +171,114 @@ class TransferQueueModel(QAbstractItemModel):
     def row_at(self, row: int) -> TransferRow | TransferGroup:
         return self._top[row]
 
+    def ordered_rows(self) -> list[TransferRow]:
+        """Every transfer in the order shown (a folder's files in their group's place);
+        rows not yet published follow in arrival order."""
+        rows: list[TransferRow] = []
+        for item in self._top:
+            rows.extend(item.children if isinstance(item, TransferGroup) else [item])
+        rows.extend(self.store.rows[self.store.published_rows :])
+        return rows
+
+    # order and priority -------------------------------------------------------------
+
+    def set_priority(self, rows: list[TransferRow], priority: Priority) -> None:
+        for row in rows:
+            row.priority = priority
+            index = self.index_of(row.transfer_id)
+            if index.isValid():
+                last = index.siblingAtColumn(len(Column) - 1)
+                self.dataChanged.emit(index, last, _ROLES_CHANGED)
+        self.orderChanged.emit()
+
+    def move_items(self, keys: list[int], dest: int) -> bool:
+        """Move these top-level items (``_key``s) to before position ``dest``, keeping
+        their order; selections and expanded folders follow them."""
+        moving = [self._top[self._top_position[k]] for k in keys if k in self._top_position]
+        moved = {self._key(item) for item in moving}
+        if not moving:
+            return False
+        before = sum(1 for item in self._top[:dest] if self._key(item) in moved)
+        rest = [item for item in self._top if self._key(item) not in moved]
+        at = max(0, min(len(rest), dest - before))
+        new = rest[:at] + moving + rest[at:]
+        if [self._key(i) for i in new] == [self._key(i) for i in self._top]:
+            return False
+        self.layoutAboutToBeChanged.emit()
+        old, positions = self._top, {self._key(item): i for i, item in enumerate(new)}
+        self._top, self._top_position = new, positions
+        before_indexes = self.persistentIndexList()
+        after_indexes = [
+            self.createIndex(positions[self._key(old[i.row()])], i.column(), 0)
+            if i.internalId() == 0 and 0 <= i.row() < len(old)
+            else i
+            for i in before_indexes
+        ]
+        self.changePersistentIndexList(before_indexes, after_indexes)
+        self.layoutChanged.emit()
+        self.orderChanged.emit()
+        return True
+
+    def top_key(self, index: Index) -> int | None:
+        """The top-level item an index belongs to (a folder's file: its folder)."""
+        if not index.isValid():
+            return None
+        if index.internalId() != 0:
+            group = self._groups.get(index.internalId())
+            return None if group is None else -group.group_id
+        item = self.item(index)
+        return None if item is None else self._key(item)
+
+    # drag and drop (top-level rows only, within the queue) ----------------------------
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        flags = super().flags(index)
+        if not index.isValid():
+            return flags | Qt.ItemFlag.ItemIsDropEnabled
+        if index.internalId() == 0:
+            flags |= Qt.ItemFlag.ItemIsDragEnabled
+        return flags
+
+    def supportedDropActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction
+
+    def mimeTypes(self) -> list[str]:
+        return [ROWS_MIME]
+
+    def mimeData(self, indexes: list[QModelIndex]) -> QMimeData:  # type: ignore[override]
+        keys: list[int] = []
+        for index in sorted(indexes, key=lambda i: i.row()):
+            key = self.top_key(index)
+            if key is not None and key not in keys:
+                keys.append(key)
+        data = QMimeData()
+        data.setData(ROWS_MIME, QByteArray(",".join(map(str, keys)).encode()))
+        return data
+
+    def dropMimeData(
+        self,
+        data: QMimeData,
+        action: Qt.DropAction,
+        row: int,
+        column: int,
+        parent: Index,
+    ) -> bool:
+        """The move itself happens here; the view's own "remove the dragged rows" then
+        finds nothing to remove (``removeRows`` is not supported), so nothing is lost."""
+        if action != Qt.DropAction.MoveAction or not data.hasFormat(ROWS_MIME):
+            return False
+        text = bytes(data.data(ROWS_MIME).data()).decode()
+        keys = [int(k) for k in text.split(",") if k.strip().lstrip("-").isdigit()]
+        if parent.isValid():  # onto (or inside) an item: before its top-level row
+            key = self.top_key(parent)
+            dest = self._top_position.get(key, len(self._top)) if key is not None else row
+        else:
+            dest = len(self._top) if row < 0 else row
+        return self.move_items(keys, dest)
+
     def item(self, index: Index) -> TransferRow | TransferGroup | None:
         if not index.isValid():
             return None
@@ -238,7 +343,7 @@ class TransferQueueModel(QAbstractItemModel):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             return HEADERS[Column(section)]
-        if role == Qt.ItemDataRole.TextAlignmentRole and section in _RIGHT:
+        if role == Qt.ItemDataRole.TextAlignmentRole and section in RIGHT_ALIGNED:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
@@ -248,77 +353,15 @@ class TransferQueueModel(QAbstractItemModel):
             return None
         column = Column(index.column())
         if isinstance(item, TransferGroup):
-            return _group_data(item, column, role)
-        return _row_data(item, column, role)
+            return group_data(item, column, role)
+        return row_data(item, column, role)
 
 
-_RIGHT = (Column.SIZE, Column.SPEED, Column.ETA)
-
-
-def _common(item: TransferRow | TransferGroup, column: Column, role: int) -> object:
-    if role == FractionRole:
-        return item.fraction
-    if role == StatusRole:
-        return item.status
-    if role == Qt.ItemDataRole.DecorationRole and column == Column.DIRECTION:
-        return standard(SP.SP_ArrowUp if item.direction == "upload" else SP.SP_ArrowDown)
-    if role == Qt.ItemDataRole.TextAlignmentRole and column in _RIGHT:
-        return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-    return None
-
-
-def _row_data(row: TransferRow, column: Column, role: int) -> object:
-    if role == Qt.ItemDataRole.DisplayRole:
-        return _display(row, column)
-    if role == TransferIdRole:
-        return row.transfer_id
-    if role == RowRole:
-        return row
-    if role == Qt.ItemDataRole.ToolTipRole:
-        if column == Column.STATUS:
-            text = row.error or row.status_text
-            return f"{text}\n{row.retry_refusal}" if row.retry_refusal else text
-        if column == Column.NAME:
-            return f"{row.source}\n→ {row.destination}"
-        return None
-    return _common(row, column, role)
-
-
-def _group_data(group: TransferGroup, column: Column, role: int) -> object:
-    if role == Qt.ItemDataRole.DisplayRole:
-        if column == Column.NAME:
-            return f"{group.name} ({count_of(len(group.children), 'file')})"
-        if column == Column.SIZE:
-            return format_size(group.size)
-        if column == Column.PROGRESS:
-            return f"{group.fraction * 100:.0f}%"
-        if column == Column.SPEED:
-            return format_rate(group.rate_bps) if group.status == Status.RUNNING else ""
-        if column == Column.ETA:
-            return format_duration(group.eta_s) if group.status == Status.RUNNING else ""
-        if column == Column.STATUS:
-            return group.status_text
-        return ""
-    if role == GroupRole:
-        return group
-    if role == Qt.ItemDataRole.ToolTipRole and column == Column.NAME:
-        return f"{group.source}\n→ {group.destination}"
-    if role == Qt.ItemDataRole.DecorationRole and column == Column.NAME:
-        return standard(SP.SP_DirIcon)
-    return _common(group, column, role)
-
-
-def _display(row: TransferRow, column: Column) -> str:
-    if column == Column.NAME:
-        return row.name
-    if column == Column.DIRECTION:
-        return ""
-    if column == Column.SIZE:
-        return format_size(row.size)
-    if column == Column.PROGRESS:
-        return f"{row.fraction * 100:.0f}%"
-    if column == Column.SPEED:
-        return format_rate(row.rate_bps) if row.status == Status.RUNNING else ""
-    if column == Column.ETA:
-        return format_duration(row.eta_s)
-    return row.status_text
+__all__ = [
+    "FractionRole",
+    "GroupRole",
+    "RowRole",
+    "StatusRole",
+    "TransferIdRole",
+    "TransferQueueModel",
+]

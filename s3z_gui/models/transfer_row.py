@@ -50,6 +50,18 @@ class Status(StrEnum):
         return self in (Status.COMPLETED, Status.FAILED, Status.CANCELLED)
 
 
+class Priority(IntEnum):
+    """Which queued transfer starts first: High before Normal before Low, then row order."""
+
+    HIGH = 0
+    NORMAL = 1
+    LOW = 2
+
+    @property
+    def label(self) -> str:
+        return self.name.capitalize()
+
+
 class MarkerKind(StrEnum):
     RETRY = "retry"
     THROTTLE = "throttle"
@@ -115,6 +127,11 @@ class TransferRow:
     spec: TransferSpec | None = None
     retry_refusal: str = ""  # why Retry must not run this row again; "" when it may
     group: TransferGroup | None = field(default=None, repr=False)  # a folder's row, if any
+    priority: Priority = Priority.NORMAL
+    connection: str = ""  # the label of the connection it runs on (a saved row resumes there)
+    # A row of an earlier run of the app: no engine knows it until it is resumed (its spec
+    # runs again under its id and the engine continues from the journal).
+    restored: bool = False
 
     @property
     def local_root(self) -> str | None:
@@ -129,6 +146,7 @@ class TransferRow:
         """The row's transfer runs again (Retry): back to queued, nothing carried over."""
         self.source, self.destination, self.size = event.source, event.destination, event.size
         self.spec = event.spec
+        self.restored = False
         self.done_bytes = self.retries = 0
         self.status = Status.QUEUED
         self.error = self.error_code = self.retry_refusal = ""
@@ -165,6 +183,8 @@ class TransferRow:
 
     @property
     def status_text(self) -> str:
+        if self.status == Status.PAUSED and self.restored:
+            return "Paused (resume to continue)"
         if self.status == Status.FAILED and self.error_code:
             return f"Failed: {self.error_code}"
         if self.status == Status.FAILED and self.error:

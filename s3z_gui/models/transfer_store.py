@@ -32,6 +32,7 @@ from s3z_gui.models.transfer_row import (
     Column,
     Marker,
     MarkerKind,
+    Priority,
     Status,
     TransferRow,
     describe_error,
@@ -45,6 +46,7 @@ __all__ = [
     "Column",
     "Marker",
     "MarkerKind",
+    "Priority",
     "Status",
     "TickChanges",
     "Totals",
@@ -94,6 +96,7 @@ class TransferStore:
         self._markers: list[Marker] = []
         self.groups: list[TransferGroup] = []  # every group with rows in the store
         self._group_ids = 0
+        self.connection = ""  # the current connection's label, stamped on new rows
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -144,8 +147,8 @@ class TransferStore:
         """Fold one engine event into the rows. Unknown ids are ignored (late events)."""
         if isinstance(event, TransferQueued):
             known = self.row_for(event.transfer_id)
-            if known is not None:  # a retry under the row's own id: the row is reused
-                if known.status.finished:
+            if known is not None:  # a retry or resume under the row's own id: reused
+                if known.status.finished or known.restored:
                     known.requeue(event)
                     self._touch(event.transfer_id, ALL_COLUMNS)
                 return
@@ -157,6 +160,7 @@ class TransferStore:
                 event.destination,
                 event.size,
                 spec=event.spec,
+                connection=self.connection,
             )
             self.rows.append(new_row)
             group = next((g for g in self.groups if g.open and g.matches(event.spec)), None)
@@ -213,6 +217,19 @@ class TransferStore:
                     row.retry_refusal = unsafe_refusal(event.error)
         elif isinstance(event, TransferCancelled):
             self._set_status(event.transfer_id, Status.CANCELLED)
+
+    def add_restored(self, rows: list[TransferRow]) -> None:
+        """Rows of an earlier run of the app (history, and unfinished ones paused), shown on
+        the next tick like new ones. Ids already present are left alone."""
+        for row in rows:
+            if row.transfer_id in self._index:
+                continue
+            self._index[row.transfer_id] = len(self.rows)
+            self.rows.append(row)
+
+    def set_status(self, transfer_id: int, status: Status) -> TransferRow | None:
+        """A status the GUI decides itself (a saved row handed to the engine: queued)."""
+        return self._set_status(transfer_id, status)
 
     def _set_status(self, transfer_id: int, status: Status) -> TransferRow | None:
         row = self._touch(transfer_id, ALL_COLUMNS)

@@ -10,6 +10,7 @@ from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
+    QMenu,
     QToolBar,
     QTreeView,
     QVBoxLayout,
@@ -21,6 +22,7 @@ from s3z_gui.icons import SP, standard
 from s3z_gui.models.transfer_model import GroupRole, RowRole, TransferQueueModel
 from s3z_gui.models.transfer_store import (
     Column,
+    Priority,
     Status,
     TickChanges,
     Totals,
@@ -85,6 +87,13 @@ class QueueView(QWidget):
         self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.table.doubleClicked.connect(self._open_folder_of)
+        # Drag rows to reorder: which queued transfer starts next follows the order (and
+        # each row's priority). The model moves the rows; nothing is dropped from outside.
+        self.table.setDragEnabled(True)
+        self.table.setAcceptDrops(True)
+        self.table.setDropIndicatorShown(True)
+        self.table.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.table.setDefaultDropAction(Qt.DropAction.MoveAction)
         header = self.table.header()
         header.setStretchLastSection(False)
         header.setHighlightSections(False)
@@ -108,6 +117,17 @@ class QueueView(QWidget):
         self.resume_action = self._action("Resume", SP.SP_MediaPlay, self.resume_selected)
         self.cancel_action = self._action("Cancel", SP.SP_MediaStop, self.cancel_selected)
         self.retry_action = self._action("Retry", SP.SP_BrowserReload, self.retry_selected)
+        self.resume_all_action = self._action("Resume all", SP.SP_MediaSeekForward, self.resume_all)
+        self.resume_all_action.setToolTip(
+            "Resume every paused transfer, the last session's too (from where it stopped)"
+        )
+        self.priority_menu = QMenu("Priority", self)
+        self.priority_actions: dict[Priority, QAction] = {}
+        for priority in Priority:
+            action = self.priority_menu.addAction(priority.label)
+            action.setCheckable(True)
+            action.triggered.connect(lambda _c=False, p=priority: self.set_priority(p))
+            self.priority_actions[priority] = action
         self.clear_action = self._action(
             "Remove finished", SP.SP_DialogResetButton, self.remove_finished
         )
@@ -124,10 +144,12 @@ class QueueView(QWidget):
         ):
             self.toolbar.addAction(action)
             self.table.addAction(action)
+        self.toolbar.addAction(self.resume_all_action)
         self.toolbar.addSeparator()
         self.toolbar.addAction(self.open_folder_action)
         self.toolbar.addAction(self.clear_action)
         self.table.addAction(self.open_folder_action)
+        self.table.addAction(self.priority_menu.menuAction())
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -187,6 +209,16 @@ class QueueView(QWidget):
     def remove_finished(self) -> int:
         return self.model.remove_finished()
 
+    def resume_all(self) -> int:
+        return self.bridge.transfers.resume_all()
+
+    def set_priority(self, priority: Priority) -> None:
+        """The selected rows (a folder: all of its files) start in this priority's turn."""
+        rows = [r for r in self.selected_rows() if not r.status.finished]
+        if rows:
+            self.model.set_priority(rows, priority)
+        self._update_actions()
+
     def open_selected_folder(self) -> None:
         rows = self.selected_rows()
         if rows:
@@ -224,3 +256,10 @@ class QueueView(QWidget):
         # A refused row says why on the button, not only in its status tooltip.
         self.retry_action.setToolTip(refusal if refusal and not retryable else "Retry")
         self.open_folder_action.setEnabled(bool(statuses))
+        store_rows = self.model.store.rows
+        self.resume_all_action.setEnabled(any(r.status == Status.PAUSED for r in store_rows))
+        waiting = [r for r in rows if not r.status.finished]
+        self.priority_menu.setEnabled(bool(waiting))
+        chosen = {r.priority for r in waiting}
+        for priority, action in self.priority_actions.items():
+            action.setChecked(chosen == {priority})

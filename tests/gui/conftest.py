@@ -28,6 +28,15 @@ from s3z_core.credentials import Credentials
 from s3z_gui.connection import ConnectionTarget
 
 
+@pytest.fixture(autouse=True)
+def state_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every GUI test keeps its transfer journal and saved queue in its own folder (never
+    the user's); two sessions of one test share it, as two launches of the app do."""
+    folder = tmp_path / "state"
+    monkeypatch.setenv("S3Z_STATE_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def memory_keyring() -> Iterator[MemoryKeyring]:
     old: KeyringBackend = keyring.get_keyring()

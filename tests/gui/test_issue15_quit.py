@@ -1,7 +1,7 @@
 """Issue 15 bug 2: quitting with transfers running asks first, then quits promptly.
 
-The question offers "Cancel transfers and quit" and "Keep the window open" ("keep for later"
-comes with the resume issue). Quitting aborts the multipart upload, logs no
+The question offers "Keep for later" (issue 14: tested in test_issue14_resume.py), "Cancel
+transfers and quit" and "Keep the window open". Quitting aborts the multipart upload, logs no
 ``RuntimeError: Session is closed`` and waits for no stage's timeout.
 """
 
@@ -51,7 +51,7 @@ async def test_quitting_mid_upload_asks_then_quits_promptly(
         assert box is not None
         assert box.isVisible()
         labels = {b.text() for b in box.buttons()}
-        assert labels == {"Cancel transfers and quit", "Keep the window open"}
+        assert labels == {"Keep for later", "Cancel transfers and quit", "Keep the window open"}
         keep = next(b for b in box.buttons() if b.text() == "Keep the window open")
         keep.click()
         await asyncio.sleep(0.3)
