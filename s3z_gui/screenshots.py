@@ -178,6 +178,7 @@ async def scenario(work: Path) -> None:
         dialog.close()
 
         await sync_plan_scene(session, work)
+        await conflict_scene(session, files / "quarterly-report.pdf")
 
         bridge.transfers.cancel([r.transfer_id for r in rows if not r.status.finished])
         for handle in (pausing, running):
@@ -238,6 +239,38 @@ async def sync_plan_scene(session: Any, work: Path) -> None:
     app.setPalette(light)
     dialog.reject()
     await browser.navigate(Location("datasets"))
+
+
+async def conflict_scene(session: Any, path: Path) -> None:
+    """The question the app asks when an upload's key exists (light and dark): the report
+    uploaded a second time over itself with Settings' "Ask", answered Skip."""
+    import dataclasses
+
+    from s3z_gui.models.conflicts import ConflictChoice, ConflictPolicy
+
+    before = session.prefs
+    session.set_preferences(dataclasses.replace(before, on_conflict=ConflictPolicy.ASK))
+    dialogs = session.conflict_dialogs
+    task = session.bridge.transfers.upload_paths([path], "datasets", "")
+    for _ in range(100):
+        if dialogs:
+            break
+        await _sleep_pumping(0.1)
+    if not dialogs:
+        raise RuntimeError("the upload over an existing key asked nothing within 10 s")
+    dialog = dialogs[0]
+    await _sleep_pumping(0.3)
+    _save(dialog, "conflict-dialog.png")
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    light = app.palette()
+    app.setPalette(dark_palette())
+    await _sleep_pumping(0.5)
+    _save(dialog, "conflict-dialog-dark.png")
+    app.setPalette(light)
+    dialog.choice_buttons[ConflictChoice.SKIP].click()
+    await task
+    session.set_preferences(before)
 
 
 def main() -> int:
