@@ -13,14 +13,18 @@ else the platform's: ``$XDG_STATE_HOME/s3z`` or ``~/.local/state/s3z``). It hold
   re-plans it, and the items it has finished (with their fingerprints), so a resumed batch
   sends only what is missing.
 
-Every write is one transaction, so a SIGKILL at any instant leaves the journal as it was
+Every write is in a transaction, so a SIGKILL at any instant leaves the journal as it was
 before or after that write, never between. Writes happen as parts and ranges complete (a
 range's progress at most every ``RANGE_STEP_BYTES``), never per byte, and always on the
 journal's own thread: the event loop only hands a write over. Fire-and-forget writes
-(parts, ranges, done items) keep their order because that thread is the only one; the
-writes a step depends on (an upload id before its first part, ``completing`` before
-Complete) are awaited. A write lost by a crash costs at most re-sending a part: uploads
-reconcile with the server's ``ListParts``, which wins over the journal.
+(parts, ranges, done items) that pile up while the thread is busy are committed together,
+one transaction for the lot: 10,000 small files finishing cost a few hundred commits, not
+10,000 (measured: the journal made ``cp -r`` of 10,000 × 4 KiB ~25 % slower with one
+commit each). Order is kept exactly: an awaited write seals the pile before it, so a later
+hand-over always lands after it. The writes a step depends on (an upload id before its
+first part, ``completing`` before Complete) are awaited. A write lost by a crash costs at
+most re-sending what finished in the last moments: uploads reconcile with the server's
+``ListParts``, which wins over the journal, and a batch re-sends the items not marked done.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import logging
 import os
 import sqlite3
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -148,6 +153,10 @@ class Journal:
         self.path = Path(path) if path is not None else state_dir() / JOURNAL_NAME
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="s3z-journal")
         self._db: sqlite3.Connection | None = None
+        # Fire-and-forget writes not yet taken by the thread; ``None``: the next one starts
+        # a new pile (and schedules its commit). Guarded by ``_piling``.
+        self._pile: list[Callable[[sqlite3.Connection], object]] | None = None
+        self._piling = threading.Lock()
 
     def __repr__(self) -> str:
         return f"Journal({str(self.path)!r})"
@@ -183,13 +192,40 @@ class Journal:
         return result
 
     async def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        with self._piling:
+            self._pile = None  # what was handed over before runs before this; later, after
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self._tx, fn)
 
     def _post(self, fn: Callable[[sqlite3.Connection], object]) -> None:
-        """Hand a write over and return at once (its order kept: one thread)."""
-        future: Future[object] = self._executor.submit(self._tx, fn)
+        """Hand a write over and return at once: it joins the pile the thread has not taken
+        yet, or starts one (order kept: one thread, piles sealed by awaited writes)."""
+        with self._piling:
+            if self._pile is not None:
+                self._pile.append(fn)
+                return
+            pile = self._pile = [fn]
+        future: Future[object] = self._executor.submit(self._commit_pile, pile)
         future.add_done_callback(_log_failure)
+
+    def _commit_pile(self, pile: list[Callable[[sqlite3.Connection], object]]) -> None:
+        """One transaction for the pile; a write that fails is rolled back alone (its
+        savepoint) and logged, the others commit."""
+        with self._piling:
+            if self._pile is pile:
+                self._pile = None  # taken: nothing joins it any more
+
+        def run(db: sqlite3.Connection) -> None:
+            for fn in pile:
+                db.execute("SAVEPOINT w")
+                try:
+                    fn(db)
+                except sqlite3.Error as exc:
+                    db.execute("ROLLBACK TO w")
+                    log.warning("transfer journal write failed: %s", exc)
+                db.execute("RELEASE w")
+
+        self._tx(run)
 
     async def flush(self) -> None:
         """Wait until every write handed over so far is committed."""
