@@ -50,9 +50,11 @@ async def test_an_awaited_write_seals_the_pile_before_it(tmp_path: Path) -> None
         order: list[int] = []
 
         def put(n: int) -> None:
-            journal._post(
-                lambda db: order.append(n) or db.execute("INSERT INTO log VALUES (?)", (n,))
-            )
+            def write(db: sqlite3.Connection) -> None:
+                order.append(n)
+                db.execute("INSERT INTO log VALUES (?)", (n,))
+
+            journal._post(write)
 
         put(1)
         put(2)
