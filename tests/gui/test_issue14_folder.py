@@ -1,0 +1,161 @@
+"""Issue 14 in the GUI for a folder: closed with "keep for later" before the walk reached
+every file, the next launch brings the folder's row back and Resume all finishes it.
+
+The app talks to SeaweedFS through a ``FaultProxy`` whose loop stops at the tenth object PUT
+(the proxy holds it until the first launch is closed): with one file at a time the ninth
+file's answer has reached the app by then, and the walk and its bounded queue have reached
+only part of the folder, whatever the machine's speed.
+Both launches share one state folder (the journal and the saved queue).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import threading
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import app_session, target_for, until
+from fault_proxy import FaultProxy, RecordedRequest
+from PySide6.QtCore import QSettings
+from servers import boto3_client
+
+from s3z_gui.main_window import KEEP_FOR_LATER
+from s3z_gui.models.conflicts import ConflictPolicy
+from s3z_gui.models.transfer_store import Status
+from s3z_gui.settings.preferences import Preferences
+
+FILES = 40
+SIZE = 64 * 1024
+HOLD_AT = 10  # the tenth object PUT is held: nine files are on the server before the close
+
+
+def _folder(root: Path) -> dict[str, str]:
+    """``FILES`` random files; their keys (under ``folder/``) and sha256."""
+    root.mkdir()
+    digests = {}
+    for n in range(FILES):
+        data = os.urandom(SIZE)
+        (root / f"f{n:02}.bin").write_bytes(data)
+        digests[f"folder/f{n:02}.bin"] = hashlib.sha256(data).hexdigest()
+    return digests
+
+
+def _one_at_a_time(session: Any) -> None:
+    session.set_preferences(
+        Preferences(confirm_deletes=False, on_conflict=ConflictPolicy.OVERWRITE, files_at_once=1)
+    )
+
+
+def _object_puts(proxy: FaultProxy) -> Counter[str]:
+    """Object PUTs per key (``/bucket/key`` path), answered or not."""
+    return Counter(
+        r.path.split("/", 2)[2] for r in proxy.requests if r.method == "PUT" and not r.query
+    )
+
+
+def _bucket_state(server: Any, bucket: str) -> tuple[dict[str, str], list[Any]]:
+    client = boto3_client(server)
+    found = {}
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for item in page.get("Contents", []):
+            body = client.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+            found[item["Key"]] = hashlib.sha256(body).hexdigest()
+    uploads = client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+    return found, uploads
+
+
+@pytest.mark.asyncio
+async def test_a_folder_kept_for_later_comes_back_whole_and_resumes(
+    qapp: Any,
+    qsettings: QSettings,
+    seaweed: Any,
+    bucket: Any,
+    tmp_path: Path,
+    memory_keyring: Any,
+    state_folder: Path,
+) -> None:
+    name = bucket(seaweed)
+    folder = tmp_path / "folder"
+    digests = await asyncio.to_thread(_folder, folder)
+    release = threading.Event()
+    puts_seen: list[str] = []
+
+    def hold_tenth_put(event: str, record: RecordedRequest) -> None:
+        # On the proxy's thread (its one loop): from the tenth object PUT on, nothing moves
+        # until the first launch is closed.
+        if event == "request" and record.method == "PUT" and not record.query:
+            puts_seen.append(record.path)
+            if len(puts_seen) >= HOLD_AT:
+                release.wait(timeout=120)
+
+    with FaultProxy(seaweed.endpoint_url) as proxy:
+        target = target_for(proxy.endpoint(seaweed))
+        proxy.watch = hold_tenth_put
+
+        # -- first launch: the folder upload, then close with "keep for later" --------------
+        async with app_session(qapp, qsettings, tmp_path, None) as first:
+            _one_at_a_time(first)
+            assert await first.bridge.connect_to(target) is not None
+            first.bridge.transfers.upload_paths([folder], name, "")
+            store = first.queue_model.store
+            await until(lambda: len(puts_seen) >= HOLD_AT, what="the tenth PUT held")
+            await until(
+                lambda: sum(1 for r in store.rows if r.status == Status.COMPLETED) >= HOLD_AT - 1,
+                what="nine files done",
+            )
+            done_before = {
+                r.spec.key for r in store.rows if r.status == Status.COMPLETED and r.spec
+            }
+            rows_before = len(store.rows)
+            assert rows_before < FILES, "the walk has not reached every file"
+            window = first.window
+            window.close()
+            box = window.quit_box
+            assert box is not None
+            next(b for b in box.buttons() if b.text() == KEEP_FOR_LATER).click()
+            await until(lambda: not window.isVisible(), what="the window to close")
+            await first.shutdown()
+        proxy.watch = None
+        release.set()
+        assert len(done_before) == HOLD_AT - 1
+        await asyncio.to_thread(proxy.clear)  # from here on: what the second launch sends
+
+        # -- second launch, same state folder: the folder's row is back, paused ------------
+        async with app_session(qapp, qsettings, tmp_path, None) as second:
+            _one_at_a_time(second)
+            assert await second.bridge.connect_to(target) is not None
+            store = second.queue_model.store
+            await until(lambda: second.queue_model.rowCount() == 1, what="the folder row")
+            assert len(store.groups) == 1
+            group = store.groups[0]
+            assert group.name == "folder"
+            assert group.status == Status.PAUSED
+            assert len(group.children) == rows_before
+            resume_all = second.window.queue.resume_all_action
+            assert resume_all.isEnabled()
+
+            resume_all.trigger()
+            await until(
+                lambda: not group.open and group.status == Status.COMPLETED,
+                timeout_s=120,
+                what="the resumed folder",
+            )
+            assert second.queue_model.rowCount() == 1, "its files came back into its row"
+            assert len(group.children) == FILES
+            assert {r.spec.key for r in group.children if r.spec} == set(digests)
+            batches = await second.journal.batches()
+            jobs = await second.journal.jobs()
+        assert batches == [], "the folder's batch record is closed once it ran to its end"
+        assert jobs == []
+
+    puts = _object_puts(proxy)
+    assert not set(puts) & done_before, "files done before the close were not sent again"
+    assert set(puts) | done_before == set(digests), "every other file was sent"
+    found, uploads = await asyncio.to_thread(_bucket_state, seaweed, name)
+    assert found == digests
+    assert uploads == []
