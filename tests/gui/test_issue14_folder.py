@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import app_session, target_for, until
+from conftest import app_session, sha256, target_for, until
 from fault_proxy import FaultProxy, RecordedRequest
 from PySide6.QtCore import QSettings
 from servers import boto3_client
@@ -159,3 +159,106 @@ async def test_a_folder_kept_for_later_comes_back_whole_and_resumes(
     found, uploads = await asyncio.to_thread(_bucket_state, seaweed, name)
     assert found == digests
     assert uploads == []
+
+
+def _object_gets(proxy: FaultProxy) -> Counter[str]:
+    """Object GETs per key (a listing's GET has a query)."""
+    return Counter(
+        r.path.split("/", 2)[2] for r in proxy.requests if r.method == "GET" and _has_key(r)
+    )
+
+
+def _has_key(record: RecordedRequest) -> bool:
+    """An object's request (not a listing's: a query; not ListBuckets': no key)."""
+    return not record.query and record.path.count("/") >= 2
+
+
+def _put_folder(server: Any, bucket: str, root: Path) -> None:
+    client = boto3_client(server)
+    for path in sorted(root.iterdir()):
+        client.upload_file(str(path), bucket, f"folder/{path.name}")
+
+
+@pytest.mark.asyncio
+async def test_a_folder_download_kept_for_later_comes_back_whole_and_resumes(
+    qapp: Any,
+    qsettings: QSettings,
+    seaweed: Any,
+    bucket: Any,
+    tmp_path: Path,
+    memory_keyring: Any,
+    state_folder: Path,
+) -> None:
+    from s3z_gui.models.listing import Entry
+
+    name = bucket(seaweed)
+    source = tmp_path / "source"
+    digests = await asyncio.to_thread(_folder, source)
+    await asyncio.to_thread(_put_folder, seaweed, name, source)
+    dest = tmp_path / "downloads"
+    dest.mkdir()
+    release = threading.Event()
+    gets_seen: list[str] = []
+
+    def hold_tenth_get(event: str, record: RecordedRequest) -> None:
+        if event == "request" and record.method == "GET" and _has_key(record):
+            gets_seen.append(record.path)
+            if len(gets_seen) >= HOLD_AT:
+                release.wait(timeout=120)
+
+    with FaultProxy(seaweed.endpoint_url) as proxy:
+        target = target_for(proxy.endpoint(seaweed))
+        proxy.watch = hold_tenth_get
+        async with app_session(qapp, qsettings, tmp_path, None) as first:
+            _one_at_a_time(first)
+            assert await first.bridge.connect_to(target) is not None
+            entry = Entry("folder", "folder/", True, None)
+            first.bridge.transfers.download_entries(name, [entry], dest, "")
+            store = first.queue_model.store
+            await until(lambda: len(gets_seen) >= HOLD_AT, what="the tenth GET held")
+            await until(
+                lambda: sum(1 for r in store.rows if r.status == Status.COMPLETED) >= HOLD_AT - 1,
+                what="nine files done",
+            )
+            done_before = {
+                r.spec.key for r in store.rows if r.status == Status.COMPLETED and r.spec
+            }
+            rows_before = len(store.rows)
+            assert rows_before < FILES, "the listing's files have not all been reached"
+            window = first.window
+            window.close()
+            box = window.quit_box
+            assert box is not None
+            next(b for b in box.buttons() if b.text() == KEEP_FOR_LATER).click()
+            await until(lambda: not window.isVisible(), what="the window to close")
+            await first.shutdown()
+        proxy.watch = None
+        release.set()
+        assert len(done_before) == HOLD_AT - 1
+        proxy.clear()
+
+        async with app_session(qapp, qsettings, tmp_path, None) as second:
+            _one_at_a_time(second)
+            assert await second.bridge.connect_to(target) is not None
+            store = second.queue_model.store
+            await until(lambda: second.queue_model.rowCount() == 1, what="the folder row")
+            group = store.groups[0]
+            assert group.status == Status.PAUSED
+            second.window.queue.resume_all_action.trigger()
+            await until(
+                lambda: not group.open and group.status == Status.COMPLETED,
+                timeout_s=120,
+                what="the resumed folder",
+            )
+            assert len(group.children) == FILES
+            batches = await second.journal.batches()
+        assert batches == []
+
+    gets = _object_gets(proxy)
+    assert not set(gets) & done_before, "files done before the close were not fetched again"
+    assert set(gets) | done_before == set(digests)
+    landed = dest / "folder"
+    names = sorted(p.name for p in landed.iterdir())
+    assert names == sorted(k.split("/", 1)[1] for k in digests), "no temp file remains"
+    for key, digest in digests.items():
+        assert sha256(landed / key.split("/", 1)[1]) == digest, key
