@@ -69,6 +69,46 @@ def _bucket_state(server: Any, bucket: str) -> tuple[dict[str, str], list[Any]]:
     return found, uploads
 
 
+async def _kept_for_later(
+    qapp: Any,
+    qsettings: QSettings,
+    tmp_path: Path,
+    proxy: FaultProxy,
+    target: Any,
+    name: str,
+    folder: Path,
+    held: threading.Event,
+    puts_seen: list[str],
+) -> tuple[set[str], int]:
+    """The first launch: the folder upload, closed with "keep for later" at the held PUT;
+    the keys done before the close, and how many rows there were."""  # fmt: skip
+    async with app_session(qapp, qsettings, tmp_path, None) as first:
+        _one_at_a_time(first)
+        assert await first.bridge.connect_to(target) is not None
+        first.bridge.transfers.upload_paths([folder], name, "")
+        store = first.queue_model.store
+        await until(lambda: len(puts_seen) >= HOLD_AT, what="the tenth PUT held")
+        await until(
+            lambda: sum(1 for r in store.rows if r.status == Status.COMPLETED) >= HOLD_AT - 1,
+            what="nine files done",
+        )
+        done_before = {r.spec.key for r in store.rows if r.status == Status.COMPLETED and r.spec}
+        rows_before = len(store.rows)
+        assert rows_before < FILES, "the walk has not reached every file"
+        window = first.window
+        window.close()
+        box = window.quit_box
+        assert box is not None
+        next(b for b in box.buttons() if b.text() == KEEP_FOR_LATER).click()
+        await until(lambda: not window.isVisible(), what="the window to close")
+        await first.shutdown()
+    proxy.watch = None
+    held.set()
+    assert len(done_before) == HOLD_AT - 1
+    await asyncio.to_thread(proxy.clear)  # from here on: what the second launch sends
+    return done_before, rows_before
+
+
 @pytest.mark.asyncio
 async def test_a_folder_kept_for_later_comes_back_whole_and_resumes(
     qapp: Any,
@@ -97,33 +137,9 @@ async def test_a_folder_kept_for_later_comes_back_whole_and_resumes(
         target = target_for(proxy.endpoint(seaweed))
         proxy.watch = hold_tenth_put
 
-        # -- first launch: the folder upload, then close with "keep for later" --------------
-        async with app_session(qapp, qsettings, tmp_path, None) as first:
-            _one_at_a_time(first)
-            assert await first.bridge.connect_to(target) is not None
-            first.bridge.transfers.upload_paths([folder], name, "")
-            store = first.queue_model.store
-            await until(lambda: len(puts_seen) >= HOLD_AT, what="the tenth PUT held")
-            await until(
-                lambda: sum(1 for r in store.rows if r.status == Status.COMPLETED) >= HOLD_AT - 1,
-                what="nine files done",
-            )
-            done_before = {
-                r.spec.key for r in store.rows if r.status == Status.COMPLETED and r.spec
-            }
-            rows_before = len(store.rows)
-            assert rows_before < FILES, "the walk has not reached every file"
-            window = first.window
-            window.close()
-            box = window.quit_box
-            assert box is not None
-            next(b for b in box.buttons() if b.text() == KEEP_FOR_LATER).click()
-            await until(lambda: not window.isVisible(), what="the window to close")
-            await first.shutdown()
-        proxy.watch = None
-        release.set()
-        assert len(done_before) == HOLD_AT - 1
-        await asyncio.to_thread(proxy.clear)  # from here on: what the second launch sends
+        done_before, rows_before = await _kept_for_later(
+            qapp, qsettings, tmp_path, proxy, target, name, folder, release, puts_seen
+        )
 
         # -- second launch, same state folder: the folder's row is back, paused ------------
         async with app_session(qapp, qsettings, tmp_path, None) as second:
@@ -159,6 +175,48 @@ async def test_a_folder_kept_for_later_comes_back_whole_and_resumes(
     found, uploads = await asyncio.to_thread(_bucket_state, seaweed, name)
     assert found == digests
     assert uploads == []
+
+
+@pytest.mark.asyncio
+async def test_cancel_on_a_saved_folder_discards_its_batch_record(
+    qapp: Any,
+    qsettings: QSettings,
+    seaweed: Any,
+    bucket: Any,
+    tmp_path: Path,
+    memory_keyring: Any,
+    state_folder: Path,
+) -> None:
+    name = bucket(seaweed)
+    folder = tmp_path / "folder"
+    await asyncio.to_thread(_folder, folder)
+    release = threading.Event()
+    puts_seen: list[str] = []
+
+    def hold_tenth_put(event: str, record: RecordedRequest) -> None:
+        if event == "request" and record.method == "PUT" and not record.query:
+            puts_seen.append(record.path)
+            if len(puts_seen) >= HOLD_AT:
+                release.wait(timeout=120)
+
+    with FaultProxy(seaweed.endpoint_url) as proxy:
+        target = target_for(proxy.endpoint(seaweed))
+        proxy.watch = hold_tenth_put
+        await _kept_for_later(
+            qapp, qsettings, tmp_path, proxy, target, name, folder, release, puts_seen
+        )
+        async with app_session(qapp, qsettings, tmp_path, None) as second:
+            assert await second.bridge.connect_to(target) is not None
+            store = second.queue_model.store
+            await until(lambda: second.queue_model.rowCount() == 1, what="the folder row")
+            group = store.groups[0]
+            assert [b.id for b in await second.journal.batches()] != [], "its record is kept"
+            second.bridge.transfers.cancel([r.transfer_id for r in group.children])
+            await until(lambda: group.status == Status.CANCELLED, what="the folder cancelled")
+            await until(lambda: group.command is None, what="its record discarded")
+            assert await second.journal.batches() == []
+            assert not [r for r in store.rows if r.status == Status.PAUSED], "nothing to resume"
+        assert _object_puts(proxy) == Counter(), "a cancelled folder sends nothing"
 
 
 def _object_gets(proxy: FaultProxy) -> Counter[str]:
