@@ -85,6 +85,8 @@ class FolderRuns:
                 for row in group.children
                 if not row.status.finished and row.spec is not None
             }
+            for row in group.waiting.values():  # queued with the folder: no Resume runs it alone
+                store.set_status(row.transfer_id, Status.QUEUED)
         verb = "Uploaded" if command.direction == "upload" else "Downloaded"
         try:
             if command.resume_id is None:

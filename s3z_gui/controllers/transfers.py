@@ -331,7 +331,8 @@ class TransferController:
             live = [r for r in rows if not r.restored]
             for row in live:
                 engine.resume_transfer(row.transfer_id)
-            saved = self._resume_saved([r for r in rows if r.restored])
+            alone = [r for r in rows if r.restored and (r.group is None or r.group.command is None)]
+            saved = self._resume_saved(alone)
             return len(live) + saved + self.folders.resume(folders)
 
         return self._bridge.commands.guard_now(run, "Resume", 0)

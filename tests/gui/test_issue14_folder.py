@@ -156,6 +156,7 @@ async def test_a_folder_kept_for_later_comes_back_whole_and_resumes(
             assert resume_all.isEnabled()
 
             resume_all.trigger()
+            assert second.bridge.transfers.resume_all() == 0, "a second Resume all runs nothing"
             await until(
                 lambda: not group.open and group.status == Status.COMPLETED,
                 timeout_s=120,
