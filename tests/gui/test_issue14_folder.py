@@ -15,6 +15,7 @@ import hashlib
 import os
 import threading
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,13 @@ def _folder(root: Path) -> dict[str, str]:
 
 def _one_at_a_time(session: Any) -> None:
     session.set_preferences(
-        Preferences(confirm_deletes=False, on_conflict=ConflictPolicy.OVERWRITE, files_at_once=1)
+        Preferences(
+            confirm_deletes=False,
+            on_conflict=ConflictPolicy.OVERWRITE,
+            files_at_once=1,
+            streams_per_file=1,
+            part_size_mib=5,
+        )
     )
 
 
@@ -78,16 +85,16 @@ async def _kept_for_later(
     name: str,
     folder: Path,
     held: threading.Event,
-    puts_seen: list[str],
+    reached: Callable[[], bool],
 ) -> tuple[set[str], int]:
     """The first launch: the folder upload, closed with "keep for later" at the held PUT;
-    the keys done before the close, and how many rows there were."""  # fmt: skip
+    the keys done before the close, and how many rows there were."""
     async with app_session(qapp, qsettings, tmp_path, None) as first:
         _one_at_a_time(first)
         assert await first.bridge.connect_to(target) is not None
         first.bridge.transfers.upload_paths([folder], name, "")
         store = first.queue_model.store
-        await until(lambda: len(puts_seen) >= HOLD_AT, what="the tenth PUT held")
+        await until(reached, what="the held PUT")
         await until(
             lambda: sum(1 for r in store.rows if r.status == Status.COMPLETED) >= HOLD_AT - 1,
             what="nine files done",
@@ -125,6 +132,9 @@ async def test_a_folder_kept_for_later_comes_back_whole_and_resumes(
     release = threading.Event()
     puts_seen: list[str] = []
 
+    def held() -> bool:
+        return len(puts_seen) >= HOLD_AT
+
     def hold_tenth_put(event: str, record: RecordedRequest) -> None:
         # On the proxy's thread (its one loop): from the tenth object PUT on, nothing moves
         # until the first launch is closed.
@@ -138,7 +148,7 @@ async def test_a_folder_kept_for_later_comes_back_whole_and_resumes(
         proxy.watch = hold_tenth_put
 
         done_before, rows_before = await _kept_for_later(
-            qapp, qsettings, tmp_path, proxy, target, name, folder, release, puts_seen
+            qapp, qsettings, tmp_path, proxy, target, name, folder, release, held
         )
 
         # -- second launch, same state folder: the folder's row is back, paused ------------
@@ -194,6 +204,9 @@ async def test_cancel_on_a_saved_folder_discards_its_batch_record(
     release = threading.Event()
     puts_seen: list[str] = []
 
+    def held() -> bool:
+        return len(puts_seen) >= HOLD_AT
+
     def hold_tenth_put(event: str, record: RecordedRequest) -> None:
         if event == "request" and record.method == "PUT" and not record.query:
             puts_seen.append(record.path)
@@ -203,9 +216,7 @@ async def test_cancel_on_a_saved_folder_discards_its_batch_record(
     with FaultProxy(seaweed.endpoint_url) as proxy:
         target = target_for(proxy.endpoint(seaweed))
         proxy.watch = hold_tenth_put
-        await _kept_for_later(
-            qapp, qsettings, tmp_path, proxy, target, name, folder, release, puts_seen
-        )
+        await _kept_for_later(qapp, qsettings, tmp_path, proxy, target, name, folder, release, held)
         async with app_session(qapp, qsettings, tmp_path, None) as second:
             assert await second.bridge.connect_to(target) is not None
             store = second.queue_model.store
@@ -218,6 +229,62 @@ async def test_cancel_on_a_saved_folder_discards_its_batch_record(
             assert await second.journal.batches() == []
             assert not [r for r in store.rows if r.status == Status.PAUSED], "nothing to resume"
         assert _object_puts(proxy) == Counter(), "a cancelled folder sends nothing"
+
+
+@pytest.mark.asyncio
+async def test_a_folder_file_in_flight_at_the_close_continues_from_its_parts(
+    qapp: Any,
+    qsettings: QSettings,
+    seaweed: Any,
+    bucket: Any,
+    tmp_path: Path,
+    memory_keyring: Any,
+    state_folder: Path,
+) -> None:
+    """The tenth file is a 12 MiB multipart upload, held at its second part: the resumed
+    folder continues that upload (no new CreateMultipartUpload, part 1 not sent again)."""
+    name = bucket(seaweed)
+    folder = tmp_path / "folder"
+    digests = await asyncio.to_thread(_folder, folder)
+    big = folder / f"f{HOLD_AT - 1:02}.bin"
+    data = os.urandom(12 << 20)
+    await asyncio.to_thread(big.write_bytes, data)
+    big_key = f"folder/{big.name}"
+    digests[big_key] = hashlib.sha256(data).hexdigest()
+    release = threading.Event()
+    holding: list[str] = []
+
+    def hold_part_two(event: str, record: RecordedRequest) -> None:
+        if event == "request" and record.method == "PUT" and "partNumber=2" in record.query:
+            holding.append(record.path)
+            release.wait(timeout=120)
+
+    with FaultProxy(seaweed.endpoint_url) as proxy:
+        target = target_for(proxy.endpoint(seaweed))
+        proxy.watch = hold_part_two
+        done_before, _ = await _kept_for_later(
+            qapp, qsettings, tmp_path, proxy, target, name, folder, release, lambda: bool(holding)
+        )
+        assert big_key not in done_before
+        async with app_session(qapp, qsettings, tmp_path, None) as second:
+            _one_at_a_time(second)
+            assert await second.bridge.connect_to(target) is not None
+            await until(lambda: second.queue_model.rowCount() == 1, what="the folder row")
+            group = second.queue_model.store.groups[0]
+            second.window.queue.resume_all_action.trigger()
+            await until(
+                lambda: not group.open and group.status == Status.COMPLETED,
+                timeout_s=120,
+                what="the resumed folder",
+            )
+    big_path = f"/{name}/{big_key}"
+    again = [r for r in proxy.requests if r.path == big_path]
+    assert not [r for r in again if r.method == "POST" and r.query.startswith("uploads")]
+    assert not [r for r in again if "partNumber=1&" in r.query + "&"], "part 1 not sent again"
+    assert not set(_object_puts(proxy)) & done_before
+    found, uploads = await asyncio.to_thread(_bucket_state, seaweed, name)
+    assert found == digests
+    assert uploads == []
 
 
 def _object_gets(proxy: FaultProxy) -> Counter[str]:
