@@ -49,7 +49,10 @@ class FolderCommand:
         return hashlib.sha256(json.dumps(core, sort_keys=True).encode()).hexdigest()
 
     def record(self) -> dict[str, object]:
-        return {k: v for k, v in dataclasses.asdict(self).items() if k != "children"}
+        """The journal's batch record: ``s3z-core resume`` lists it (and can discard it)
+        but leaves its re-run to the app."""
+        fields = {k: v for k, v in dataclasses.asdict(self).items() if k != "children"}
+        return {"command": f"app-{self.direction}", **fields}
 
 
 def with_options(command: FolderCommand, options: UploadOptions) -> FolderCommand:
