@@ -79,6 +79,7 @@ class AppSession:
             self.queue_model,
             self.bridge.transfer_ids,
             lambda: self.bridge.transfers.suspended,
+            lambda: self.bridge.transfers.suspended_groups,
         )
         self._restoring: asyncio.Task[Any] | None = None
         self.sandbox = sandbox or Sandbox()

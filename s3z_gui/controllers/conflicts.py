@@ -134,12 +134,14 @@ def conflict_aware_download(
     dest: Path,
     strip_prefix: str,
     decider: Decider,
+    resume_id: int | None = None,
 ) -> BatchHandle:
     """What ``Engine.download_keys`` runs, with the conflict answers applied (same guard)."""
     plan = plan_downloads(objects, bucket, dest, strip_prefix=strip_prefix)
     return engine.run_batch(
         resolve_download_conflicts(plan, decider),
         where=f"s3://{bucket}",
+        resume_id=resume_id,
         guard=DestinationGuard(dest, strip_prefix),
     )
 

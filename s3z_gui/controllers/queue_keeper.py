@@ -10,10 +10,13 @@ ended, so they come back resumable; their bytes are in the engine's journal.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable
 
+from s3z_gui.models.folder_command import FolderCommand
 from s3z_gui.models.queue_archive import QueueArchive, SavedRow
+from s3z_gui.models.transfer_groups import TransferGroup
 from s3z_gui.models.transfer_ids import TransferIdSource
 from s3z_gui.models.transfer_model import TransferQueueModel
 from s3z_gui.models.transfer_store import Column, Status, TickChanges, TransferRow
@@ -63,6 +66,31 @@ def restored_row(saved: SavedRow) -> TransferRow:
     )
 
 
+def saved_folder(group: TransferGroup, suspended: set[int]) -> FolderCommand | None:
+    """The command that re-runs an unfinished folder (its batch did not run to its end)."""
+    command = group.command
+    if command is None:
+        return None
+    if group.status.finished and group.group_id not in suspended:
+        return None  # cancelled for good (a "Cancel" close), or ended
+    return dataclasses.replace(command, children=tuple(r.transfer_id for r in group.children))
+
+
+def restored_group(command: FolderCommand) -> TransferGroup:
+    return TransferGroup(
+        0,
+        command.direction,
+        command.name,
+        command.source,
+        command.destination,
+        command.bucket,
+        command.local,
+        open=False,
+        command=command,
+        restored=True,
+    )
+
+
 class QueueKeeper:
     def __init__(
         self,
@@ -70,11 +98,13 @@ class QueueKeeper:
         model: TransferQueueModel,
         ids: TransferIdSource,
         suspended: Callable[[], set[int]],
+        suspended_groups: Callable[[], set[int]] = set,
     ) -> None:
         self.archive = archive
         self._model = model
         self._ids = ids
         self._suspended = suspended
+        self._suspended_groups = suspended_groups
         self._pending: asyncio.TimerHandle | None = None
         self._closed = False
         model.ticked.connect(self._ticked)
@@ -86,8 +116,13 @@ class QueueKeeper:
         saved = await self.archive.load()
         self._ids.skip_to(saved.next_id)
         rows = [restored_row(r) for r in saved.rows]
-        self._model.store.add_restored(rows)
-        return sum(1 for r in rows if r.restored)
+        by_id = {r.transfer_id: r for r in rows}
+        store = self._model.store
+        for command in saved.folders:
+            children = [by_id[i] for i in command.children if i in by_id]
+            store.restore_group(restored_group(command), children)
+        store.add_restored(rows)
+        return sum(1 for r in rows if r.restored) + len(saved.folders)
 
     def _ticked(self, changes: TickChanges) -> None:
         if changes.new_row_count or any(Column.STATUS in c for c in changes.changed.values()):
@@ -105,11 +140,16 @@ class QueueKeeper:
     def _save_now(self) -> None:
         self._pending = None
         if not self._closed:
-            self.archive.save(self.snapshot(), self._ids.next_id)
+            self.archive.save(self.snapshot(), self._ids.next_id, self.folders())
 
     def snapshot(self) -> list[SavedRow]:
         suspended = self._suspended()
         return [saved_row(row, row.transfer_id in suspended) for row in self._model.ordered_rows()]
+
+    def folders(self) -> list[FolderCommand]:
+        suspended = self._suspended_groups()
+        found = (saved_folder(g, suspended) for g in self._model.store.groups)
+        return [f for f in found if f is not None]
 
     async def close(self) -> None:
         """The last snapshot (after the engine closed: statuses are final), then the file."""
@@ -120,7 +160,7 @@ class QueueKeeper:
             self._pending.cancel()
             self._pending = None
         try:
-            await self.archive.save_now(self.snapshot(), self._ids.next_id)
+            await self.archive.save_now(self.snapshot(), self._ids.next_id, self.folders())
         except Exception as exc:  # noqa: BLE001 - a failed save must not stop the shutdown
             log.warning("the transfer queue was not saved: %s", exc)
         await asyncio.to_thread(self.archive.close)

@@ -32,14 +32,15 @@ from s3z_gui.controllers.conflicts import (
     conflict_aware_upload,
     existing_keys,
 )
+from s3z_gui.controllers.folder_runs import FolderRuns
 from s3z_gui.controllers.saved_rows import discard_saved, resumable, resume_plan
 from s3z_gui.models.conflicts import ConflictPolicy
+from s3z_gui.models.folder_command import FolderCommand, with_options
 from s3z_gui.models.listing import Entry
 from s3z_gui.models.queue_order import planned, ranked
 from s3z_gui.models.transfer_store import (
     Status,
     TickChanges,
-    TransferGroup,
     TransferRow,
     describe_error,
     unsafe_refusal,
@@ -72,6 +73,16 @@ def batch_summary(verb: str, result: BatchResult) -> tuple[str, bool]:
     return text, bool(failed)
 
 
+def summed(results: Sequence[BatchResult]) -> BatchResult:
+    total = BatchResult()
+    for result in results:
+        total.completed += result.completed
+        total.failed += result.failed
+        total.files_done += result.files_done
+        total.bytes_done += result.bytes_done
+    return total
+
+
 def _no_retry_reason(spec: TransferSpec | None) -> str:
     if spec is None:
         return "Retry is off: the engine did not say what this transfer was"
@@ -94,6 +105,8 @@ class TransferController:
         # "Keep for later": the rows unfinished when the user chose it; they are saved as
         # paused (the engine keeps their journal entries) however their cancel ends.
         self.suspended: set[int] = set()
+        self.suspended_groups: set[int] = set()  # their folders' commands are saved too
+        self.folders = FolderRuns(bridge, self)
         self.queue.orderChanged.connect(self.push_ranks)
         self.queue.ticked.connect(self._ticked)
 
@@ -114,7 +127,9 @@ class TransferController:
             self.push_ranks()
 
     def suspend(self) -> None:
-        self.suspended = {r.transfer_id for r in self.queue.store.rows if not r.status.finished}
+        store = self.queue.store
+        self.suspended = {r.transfer_id for r in store.rows if not r.status.finished}
+        self.suspended_groups = {g.group_id for g in store.groups if g.command is not None}
 
     def push_ranks(self) -> None:
         """Tell the engine which queued rows start first: priority, then row order."""
@@ -152,39 +167,34 @@ class TransferController:
             engine = self._bridge.engine
             sources = [Path(p) for p in paths]
             folders = await run_blocking(lambda: [p for p in sources if p.is_dir()])
-            store = self.queue.store
-            groups = [
-                store.open_group(
-                    "upload",
-                    folder.name or str(folder),
-                    str(folder),
-                    f"s3://{bucket}/{prefix}{folder.name}/",
-                    bucket,
-                    str(folder),
+            files = [p for p in sources if p not in folders]
+            here = self._bridge.target.label if self._bridge.target is not None else ""
+            runs = [
+                self.folders.run(
+                    with_options(FolderCommand("upload", folder.name or str(folder), str(folder),
+                                               f"s3://{bucket}/{prefix}{folder.name}/", bucket,
+                                               prefix, str(folder), connection=here), chosen),
+                    self.folders.decider("upload"),
                 )
                 for folder in folders
-            ]
-            try:
-                if self.conflict_policy is ConflictPolicy.OVERWRITE:
-                    batch = engine.upload_paths(sources, bucket, prefix, options=chosen)
-                else:  # ask (or skip, or keep both) where a key exists already
-                    existing = await existing_keys(engine, bucket, prefix, sources)
-                    plan = conflict_aware_upload(
-                        engine,
-                        sources,
-                        bucket,
-                        prefix,
-                        existing,
-                        Decider(self.conflict_policy, self.ask_conflict),
-                        chosen,
-                    )
-                    batch = engine.run_batch(plan, where="local walk")
-                return await self._finish_batch(batch, "Uploaded")
-            finally:
-                for group in groups:
-                    store.close_group(group)
+            ]  # fmt: skip
+            if files:
+                runs.append(self._upload_files(engine, files, bucket, prefix, chosen))
+            return summed(await asyncio.gather(*runs))
 
         return self._bridge.commands.spawn(run(), "Upload")
+
+    async def _upload_files(
+        self, engine: Engine, files: list[Path], bucket: str, prefix: str, chosen: UploadOptions
+    ) -> BatchResult:
+        if self.conflict_policy is ConflictPolicy.OVERWRITE:
+            batch = engine.upload_paths(files, bucket, prefix, options=chosen)
+        else:  # ask (or skip, or keep both) where a key exists already
+            existing = await existing_keys(engine, bucket, prefix, files)
+            decider = Decider(self.conflict_policy, self.ask_conflict)
+            plan = conflict_aware_upload(engine, files, bucket, prefix, existing, decider, chosen)
+            batch = engine.run_batch(plan, where="local walk")
+        return await self._finish_batch(batch, "Uploaded")
 
     def download_entries(
         self, bucket: str, entries: Sequence[Entry], dest_dir: str | Path, strip_prefix: str
@@ -197,7 +207,6 @@ class TransferController:
 
         async def run() -> BatchResult:
             engine = self._bridge.engine  # not connected: nothing is planned, the guard says why
-            batches: list[BatchHandle] = []
             # One set of answers for all of this command's batches ("for all" spans them).
             decider = Decider(self.conflict_policy, self.ask_conflict, keep_both=False)
             objects = [
@@ -205,44 +214,27 @@ class TransferController:
                 for e in entries
                 if not e.is_folder
             ]
+            runs = []
             if objects:
-                batches.append(self._download(engine, bucket, objects, dest, strip_prefix, decider))
+                batch = self._download(engine, bucket, objects, dest, strip_prefix, decider)
+                runs.append(self._finish_batch(batch, "Downloaded"))
             refused: list[UnsafeKeyError] = []
-            groups: list[TransferGroup] = []
+            here = self._bridge.target.label if self._bridge.target is not None else ""
             for folder in (e for e in entries if e.is_folder):
                 try:  # resolves the folder: the file system, so off the GUI thread
                     target = await run_blocking(safe_local_path, dest, folder.key, strip_prefix)
                 except UnsafeKeyError as exc:
                     refused.append(exc)
                     continue
-                groups.append(
-                    self.queue.store.open_group(
-                        "download",
-                        folder.name,
-                        f"s3://{bucket}/{folder.key}",
-                        str(target),
-                        bucket,
-                        str(target),
-                    )
-                )
-                listing = engine.iter_objects(bucket, folder.key, ordered=False)
-                batches.append(self._download(engine, bucket, listing, target, folder.key, decider))
+                command = FolderCommand("download", folder.name, f"s3://{bucket}/{folder.key}",
+                                        str(target), bucket, folder.key, str(target),
+                                        strip_prefix=folder.key, connection=here)  # fmt: skip
+                runs.append(self.folders.run(command, decider))
             if refused:
                 self._bridge.failed.emit(
                     f"Download: {len(refused)} folder(s) skipped — {describe_error(refused[0])}"
                 )
-            total = BatchResult()
-            try:
-                for batch in batches:
-                    result = await self._finish_batch(batch, "Downloaded")
-                    total.completed += result.completed
-                    total.failed += result.failed
-                    total.files_done += result.files_done
-                    total.bytes_done += result.bytes_done
-            finally:
-                for group in groups:
-                    self.queue.store.close_group(group)
-            return total
+            return summed(await asyncio.gather(*runs))
 
         return self._bridge.commands.spawn(run(), "Download")
 
@@ -257,15 +249,11 @@ class TransferController:
             groups: dict[tuple[str, str], list[TransferSpec]] = {}
             for spec in await make_specs():
                 groups.setdefault((spec.local_root, spec.strip_prefix), []).append(spec)
-            total = BatchResult()
+            results = []
             for (root, strip), specs in groups.items():
                 guard = DestinationGuard(Path(root), strip)
-                result = await self._finish_batch(engine.run_batch(specs, guard=guard), verb)
-                total.completed += result.completed
-                total.failed += result.failed
-                total.files_done += result.files_done
-                total.bytes_done += result.bytes_done
-            return total
+                results.append(await self._finish_batch(engine.run_batch(specs, guard=guard), verb))
+            return summed(results)
 
         return self._bridge.commands.spawn(run(), "Download")
 
@@ -307,11 +295,17 @@ class TransferController:
         def run() -> int:
             engine = self._bridge.engine
             wanted = set(ids)
+            folders = self.folders.saved_groups(wanted)
+            if folders:
+                self._bridge.commands.spawn(self.folders.discard(folders), "Cancel")
+            in_folders = {r.transfer_id for g in folders for r in g.children}
+            wanted -= in_folders
             saved = [r for r in self.queue.store.rows if r.transfer_id in wanted and r.restored]
             if saved:
                 self._bridge.commands.spawn(discard_saved(self._bridge, saved), "Cancel")
             live = wanted - {r.transfer_id for r in saved}
-            return sum(1 for i in live if engine.cancel_transfer(i)) + len(saved)
+            cancelled = sum(1 for i in live if engine.cancel_transfer(i))
+            return cancelled + len(saved) + len(in_folders)
 
         return self._bridge.commands.guard_now(run, "Cancel", 0)
 
@@ -331,17 +325,22 @@ class TransferController:
         def run() -> int:
             engine = self._bridge.engine
             wanted = set(ids)
+            folders = self.folders.saved_groups(wanted)
+            wanted -= {r.transfer_id for g in folders for r in g.children}
             rows = [r for r in self.queue.ordered_rows() if r.transfer_id in wanted]
             live = [r for r in rows if not r.restored]
             for row in live:
                 engine.resume_transfer(row.transfer_id)
-            return len(live) + self._resume_saved([r for r in rows if r.restored])
+            alone = [r for r in rows if r.restored and (r.group is None or r.group.command is None)]
+            saved = self._resume_saved(alone)
+            return len(live) + saved + self.folders.resume(folders)
 
         return self._bridge.commands.guard_now(run, "Resume", 0)
 
     def resume_all(self) -> int:
         """Every paused row, this run's and the earlier runs' (the "Resume all" action)."""
         paused = [r.transfer_id for r in self.queue.store.rows if r.status == Status.PAUSED]
+        paused += [-g.group_id for g in self.queue.store.groups if g.restored]
         return self.resume(paused) if paused else 0
 
     def _resume_saved(self, rows: Sequence[TransferRow]) -> int:

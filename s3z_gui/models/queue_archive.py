@@ -25,6 +25,7 @@ from typing import Any, TypeVar, cast
 
 from s3z_core.events import Direction
 from s3z_core.specs import TransferSpec
+from s3z_gui.models.folder_command import FolderCommand, command_from_json, command_to_json
 from s3z_gui.models.transfer_row import Priority, Status
 
 T = TypeVar("T")
@@ -52,6 +53,7 @@ CREATE TABLE IF NOT EXISTS rows (
     spec TEXT
 );
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS folders (position INTEGER PRIMARY KEY, command TEXT NOT NULL);
 """
 
 
@@ -75,6 +77,7 @@ class SavedRow:
 class SavedQueue:
     rows: list[SavedRow]
     next_id: int = 1
+    folders: list[FolderCommand] = dataclasses.field(default_factory=list)
 
 
 def spec_to_json(spec: TransferSpec) -> str:
@@ -165,15 +168,22 @@ class QueueArchive:
             log.warning("the saved transfer queue %s cannot be read: %s", self.path, exc)
             return SavedQueue([])
 
-    def save(self, rows: Sequence[SavedRow], next_id: int) -> Future[None]:
-        """Replace the saved queue (handed to the archive's thread; returns at once)."""
+    def save(
+        self, rows: Sequence[SavedRow], next_id: int, folders: Sequence[FolderCommand] = ()
+    ) -> Future[None]:
+        """Replace the saved queue (handed to the archive's thread; returns at once).
+        ``folders``: the unfinished folder transfers, re-run whole at a resume."""
         kept = trim_history(rows)
-        future: Future[None] = self._executor.submit(self._tx, lambda db: _write(db, kept, next_id))
+        future: Future[None] = self._executor.submit(
+            self._tx, lambda db: _write(db, kept, next_id, folders)
+        )
         future.add_done_callback(_log_failure)
         return future
 
-    async def save_now(self, rows: Sequence[SavedRow], next_id: int) -> None:
-        await asyncio.wrap_future(self.save(rows, next_id))
+    async def save_now(
+        self, rows: Sequence[SavedRow], next_id: int, folders: Sequence[FolderCommand] = ()
+    ) -> None:
+        await asyncio.wrap_future(self.save(rows, next_id, folders))
 
     def close(self) -> None:
         """Finish the writes handed over, then close the file (blocks: off the GUI thread)."""
@@ -214,11 +224,26 @@ def _read(db: sqlite3.Connection) -> SavedQueue:
     found = db.execute("SELECT value FROM meta WHERE name='next_id'").fetchone()
     saved_next = int(found[0]) if found else 1
     highest = max((r.transfer_id for r in rows), default=0)
-    return SavedQueue(rows, max(saved_next, highest + 1))
+    found_folders = (
+        command_from_json(str(text))
+        for (text,) in db.execute("SELECT command FROM folders ORDER BY position")
+    )
+    folders = [f for f in found_folders if f is not None]
+    return SavedQueue(rows, max(saved_next, highest + 1), folders)
 
 
-def _write(db: sqlite3.Connection, rows: Sequence[SavedRow], next_id: int) -> None:
+def _write(
+    db: sqlite3.Connection,
+    rows: Sequence[SavedRow],
+    next_id: int,
+    folders: Sequence[FolderCommand] = (),
+) -> None:
     db.execute("DELETE FROM rows")
+    db.execute("DELETE FROM folders")
+    db.executemany(
+        "INSERT INTO folders VALUES (?,?)",
+        [(position, command_to_json(f)) for position, f in enumerate(folders)],
+    )
     values: list[tuple[Any, ...]] = [
         (
             r.transfer_id,

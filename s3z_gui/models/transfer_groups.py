@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from s3z_core.events import Direction
 from s3z_core.specs import TransferSpec
+from s3z_gui.models.folder_command import FolderCommand, file_identity
 from s3z_gui.models.transfer_row import Status, TransferRow
 from s3z_gui.units import count_of
 
@@ -31,6 +32,12 @@ class TransferGroup:
     positions: dict[int, int] = field(default_factory=dict)  # transfer id -> child position
     published: int = 0  # children the view already shows
     open: bool = True  # still taking new files (its batch runs)
+    # What runs the folder again (issue 14): set while its batch has not run to its end.
+    command: FolderCommand | None = None
+    restored: bool = False  # an earlier run's folder, waiting for a Resume
+    # A resumed folder's saved, unfinished files: the engine's new transfer of the same file
+    # takes over the row (``adopt``) instead of adding a second one.
+    waiting: dict[tuple[str, str, str, str], TransferRow] = field(default_factory=dict)
 
     def matches(self, spec: TransferSpec | None) -> bool:
         """Does this queued transfer belong to the folder? By the spec's fields only."""
@@ -44,6 +51,9 @@ class TransferGroup:
         self.positions[row.transfer_id] = len(self.children)
         self.children.append(row)
         row.group = self
+
+    def adopt(self, spec: TransferSpec | None) -> TransferRow | None:
+        return self.waiting.pop(file_identity(spec), None) if spec is not None else None
 
     def reindex(self) -> None:
         self.positions = {row.transfer_id: i for i, row in enumerate(self.children)}
@@ -85,6 +95,8 @@ class TransferGroup:
     def status(self) -> Status:
         """Running while any file runs; finished only when its batch ended and every file did."""
         statuses = {row.status for row in self.children}
+        if self.restored:
+            return Status.PAUSED
         for busy in (Status.RUNNING, Status.QUEUED, Status.PAUSED):
             if busy in statuses:
                 return busy

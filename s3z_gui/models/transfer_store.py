@@ -132,6 +132,22 @@ class TransferStore:
             for row in group.children[:1]:
                 self._dirty.setdefault(row.transfer_id, set()).update(ALL_COLUMNS)
 
+    def restore_group(self, group: TransferGroup, rows: list[TransferRow]) -> None:
+        """An earlier run's folder row, paused, with the saved rows of its files."""
+        self._group_ids += 1
+        group.group_id = self._group_ids
+        for row in rows:
+            group.add(row)
+        self.groups.append(group)
+
+    def _rekey(self, group: TransferGroup, row: TransferRow, transfer_id: int) -> None:
+        """A saved file's row now runs under the engine's new transfer id."""
+        position = self._index.pop(row.transfer_id)
+        group.positions[transfer_id] = group.positions.pop(row.transfer_id)
+        self._dirty.pop(row.transfer_id, None)
+        row.transfer_id = transfer_id
+        self._index[transfer_id] = position
+
     def row_for(self, transfer_id: int) -> TransferRow | None:
         position = self._index.get(transfer_id)
         return None if position is None else self.rows[position]
@@ -152,6 +168,13 @@ class TransferStore:
                     known.requeue(event)
                     self._touch(event.transfer_id, ALL_COLUMNS)
                 return
+            group = next((g for g in self.groups if g.open and g.matches(event.spec)), None)
+            adopted = group.adopt(event.spec) if group is not None else None
+            if adopted is not None and group is not None:
+                self._rekey(group, adopted, event.transfer_id)
+                adopted.requeue(event)
+                self._touch(event.transfer_id, ALL_COLUMNS)
+                return
             self._index[event.transfer_id] = len(self.rows)
             new_row = TransferRow(
                 event.transfer_id,
@@ -163,7 +186,6 @@ class TransferStore:
                 connection=self.connection,
             )
             self.rows.append(new_row)
-            group = next((g for g in self.groups if g.open and g.matches(event.spec)), None)
             if group is not None:
                 group.add(new_row)
         elif isinstance(event, BytesTransferred):

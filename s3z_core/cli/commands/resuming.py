@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from s3z_core.cli.main import _COMMANDS
 from s3z_core.cli.outcome import report_outcome
-from s3z_core.cli.resumable import rerun_args
+from s3z_core.cli.resumable import RESUMABLE_COMMANDS, rerun_args
 from s3z_core.cli.units import format_size
 from s3z_core.errors import ConfigError, S3zError
 from s3z_core.filesystem import fs_call
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 def _describe(record: dict[str, Any]) -> str:
     name = record.get("command", "?")
+    if name in ("app-upload", "app-download"):  # a folder transfer of the GUI's
+        return f"{name} {record.get('source')} -> {record.get('destination')}"
     if name == "upload":
         return f"upload {' '.join(record.get('sources') or [])} -> s3://{record.get('bucket')}"
     if name == "download":
@@ -145,6 +147,12 @@ async def _discard(
 async def _rerun(session: Session, batches: list[BatchRecord], jobs: list[JobRecord]) -> int:
     code = 0
     for b in batches:
+        if b.command.get("command") not in RESUMABLE_COMMANDS:  # the app's folder: resumed there
+            session.console.info(
+                f"b{b.id} {_describe(b.command)}: resume it in the app, or --discard it",
+                {"type": "not_resumed", "batch": f"b{b.id}"},
+            )
+            continue
         sub = _session_for(session, "", b.command)
         run = getattr(
             importlib.import_module(f"s3z_core.cli.commands.{_COMMANDS[sub.args.command]}"),
