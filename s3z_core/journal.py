@@ -220,7 +220,7 @@ class Journal:
                 db.execute("SAVEPOINT w")
                 try:
                     fn(db)
-                except sqlite3.Error as exc:
+                except Exception as exc:  # noqa: BLE001 - one bad write must not lose its pile
                     db.execute("ROLLBACK TO w")
                     log.warning("transfer journal write failed: %s", exc)
                 db.execute("RELEASE w")

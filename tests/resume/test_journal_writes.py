@@ -79,8 +79,13 @@ async def test_one_failing_write_does_not_lose_its_pile(tmp_path: Path) -> None:
         def insert(n: int) -> None:
             journal._post(lambda db: db.execute("INSERT INTO t VALUES (?)", (n,)))
 
+        def broken(db: sqlite3.Connection) -> None:
+            db.execute("INSERT INTO t VALUES (3)")
+            raise ValueError("a bug in one write")
+
         insert(1)
         insert(1)  # a constraint error: rolled back alone
+        journal._post(broken)  # a bug: rolled back alone too (its row 3 with it)
         insert(2)
         await journal.flush()
         rows = await journal._call(lambda db: [r[0] for r in db.execute("SELECT n FROM t")])
