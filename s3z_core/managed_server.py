@@ -45,8 +45,17 @@ _LOG_TAIL_BYTES = 2000
 
 PID_FILE = "server.pid"
 # How a server says a port we picked was taken meanwhile (bind, or weed mini's own check).
-_PORT_TAKEN = ("address already in use", "Port allocation failed")
+# How each server says its port was taken (compared lower-cased: moto writes "Address already
+# in use", weed "address already in use").
+_PORT_TAKEN = ("address already in use", "port allocation failed", "is in use by another program")
 _WARDEN = Path(__file__).with_name("server_warden.py")
+
+
+def port_taken(log_tail: str) -> bool:
+    """The server died because its port was taken between our check and its bind: a start
+    on fresh ports will do (two test runs on one machine met this with moto)."""
+    lowered = log_tail.lower()
+    return any(sign in lowered for sign in _PORT_TAKEN)
 
 
 class ManagedS3Server:
@@ -285,7 +294,7 @@ class ManagedS3Server:
             code = self._process.poll()
             if code is not None:
                 tail = self._log_tail()
-                if not last_attempt and any(sign in tail for sign in _PORT_TAKEN):
+                if not last_attempt and port_taken(tail):
                     return False
                 raise LocalServerError(
                     f"{self.kind} server exited with code {code} while starting; "

@@ -236,3 +236,15 @@ def test_a_deep_tmpdir_still_starts_seaweedfs(monkeypatch, tmp_path: Path):
         name = "deep-tmp"
         boto3_client(server).create_bucket(Bucket=name)
         _round_trip(server, name, "k.bin", 100_000)
+
+
+def test_a_taken_port_is_recognised_in_every_servers_words():
+    """moto says "Address already in use" (capital A): the case-sensitive check missed it, so
+    a port grabbed between the check and the bind failed the start instead of retrying."""
+    from s3z_core.managed_server import port_taken
+
+    moto = "Address already in use\nPort 42508 is in use by another program. Either identify"
+    weed = "F1202 listen tcp 127.0.0.1:9333: bind: address already in use"
+    assert port_taken(moto)
+    assert port_taken(weed)
+    assert not port_taken("panic: volume.max must be positive")
