@@ -145,6 +145,19 @@ class BatchRecord:
     items_done: int = 0
 
 
+def in_transaction(db: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
+    """``fn(db)`` as one write transaction (``db`` opened with ``isolation_level=None``):
+    committed whole or rolled back whole, so a kill leaves the file before or after it."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        result = fn(db)
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+    return result
+
+
 class Journal:
     """The journal file and its one thread. ``Journal()`` does no I/O; the file is opened
     (and created) by the first call, on that thread."""
@@ -181,15 +194,7 @@ class Journal:
         return self._db
 
     def _tx(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        db = self._conn()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            result = fn(db)
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
-        return result
+        return in_transaction(self._conn(), fn)
 
     async def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         with self._piling:
@@ -442,4 +447,4 @@ def _log_failure(future: Future[object]) -> None:
         log.warning("transfer journal write failed: %s", exc)
 
 
-__all__ = ["RANGE_STEP_BYTES", "BatchRecord", "JobRecord", "Journal", "state_dir"]
+__all__ = ["RANGE_STEP_BYTES", "BatchRecord", "JobRecord", "Journal", "in_transaction", "state_dir"]

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from s3z_core.events import Direction
+from s3z_core.journal import in_transaction
 from s3z_core.specs import TransferSpec
 from s3z_gui.models.folder_command import FolderCommand, command_from_json, command_to_json
 from s3z_gui.models.transfer_row import Priority, Status
@@ -146,15 +147,7 @@ class QueueArchive:
         return self._db
 
     def _tx(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        db = self._conn()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            result = fn(db)
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
-        return result
+        return in_transaction(self._conn(), fn)
 
     async def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         loop = asyncio.get_running_loop()
