@@ -134,7 +134,7 @@ class Batch:
                 return float("inf")
             return ranks.get(job.control.transfer_id, UNRANKED)
 
-        queue: RankedQueue[Job | None] = RankedQueue(self.workers * 2, rank)
+        queue: RankedQueue[Job | None] = RankedQueue(self.workers * 2, rank, lambda: bool(ranks))
         journal, batch_id = self.ctx.journal, self.resume_id
         done: dict[str, str] = {}
         if journal is not None and batch_id is not None:
