@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from s3z_core.events import Direction
-from s3z_core.journal import in_transaction
+from s3z_core.journal_records import in_transaction
 from s3z_core.specs import TransferSpec
 from s3z_gui.models.folder_command import FolderCommand, command_from_json, command_to_json
 from s3z_gui.models.transfer_row import Priority, Status

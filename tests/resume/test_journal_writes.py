@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+import s3z_core.journal as journal_module
 from s3z_core.journal import Journal
 
 pytestmark = pytest.mark.asyncio
@@ -94,3 +95,77 @@ async def test_one_failing_write_does_not_lose_its_pile(tmp_path: Path) -> None:
         journal.close()
     with sqlite3.connect(tmp_path / "j.sqlite3") as db:  # committed, on disk
         assert [r[0] for r in db.execute("SELECT n FROM t ORDER BY n")] == [1, 2]
+
+
+async def test_writes_spread_over_time_share_one_window(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Items finishing one by one (the loop busy in between, so the thread is idle each
+    time) still share a commit: the pile waits for company. The window is made long here so
+    the count does not depend on this machine's speed; the flush cuts it short (it would
+    otherwise wait the whole minute) and the pile lands before the flush returns."""
+    monkeypatch.setattr(journal_module, "PILE_WINDOW_S", 60.0)
+    journal = Journal(tmp_path / "j.sqlite3")
+    try:
+        batch = await journal.open_batch("cp -r a s3://b/", {"command": "cp"})
+        commits: list[int] = []
+        real_tx = journal._tx
+
+        def counting(fn):  # type: ignore[no-untyped-def]
+            commits.append(1)
+            return real_tx(fn)
+
+        journal._tx = counting  # type: ignore[method-assign]
+        for i in range(50):
+            journal.mark_done(batch.id, f"f{i:02d}", f"fp{i}")
+            await asyncio.sleep(0.002)  # the thread has long taken the pile's job by now
+        await asyncio.wait_for(journal.flush(), 30)  # a hang guard, not a timing claim
+        journal._tx = real_tx  # type: ignore[method-assign]
+        assert len(commits) == 2, len(commits)  # the pile, then the flush
+        assert len(await journal.done_items(batch.id)) == 50
+    finally:
+        journal.close()
+
+
+async def test_close_commits_a_waiting_pile_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(journal_module, "PILE_WINDOW_S", 60.0)
+    journal = Journal(tmp_path / "j.sqlite3")
+    batch = await journal.open_batch("cp -r a s3://b/", {"command": "cp"})
+    journal.mark_done(batch.id, "f", "fp")
+    await asyncio.sleep(0.01)
+    await asyncio.wait_for(asyncio.to_thread(journal.close), 30)  # a hang guard
+    with sqlite3.connect(tmp_path / "j.sqlite3") as db:
+        assert [r[0] for r in db.execute("SELECT item FROM done")] == ["f"]
+
+
+async def test_part_and_range_progress_commits_without_waiting_the_window(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kill right after a range's progress was handed over must find it on disk: only a
+    batch's done items wait for company. Seen from a second connection, no awaited write
+    in between (the window is a minute: the poll would time out if the write waited)."""
+    monkeypatch.setattr(journal_module, "PILE_WINDOW_S", 60.0)
+    journal = Journal(tmp_path / "j.sqlite3")
+    try:
+        batch = await journal.open_batch("cp -r a s3://b/", {"command": "cp"})
+        job = await journal.start_job(
+            "download", "e", "b", "k", str(tmp_path / "k"), size=10, fingerprint="x", part_size=5
+        )
+        journal.mark_done(batch.id, "early", "fp")  # waiting in the pile
+        journal.record_range(job, 1, 3)  # takes the pile with it, at once
+
+        def seen() -> tuple[list[int], list[str]]:
+            with sqlite3.connect(tmp_path / "j.sqlite3") as db:
+                ranges = [r[0] for r in db.execute("SELECT done FROM parts")]
+                items = [r[0] for r in db.execute("SELECT item FROM done")]
+            return ranges, items
+
+        for _ in range(3000):  # a hang guard of ~30 s, not a timing claim
+            if await asyncio.to_thread(seen) == ([3], ["early"]):
+                break
+            await asyncio.sleep(0.01)
+        assert await asyncio.to_thread(seen) == ([3], ["early"])
+    finally:
+        journal.close()
