@@ -79,24 +79,29 @@ def pytest_asyncio_loop_factories(
 # -- servers ---------------------------------------------------------------------------------
 
 
+# The session's servers run under the warden, like the app's sandbox: a pytest (or an xdist
+# worker) killed by ``timeout`` or SIGKILL takes them with it instead of leaving them running
+# for the next run to trip over (8 were found after one such session).
+
+
 @pytest.fixture(scope="session")
 def seaweed() -> Iterator[LocalS3Server]:
     """SeaweedFS (weed mini) on 127.0.0.1, shared by the whole session."""
-    with LocalS3Server() as server:
+    with LocalS3Server(bind_to_parent=True) as server:
         yield server
 
 
 @pytest.fixture(scope="session")
 def rclone_s3() -> Iterator[RcloneS3Server]:
     """``rclone serve s3`` over a temp folder: a second, independent S3 implementation."""
-    with RcloneS3Server() as server:
+    with RcloneS3Server(bind_to_parent=True) as server:
         yield server
 
 
 @pytest.fixture(scope="session")
 def moto_s3() -> Iterator[MotoS3Server]:
     """moto_server (in-memory, stores any key verbatim); started only if a test asks for it."""
-    with MotoS3Server() as server:
+    with MotoS3Server(bind_to_parent=True) as server:
         yield server
 
 

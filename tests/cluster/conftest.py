@@ -21,7 +21,7 @@ from s3z_core.local_server import LocalS3Server
 @pytest.fixture(scope="session")
 def seaweed_b() -> Iterator[LocalS3Server]:
     """A second SeaweedFS, another account: access key ``s3zother``, its own secret."""
-    with LocalS3Server(access_key="s3zother") as server:
+    with LocalS3Server(access_key="s3zother", bind_to_parent=True) as server:
         yield server
 
 
