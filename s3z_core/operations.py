@@ -38,6 +38,13 @@ def _http_time(value: str | None) -> datetime | None:
         return None
 
 
+def _query(selector: tuple[str, str], *pairs: tuple[str, str | None]) -> list[tuple[str, str]]:
+    """A listing's query: its selector (``list-type=2``, ``versions``, ``uploads``,
+    ``uploadId=…``, kept even when empty: an empty value is a flag), then the parameters
+    that have a value, in order."""
+    return [selector, *((name, value) for name, value in pairs if value)]
+
+
 def _meta_headers(metadata: Mapping[str, str] | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for k, v in (metadata or {}).items():
@@ -199,19 +206,15 @@ class S3Operations:
         continuation_token: str | None = None,
         max_keys: int = 1000,
     ) -> ListPage:
-        query: list[tuple[str, str]] = [
+        query = _query(
             ("list-type", "2"),
             ("encoding-type", "url"),
             ("max-keys", str(max_keys)),
-        ]
-        if prefix:
-            query.append(("prefix", prefix))
-        if delimiter:
-            query.append(("delimiter", delimiter))
-        if start_after and not continuation_token:
-            query.append(("start-after", start_after))
-        if continuation_token:
-            query.append(("continuation-token", continuation_token))
+            ("prefix", prefix),
+            ("delimiter", delimiter),
+            ("start-after", None if continuation_token else start_after),
+            ("continuation-token", continuation_token),
+        )
         resp = await self.client.request("ListObjectsV2", "GET", bucket=bucket, query=query)
         return responses.parse_list_objects_v2(resp.body)
 
@@ -226,19 +229,15 @@ class S3Operations:
         version_id_marker: str | None = None,
         max_keys: int = 1000,
     ) -> VersionPage:
-        query: list[tuple[str, str]] = [
+        query = _query(
             ("versions", ""),
             ("encoding-type", "url"),
             ("max-keys", str(max_keys)),
-        ]
-        for name, value in (
             ("prefix", prefix),
             ("delimiter", delimiter),
             ("key-marker", key_marker),
             ("version-id-marker", version_id_marker if key_marker else None),
-        ):
-            if value:
-                query.append((name, value))
+        )
         resp = await self.client.request("ListObjectVersions", "GET", bucket=bucket, query=query)
         return responses.parse_list_object_versions(resp.body)
 
@@ -384,13 +383,12 @@ class S3Operations:
             # No encoding-type=url here (botocore asks for it on object listings only):
             # SeaweedFS 4.48 echoes <EncodingType>url</EncodingType> but sends the keys
             # raw, so decoding them would turn a literal "+" into a space.
-            query: list[tuple[str, str]] = [("uploads", "")]
-            if prefix:
-                query.append(("prefix", prefix))
-            if key_marker:
-                query.append(("key-marker", key_marker))
-            if id_marker:
-                query.append(("upload-id-marker", id_marker))
+            query = _query(
+                ("uploads", ""),
+                ("prefix", prefix),
+                ("key-marker", key_marker),
+                ("upload-id-marker", id_marker),
+            )
             try:
                 resp = await self.client.request(
                     "ListMultipartUploads", "GET", bucket=bucket, query=query
@@ -411,9 +409,9 @@ class S3Operations:
         out: list[PartInfo] = []
         marker: int | None = None
         while True:
-            query: list[tuple[str, str]] = [("uploadId", upload_id)]
-            if marker:
-                query.append(("part-number-marker", str(marker)))
+            query = _query(
+                ("uploadId", upload_id), ("part-number-marker", str(marker) if marker else None)
+            )
             resp = await self.client.request(
                 "ListParts", "GET", bucket=bucket, key=key, query=query
             )

@@ -26,12 +26,7 @@ def positive_int(text: str) -> int:
 
 
 def part_size(text: str) -> int:
-    try:
-        value = parse_size(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
+    value = size(text)
     if value < MIN_PART_SIZE:
         raise argparse.ArgumentTypeError(
             f"must be at least 5 MiB (S3's minimum part size), got {text!r} ({format_size(value)})"
