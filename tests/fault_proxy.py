@@ -354,6 +354,7 @@ class FaultProxy:
         if loop is None or thread is None:
             return
         asyncio.run_coroutine_threadsafe(self.stop(), loop).result(timeout=30)
+        asyncio.run_coroutine_threadsafe(_abort_leftovers(), loop).result(timeout=30)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=30)
         loop.close()
@@ -510,3 +511,23 @@ class FaultProxy:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             transport.abort()
         raise _ConnectionResetError
+
+
+async def _abort_leftovers() -> None:
+    """Close what the stopped proxy still holds on its loop, before the loop is closed.
+
+    When a client is killed mid-body, the proxy closes its upstream connection with bytes
+    still in the write buffer; such a transport stays "closing" until the server has read
+    them. Left on a closed loop, it was garbage-collected during some later test, whose
+    teardown then failed on the ResourceWarning (seen once in a fresh-clone CI run, at
+    ``test_folder_upload_killed_halfway_sends_only_what_is_missing``). asyncio keeps a
+    selector loop's transports in ``_transports``; every one left after ``stop()`` is such a
+    leftover, and aborting it closes its socket now.
+    """
+    loop = asyncio.get_running_loop()
+    transports: Any = getattr(loop, "_transports", {})
+    for transport in list(transports.values()):
+        if transport is not None:
+            transport.abort()
+    await asyncio.sleep(0)  # the aborts' connection_lost callbacks run before the loop stops
+    await asyncio.sleep(0)
