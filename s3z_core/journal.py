@@ -30,6 +30,8 @@ finished in its last moments: uploads reconcile with the server's ``ListParts``,
 wins over the journal, and a batch re-sends the items not marked done.
 """
 
+from __future__ import annotations
+
 import asyncio
 import contextlib
 import json

@@ -42,6 +42,7 @@ class Attempt:
     ) -> None:
         self.proxy = proxy
         self.killed = False
+        self._reaped = False  # set by ``wait``: the pid may be reused, never signal it again
         self._lock = threading.Lock()
         env = cli_env(proxy.endpoint(server), home, S3Z_STATE_DIR=str(state))
         self._when = when
@@ -66,13 +67,19 @@ class Attempt:
         if not self._when(event, record, self.proxy):
             return
         with self._lock:
-            if not self.killed:
+            if not self.killed and not self._reaped:
                 os.kill(self.proc.pid, signal.SIGKILL)
                 self.killed = True
 
     def wait(self) -> tuple[int, str, str]:
         out, err = self.proc.communicate(timeout=120)
-        self.proxy.watch = None
+        # The kill and ``killed = True`` happen under the lock on the proxy's thread, and
+        # the process can be reaped in between (seen once: exit -9 with ``killed`` still
+        # False, so a killed run was taken for a failed one). Taking the lock here waits for
+        # a kill in flight to be recorded; ``_reaped`` stops any later one.
+        with self._lock:
+            self._reaped = True
+            self.proxy.watch = None
         return self.proc.returncode, out, err
 
 
