@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,18 +21,25 @@ from s3z_core.journal import Journal
 pytestmark = pytest.mark.asyncio
 
 
+def _count_commits(journal: Journal) -> tuple[list[int], Any]:
+    """Wrap the journal's transaction runner so each commit appends to the list returned;
+    the original runner comes back with it, to restore."""
+    commits: list[int] = []
+    real_tx = journal._tx
+
+    def counting(fn):  # type: ignore[no-untyped-def]
+        commits.append(1)
+        return real_tx(fn)
+
+    journal._tx = counting  # type: ignore[method-assign]
+    return commits, real_tx
+
+
 async def test_a_thousand_done_items_pile_into_few_transactions(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "j.sqlite3")
     try:
         batch = await journal.open_batch("cp -r a s3://b/", {"command": "cp"})
-        commits: list[int] = []
-        real_tx = journal._tx
-
-        def counting(fn):  # type: ignore[no-untyped-def]
-            commits.append(1)
-            return real_tx(fn)
-
-        journal._tx = counting  # type: ignore[method-assign]
+        commits, real_tx = _count_commits(journal)
         for i in range(1000):
             journal.mark_done(batch.id, f"f{i:04d}", f"fp{i}")
         await journal.flush()
@@ -108,14 +116,7 @@ async def test_writes_spread_over_time_share_one_window(
     journal = Journal(tmp_path / "j.sqlite3")
     try:
         batch = await journal.open_batch("cp -r a s3://b/", {"command": "cp"})
-        commits: list[int] = []
-        real_tx = journal._tx
-
-        def counting(fn):  # type: ignore[no-untyped-def]
-            commits.append(1)
-            return real_tx(fn)
-
-        journal._tx = counting  # type: ignore[method-assign]
+        commits, real_tx = _count_commits(journal)
         for i in range(50):
             journal.mark_done(batch.id, f"f{i:02d}", f"fp{i}")
             await asyncio.sleep(0.002)  # the thread has long taken the pile's job by now
