@@ -43,7 +43,10 @@ run: system-deps-run venv
 # suite waits on servers, subprocesses and credential lifetimes, not on a core. The checks'
 # output is printed when they end; either failing fails the run. TEST_WORKERS=0 runs serially.
 TEST_WORKERS ?= 2
-XDIST := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+# --max-worker-restart=0: a worker that crashes ends the run with the test named. A replaced
+# worker under --dist loadfile can leave the run waiting forever on work units that are already
+# done (pytest-xdist #784, #1378); that is how a segfault became a 28-minute timeout.
+XDIST := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --max-worker-restart=0)
 
 test: system-deps-test venv
 	@.ci/qt-deps.sh verify $(BIN)/python
@@ -54,10 +57,15 @@ test: system-deps-test venv
 	if [ $$lrc -ne 0 ]; then echo "static checks failed (above)"; fi; \
 	[ $$rc -eq 0 ] && [ $$lrc -eq 0 ]
 
-# pytest's exit 5 means "collected nothing": a broken test tree, never a pass.
+# pytest's exit 5 means "collected nothing": a broken test tree, never a pass. A process that
+# dies of a fatal error (a segfault) leaves its last test and stack in S3Z_CRASH_DIR
+# (tests/crashlog.py), printed here when the run fails.
 pytest: venv
-	@rc=0; $(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS) || rc=$$?; \
+	@own=; dir=$${S3Z_CRASH_DIR:-}; if [ -z "$$dir" ]; then dir=$$(mktemp -d); own=1; fi; \
+	rc=0; S3Z_CRASH_DIR=$$dir $(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests (exit 5): the test tree is missing or deselected"; fi; \
+	if [ $$rc -ne 0 ]; then $(BIN)/python tests/crashlog.py $$dir || true; fi; \
+	if [ -n "$$own" ]; then rm -rf $$dir; fi; \
 	exit $$rc
 
 lint: venv

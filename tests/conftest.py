@@ -38,6 +38,7 @@ import uuid  # noqa: E402
 from collections.abc import Callable, Iterator, Mapping  # noqa: E402
 from typing import Any  # noqa: E402
 
+import crashlog  # noqa: E402
 import pytest  # noqa: E402
 from servers import MotoS3Server, S3Endpoint, boto3_client, delete_bucket  # noqa: E402
 
@@ -48,6 +49,26 @@ GUI_DIR = TESTS_DIR / "gui"
 
 def _is_gui(item: pytest.Item) -> bool:
     return item.get_closest_marker("gui") is not None or GUI_DIR in Path(item.path).parents
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    crashlog.start(config)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    crashlog.note(item.nodeid, "setup")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> None:
+    crashlog.note(item.nodeid, "call")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    crashlog.note(item.nodeid, "teardown")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -1,0 +1,64 @@
+"""Name the test a crashed interpreter was running, with its fatal-error traceback.
+
+A segfault in an xdist worker reaches the console as an all-threads dump in the middle of the
+output, and the run's summary (which names the test) only comes if the run ends; a long CI log
+is shown cut, which can drop both. With ``S3Z_CRASH_DIR`` set (``make pytest`` sets it), each
+process appends the id of every test it starts to ``<dir>/<worker>.log`` and points
+``faulthandler`` at the same file, so the file ends with the last test and its crash dump.
+``python tests/crashlog.py DIR`` prints what a crashed process left: the test and the crashing
+thread's stack, a few lines each.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import os
+import sys
+from pathlib import Path
+from typing import IO
+
+import pytest
+
+_open: list[IO[str]] = []  # this process's log, once opened
+
+
+def start(config: pytest.Config) -> None:
+    """Open this process's log and send fatal-error dumps to it (called from pytest_configure,
+    after pytest's own faulthandler plugin, which this replaces for the process)."""
+    folder = os.environ.get("S3Z_CRASH_DIR")
+    if not folder:
+        return
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    log = open(Path(folder) / f"{worker}.log", "a", buffering=1, encoding="utf-8")  # noqa: SIM115
+    _open.append(log)
+    faulthandler.enable(file=log, all_threads=True)
+
+
+def note(nodeid: str, phase: str) -> None:
+    for log in _open:
+        log.write(f"== {phase} {nodeid}\n")
+
+
+def report(folder: Path) -> int:
+    """Print each crashed process's last test and its crashing thread; the count found."""
+    crashed = 0
+    for path in sorted(folder.glob("*.log")):
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        fatal = [i for i, line in enumerate(lines) if line.startswith("Fatal Python error")]
+        if not fatal:
+            continue
+        crashed += 1
+        at = fatal[-1]
+        test = next((ln for ln in reversed(lines[:at]) if ln.startswith("== ")), "== (no test)")
+        print(f"crash in {path.stem}: {lines[at]}; while running {test[3:]}")
+        marks = (i for i in range(at, len(lines)) if lines[i].startswith("Current thread"))
+        current = next(marks, at)
+        for line in lines[current : current + 16]:
+            if not line.strip():
+                break
+            print(f"  {line}")
+    return crashed
+
+
+if __name__ == "__main__":
+    sys.exit(1 if report(Path(sys.argv[1])) else 0)
