@@ -246,6 +246,11 @@ class EngineBridge(QObject):
         """Abort unfinished multipart uploads begun before ``moment``, in every bucket; for a
         store only this app uses (the sandbox): what a killed run could not abort itself."""
 
+        # Stores give upload dates in whole seconds (SeaweedFS truncates them), so an upload
+        # begun in the same second as ``moment``, after it, reads as earlier; only a date
+        # before that second is provably older.
+        cutoff = moment.replace(microsecond=0)
+
         async def run() -> int:
             engine = self.engine
             aborted = 0
@@ -258,7 +263,7 @@ class EngineBridge(QObject):
                     # No date: not provably old, so not ours to judge.
                     if upload.upload_id in kept:
                         continue
-                    if upload.initiated is not None and upload.initiated < moment:
+                    if upload.initiated is not None and upload.initiated < cutoff:
                         await engine.abort_multipart_upload(
                             bucket.name, upload.key, upload.upload_id
                         )

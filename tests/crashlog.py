@@ -34,6 +34,13 @@ def start(config: pytest.Config) -> None:
     faulthandler.enable(file=log, all_threads=True)
 
 
+def stop() -> None:
+    """Hand fatal-error dumps back to stderr and close the log (pytest_unconfigure)."""
+    if _open:
+        faulthandler.enable(file=sys.__stderr__ or sys.stderr, all_threads=True)
+        _open.pop().close()
+
+
 def note(nodeid: str, phase: str) -> None:
     for log in _open:
         log.write(f"== {phase} {nodeid}\n")
