@@ -28,12 +28,12 @@ from s3z_core.transfer.upload import upload_file
 Runner = Callable[[], Awaitable[TransferResult]]
 
 
-@dataclass(slots=True)
-class Job:
-    control: TransferControl
+class SpecEnds:
+    """``source`` and ``destination`` as the spec names them: a job and the handle to it
+    describe a transfer the same way."""
+
+    __slots__ = ()
     spec: TransferSpec
-    run: Runner | None
-    error: S3zError | None = None  # a job that failed while being planned (unsafe key, …)
 
     @property
     def source(self) -> str:
@@ -42,6 +42,14 @@ class Job:
     @property
     def destination(self) -> str:
         return self.spec.destination
+
+
+@dataclass(slots=True)
+class Job(SpecEnds):
+    control: TransferControl
+    spec: TransferSpec
+    run: Runner | None
+    error: S3zError | None = None  # a job that failed while being planned (unsafe key, …)
 
 
 def queue_job(
