@@ -25,14 +25,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterable, S
 from pathlib import Path
 from typing import Any, Unpack
 
-from s3z_core.auth.connection import (
-    Connection,
-    ConnectionOptions,
-    Identity,
-    open_connection,
-    resolve_connection,
-    who_am_i,
-)
+from s3z_core import auth
 from s3z_core.config import ClientConfig, TransferConfig, connections_for, journal_endpoint
 from s3z_core.credentials import CredentialProvider, Credentials
 from s3z_core.errors import CredentialsError, InvalidValueError
@@ -76,7 +69,7 @@ class Engine(ObjectCalls):
         transfer_config: TransferConfig | None = None,
         on_event: EventSink | None = None,
         *,
-        connection: Connection | None = None,
+        connection: auth.Connection | None = None,
         source: Engine | None = None,
         transfer_ids: TransferIds | None = None,
         journal: Journal | None = None,
@@ -126,12 +119,12 @@ class Engine(ObjectCalls):
         transfer_config: TransferConfig | None = None,
         on_event: EventSink | None = None,
         journal: Journal | None = None,
-        **options: Unpack[ConnectionOptions],
+        **options: Unpack[auth.ConnectionOptions],
     ) -> Engine:
         """Resolve credentials/region/endpoint like the AWS CLI (the files only: temporary
         credentials are fetched on first use). On an event loop, prefer ``connect``."""
         tc = transfer_config or TransferConfig()
-        conn = resolve_connection(connections_for(tc), **options)
+        conn = auth.resolve_connection(connections_for(tc), **options)
         return cls(conn.config, conn.provider, tc, on_event, connection=conn, journal=journal)
 
     @classmethod
@@ -140,9 +133,9 @@ class Engine(ObjectCalls):
         *,
         transfer_config: TransferConfig | None = None,
         on_event: EventSink | None = None,
-        source: ConnectionOptions | None = None,
+        source: auth.ConnectionOptions | None = None,
         journal: Journal | None = None,
-        **options: Unpack[ConnectionOptions],
+        **options: Unpack[auth.ConnectionOptions],
     ) -> Engine:
         """``from_settings`` off the loop, with the first credentials fetched: a missing login
         or an MFA code is dealt with before any transfer starts. ``source``: the options of
@@ -151,7 +144,7 @@ class Engine(ObjectCalls):
         source_engine = None
         if source is not None:
             source_engine = await cls.connect(transfer_config=tc, **source)
-        conn = await open_connection(connections_for(tc), **options)
+        conn = await auth.open_connection(connections_for(tc), **options)
         return cls(
             conn.config,
             conn.provider,
@@ -167,11 +160,11 @@ class Engine(ObjectCalls):
         """Where copies read from: the source engine, or this one (same endpoint)."""
         return self.source if self.source is not None else self
 
-    async def whoami(self) -> Identity:
+    async def whoami(self) -> auth.Identity:
         """STS GetCallerIdentity with the engine's credentials, and where they came from."""
         if self._connection is None:
             raise CredentialsError("whoami needs an engine made by Engine.connect/from_settings")
-        return await who_am_i(self._connection)
+        return await auth.who_am_i(self._connection)
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def __aenter__(self) -> Engine:

@@ -12,9 +12,10 @@ from s3z_core.models import BatchResult, TransferResult
 from s3z_core.specs import TransferSpec
 from s3z_core.transfer.batch import Batch
 from s3z_core.transfer.control import TransferContext, TransferControl
+from s3z_core.transfer.jobs import SpecEnds
 
 
-class TransferHandle:
+class TransferHandle(SpecEnds):
     """One running transfer. ``await handle`` or ``await handle.result()``."""
 
     def __init__(
@@ -29,14 +30,6 @@ class TransferHandle:
         self._task = task
         self.spec = spec
         self.transfer_id = control.transfer_id
-
-    @property
-    def source(self) -> str:
-        return self.spec.source
-
-    @property
-    def destination(self) -> str:
-        return self.spec.destination
 
     async def result(self) -> TransferResult:
         """The result; raises the typed error, or CancelledError if it was cancelled."""

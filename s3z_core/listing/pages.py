@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Protocol, TypeVar
 
 from s3z_core.config import require_positive
 from s3z_core.errors import DamagedListingError, ProtocolError
@@ -10,7 +11,39 @@ from s3z_core.models import ListPage, ObjectInfo
 from s3z_core.operations import S3Operations
 
 
-async def paginate_objects(
+class _Truncatable(Protocol):
+    @property
+    def is_truncated(self) -> bool: ...
+
+
+Page = TypeVar("Page", bound=_Truncatable)
+Cursor = TypeVar("Cursor")
+
+
+async def follow_pages(
+    fetch: Callable[[Cursor | None, int], Awaitable[Page]],
+    cursor_after: Callable[[Page], Cursor | None],
+    page_size: int,
+    stuck: str,
+) -> AsyncIterator[Page]:
+    """``fetch(cursor, max_keys)`` from the start (cursor None) until a page is not
+    truncated. A truncated page must move the cursor on (``cursor_after``): one that gives
+    none, or the same again, would loop forever or silently drop the rest of the listing,
+    so it raises ``ProtocolError(stuck)``."""
+    require_positive("page_size", page_size)
+    cursor: Cursor | None = None
+    while True:
+        page = await fetch(cursor, min(page_size, 1000))
+        yield page
+        if not page.is_truncated:
+            return
+        following = cursor_after(page)
+        if following is None or following == cursor:
+            raise ProtocolError(stuck)
+        cursor = following
+
+
+def paginate_objects(
     ops: S3Operations,
     bucket: str,
     *,
@@ -20,27 +53,19 @@ async def paginate_objects(
     page_size: int = 1000,
 ) -> AsyncIterator[ListPage]:
     """ListObjectsV2 pages until IsTruncated is false (continuation tokens are opaque)."""
-    require_positive("page_size", page_size)
-    token: str | None = None
-    while True:
-        page = await ops.list_objects_v2(
+
+    def fetch(token: str | None, max_keys: int) -> Awaitable[ListPage]:
+        return ops.list_objects_v2(
             bucket,
             prefix=prefix,
             delimiter=delimiter,
             start_after=start_after,
             continuation_token=token,
-            max_keys=min(page_size, 1000),
+            max_keys=max_keys,
         )
-        yield page
-        if not page.is_truncated:
-            return
-        if not page.next_token or page.next_token == token:
-            # Stopping here would silently drop the rest of the listing.
-            raise ProtocolError(
-                f"ListObjectsV2 s3://{bucket}/{prefix}: truncated page without a new "
-                "continuation token"
-            )
-        token = page.next_token
+
+    stuck = f"ListObjectsV2 s3://{bucket}/{prefix}: truncated page without a new continuation token"
+    return follow_pages(fetch, lambda page: page.next_token or None, page_size, stuck)
 
 
 async def iter_objects(

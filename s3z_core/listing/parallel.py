@@ -31,10 +31,11 @@ from __future__ import annotations
 import asyncio
 import heapq
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing, suppress
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import ParamSpec
 
 from s3z_core.config import require_positive
 from s3z_core.errors import DamagedListingError, ProtocolError
@@ -375,27 +376,20 @@ async def paginate_parallel(
             yield page
 
 
-async def iter_objects_parallel(
-    ops: S3Operations,
-    bucket: str,
-    prefix: str = "",
-    *,
-    start_after: str | None = None,
-    concurrency: int = 16,
-    ordered: bool = True,
-    page_size: int = 1000,
-) -> AsyncIterator[ObjectInfo]:
-    """`paginate_parallel`, one object at a time: a drop-in for `pages.iter_objects`."""
-    batches = paginate_parallel(
-        ops,
-        bucket,
-        prefix,
-        start_after=start_after,
-        concurrency=concurrency,
-        ordered=ordered,
-        page_size=page_size,
-    )
-    async with aclosing(batches):
-        async for batch in batches:
-            for obj in batch:
-                yield obj
+P = ParamSpec("P")
+
+
+def _one_at_a_time(
+    paginate: Callable[P, AsyncGenerator[list[ObjectInfo], None]],
+) -> Callable[P, AsyncIterator[ObjectInfo]]:
+    async def objects(*args: P.args, **kwargs: P.kwargs) -> AsyncIterator[ObjectInfo]:
+        async with aclosing(paginate(*args, **kwargs)) as batches:
+            async for batch in batches:
+                for obj in batch:
+                    yield obj
+
+    return objects
+
+
+# `paginate_parallel`, one object at a time (same arguments): a drop-in for `pages.iter_objects`.
+iter_objects_parallel = _one_at_a_time(paginate_parallel)

@@ -8,15 +8,16 @@ page without moving the markers on would loop forever; that is a ``ProtocolError
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 
-from s3z_core.config import require_positive
-from s3z_core.errors import ProtocolError
+from s3z_core.listing.pages import follow_pages
 from s3z_core.models import VersionPage
 from s3z_core.operations import S3Operations
 
+Markers = tuple[str, str | None]  # the key, and the version id, the next page starts after
 
-async def paginate_versions(
+
+def paginate_versions(
     ops: S3Operations,
     bucket: str,
     *,
@@ -24,25 +25,24 @@ async def paginate_versions(
     delimiter: str | None = None,
     page_size: int = 1000,
 ) -> AsyncIterator[VersionPage]:
-    require_positive("page_size", page_size)
-    key_marker: str | None = None
-    version_marker: str | None = None
-    while True:
-        page = await ops.list_object_versions(
+    def fetch(markers: Markers | None, max_keys: int) -> Awaitable[VersionPage]:
+        key_marker, version_marker = markers or (None, None)
+        return ops.list_object_versions(
             bucket,
             prefix=prefix,
             delimiter=delimiter,
             key_marker=key_marker,
             version_id_marker=version_marker,
-            max_keys=min(page_size, 1000),
+            max_keys=max_keys,
         )
-        yield page
-        if not page.is_truncated:
-            return
-        markers = (page.next_key_marker, page.next_version_id_marker)
-        if not page.next_key_marker or markers == (key_marker, version_marker):
-            raise ProtocolError(
-                f"ListObjectVersions s3://{bucket}/{prefix}: truncated page without new "
-                "markers; the listing cannot continue"
-            )
-        key_marker, version_marker = markers
+
+    def markers_after(page: VersionPage) -> Markers | None:
+        if not page.next_key_marker:
+            return None
+        return page.next_key_marker, page.next_version_id_marker
+
+    stuck = (
+        f"ListObjectVersions s3://{bucket}/{prefix}: truncated page without new "
+        "markers; the listing cannot continue"
+    )
+    return follow_pages(fetch, markers_after, page_size, stuck)

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from s3z_core.config import WRITE_BACKLOG_BATCHES, TransferConfig
-from s3z_core.events import EventSink, TransferPaused, TransferResumed
+from s3z_core.events import EventSink, TransferPaused, TransferResumed, Verification
 from s3z_core.journal import Journal
+from s3z_core.models import TransferResult
 from s3z_core.operations import S3Operations
+from s3z_core.specs import TransferSpec
 from s3z_core.transfer.budget import ByteBudget
 
 
@@ -57,6 +60,24 @@ class TransferControl:
         if self.parent_gate is not None:
             await self.parent_gate.wait()
         await self.gate.wait()
+
+
+def size_only_result(
+    control: TransferControl, spec: TransferSpec, size: int, etag: str, parts: int, started: float
+) -> TransferResult:
+    """The result of a transfer no byte of which came through here to hash (a server-side
+    copy, a folder marker): only the size vouches for it. ``started``: monotonic clock."""
+    elapsed = time.monotonic() - started
+    return TransferResult(
+        control.transfer_id,
+        spec.source,
+        spec.destination,
+        size,
+        etag,
+        Verification.SIZE_ONLY,
+        parts,
+        elapsed,
+    )
 
 
 # Transfer ids are unique for the life of the process, across engines: a GUI that rebuilds

@@ -6,10 +6,11 @@ import asyncio
 import time
 
 from s3z_core.errors import InvalidValueError
-from s3z_core.events import TransferStarted, Verification
+from s3z_core.events import TransferStarted
 from s3z_core.metadata import PART_SIZE_META
 from s3z_core.models import TransferResult
-from s3z_core.transfer.control import TransferContext, TransferControl
+from s3z_core.specs import TransferSpec
+from s3z_core.transfer.control import TransferContext, TransferControl, size_only_result
 from s3z_core.transfer.guard import create_multipart_guarded, multipart_abort_guard
 from s3z_core.transfer.planning import (
     MAX_SINGLE_PUT_BYTES,
@@ -21,14 +22,11 @@ from s3z_core.transfer.progress import ProgressReporter
 
 
 async def copy_object(
-    ctx: TransferContext,
-    control: TransferControl,
-    src_bucket: str,
-    src_key: str,
-    bucket: str,
-    key: str,
+    ctx: TransferContext, control: TransferControl, spec: TransferSpec
 ) -> TransferResult:
+    """``spec``'s copy inside one endpoint: the store copies, no byte comes through here."""
     started = time.monotonic()
+    src_bucket, src_key, bucket, key = spec.source_bucket, spec.source_key, spec.bucket, spec.key
     head = await ctx.ops.head_object(src_bucket, src_key)
     size = head.size
     reporter = ProgressReporter(control.transfer_id, ctx.sink)
@@ -84,16 +82,7 @@ async def copy_object(
             )
         reporter.flush()
         parts = len(plan)
-    return TransferResult(
-        transfer_id=control.transfer_id,
-        source=f"s3://{src_bucket}/{src_key}",
-        destination=f"s3://{bucket}/{key}",
-        size=size,
-        etag=etag,
-        verification=Verification.SIZE_ONLY,
-        parts=parts,
-        elapsed_s=time.monotonic() - started,
-    )
+    return size_only_result(control, spec, size, etag, parts, started)
 
 
 def check_copy_prefixes(src_bucket: str, src_prefix: str, dst_bucket: str, dst_prefix: str) -> None:

@@ -220,15 +220,27 @@ async def download_file(
             if journal is not None and state is not None:
                 await finish_despite_cancel(journal.drop_job(state.job_id))
         raise
+    parts = len(plan.ranges)
+    return _downloaded(control, bucket, key, landing.dest, size, etag, verification, parts, started)
+
+
+def _downloaded(
+    control: TransferControl,
+    bucket: str,
+    key: str,
+    dest: Path,
+    size: int,
+    etag: str,
+    verification: Verification,
+    parts: int,
+    started: float,
+) -> TransferResult:
+    """The result of a download, whether its bytes came now or in a run that was killed
+    after the rename (``started``: when this run began, on the monotonic clock)."""
+    elapsed = time.monotonic() - started
+    source = f"s3://{bucket}/{key}"
     return TransferResult(
-        transfer_id=control.transfer_id,
-        source=f"s3://{bucket}/{key}",
-        destination=str(landing.dest),
-        size=size,
-        etag=etag,
-        verification=verification,
-        parts=len(plan.ranges),
-        elapsed_s=time.monotonic() - started,
+        control.transfer_id, source, str(dest), size, etag, verification, parts, elapsed
     )
 
 
@@ -268,16 +280,8 @@ async def _already_landed(
     verification = Verification.UNVERIFIED
     if ctx.config.verify:
         verification = Verification.VERIFIED_COMPOSITE if "-" in etag else Verification.VERIFIED_MD5
-    return TransferResult(
-        transfer_id=control.transfer_id,
-        source=f"s3://{bucket}/{key}",
-        destination=str(dest),
-        size=size,
-        etag=etag,
-        verification=verification,
-        parts=len(state.ranges),
-        elapsed_s=time.monotonic() - started,
-    )
+    parts = len(state.ranges)
+    return _downloaded(control, bucket, key, dest, size, etag, verification, parts, started)
 
 
 async def _verify(

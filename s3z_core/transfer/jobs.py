@@ -14,11 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from s3z_core.errors import LocalFileError, S3zError
-from s3z_core.events import TransferQueued, TransferStarted, Verification
+from s3z_core.events import TransferQueued, TransferStarted
 from s3z_core.filesystem import fs_call
 from s3z_core.models import TransferResult
 from s3z_core.specs import TransferSpec
-from s3z_core.transfer.control import PauseGate, TransferContext, TransferControl
+from s3z_core.transfer.control import (
+    PauseGate,
+    TransferContext,
+    TransferControl,
+    size_only_result,
+)
 from s3z_core.transfer.copy import copy_object
 from s3z_core.transfer.download import download_file
 from s3z_core.transfer.paths import DestinationGuard
@@ -28,12 +33,12 @@ from s3z_core.transfer.upload import upload_file
 Runner = Callable[[], Awaitable[TransferResult]]
 
 
-@dataclass(slots=True)
-class Job:
-    control: TransferControl
+class SpecEnds:
+    """``source`` and ``destination`` as the spec names them: a job and the handle to it
+    describe a transfer the same way."""
+
+    __slots__ = ()
     spec: TransferSpec
-    run: Runner | None
-    error: S3zError | None = None  # a job that failed while being planned (unsafe key, …)
 
     @property
     def source(self) -> str:
@@ -42,6 +47,14 @@ class Job:
     @property
     def destination(self) -> str:
         return self.spec.destination
+
+
+@dataclass(slots=True)
+class Job(SpecEnds):
+    control: TransferControl
+    spec: TransferSpec
+    run: Runner | None
+    error: S3zError | None = None  # a job that failed while being planned (unsafe key, …)
 
 
 def queue_job(
@@ -119,23 +132,7 @@ def bind(
             version_id=spec.version_id,
         )
     copy = copy_object if ctx.source_ops is None else relay_object
-    return lambda: copy(ctx, control, spec.source_bucket, spec.source_key, spec.bucket, spec.key)
-
-
-def _done(
-    control: TransferControl, spec: TransferSpec, etag: str, parts: int, started: float
-) -> TransferResult:
-    elapsed = time.monotonic() - started
-    return TransferResult(
-        control.transfer_id,
-        spec.source,
-        spec.destination,
-        0,
-        etag,
-        Verification.SIZE_ONLY,
-        parts,
-        elapsed,
-    )
+    return lambda: copy(ctx, control, spec)
 
 
 async def _put_marker(
@@ -147,7 +144,7 @@ async def _put_marker(
     await control.wait_runnable()
     async with ctx.requests:
         etag = await ctx.ops.put_object(spec.bucket, spec.key, b"")
-    return _done(control, spec, etag, 1, started)
+    return size_only_result(control, spec, 0, etag, 1, started)
 
 
 def _mkdir(path: Path, resolve: Callable[[], Path] | None) -> Path:
@@ -171,4 +168,4 @@ async def _make_folder(
     root_marker = guard is not None and Path(spec.local_path) == guard.dest_dir
     resolve = None if guard is None or root_marker else (lambda: guard.path_for(spec.key))
     await fs_call(_mkdir, Path(spec.local_path), resolve)
-    return _done(control, spec, "", 0, started)
+    return size_only_result(control, spec, 0, "", 0, started)

@@ -101,8 +101,27 @@ async def each(items: Iterable[T] | AsyncIterator[T]) -> AsyncIterator[T]:
             yield item
 
 
-def _listed(item: ObjectInfo | str) -> tuple[str, ObjectInfo | None]:
-    return (item.key, item) if isinstance(item, ObjectInfo) else (str(item), None)
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    key: str
+    rel: str  # the key minus the listed prefix
+    info: ObjectInfo | None  # None: a plain key, or a damaged entry
+    damage: str | None = None  # why the entry did not parse
+
+
+async def _entries(objects: Listed, prefix: str, filters: PathFilter) -> AsyncIterator[_Entry]:
+    """The listed keys that pass ``filters``, then the listing's damaged entries, unfiltered
+    (each becomes a failed item: named, never silently dropped)."""
+    try:
+        async for item in each(objects):
+            key, info = (item.key, item) if isinstance(item, ObjectInfo) else (str(item), None)
+            rel = relative_key(key, prefix)
+            if filters and not filters.accepts(rel):
+                continue
+            yield _Entry(key, rel, info)
+    except DamagedListingError as damaged:
+        for key, reason in damaged.entries:
+            yield _Entry(key, relative_key(key, prefix), None, reason)
 
 
 async def plan_downloads(
@@ -130,27 +149,23 @@ async def plan_downloads(
             marker=marker,
         )
 
-    try:
-        async for item in each(objects):
-            key, info = _listed(item)
-            rel = relative_key(key, strip_prefix)
-            if filters and not filters.accepts(rel):
-                continue
-            marker = info is not None and is_dir_marker(key, info.size)
-            # The marker of the folder being downloaded ("New folder" writes one) names the
-            # destination itself: created like any marker, not refused.
-            if marker and not rel.strip("/"):
-                yield Planned(spec_for(key, root, info, True))
-                continue
-            try:
-                local = str(planned_path(dest_root, key, strip_prefix))
-            except UnsafeKeyError as exc:
-                yield Planned(spec_for(key, "", info, False), exc)
-                continue
-            yield Planned(spec_for(key, local, info, marker))
-    except DamagedListingError as damaged:
-        for key, reason in damaged.entries:
-            yield Planned(spec_for(key, "", None, False), ProtocolError(reason))
+    async for entry in _entries(objects, strip_prefix, filters):
+        key, info = entry.key, entry.info
+        if entry.damage is not None:
+            yield Planned(spec_for(key, "", None, False), ProtocolError(entry.damage))
+            continue
+        marker = info is not None and is_dir_marker(key, info.size)
+        # The marker of the folder being downloaded ("New folder" writes one) names the
+        # destination itself: created like any marker, not refused.
+        if marker and not entry.rel.strip("/"):
+            yield Planned(spec_for(key, root, info, True))
+            continue
+        try:
+            local = str(planned_path(dest_root, key, strip_prefix))
+        except UnsafeKeyError as exc:
+            yield Planned(spec_for(key, "", info, False), exc)
+            continue
+        yield Planned(spec_for(key, local, info, marker))
 
 
 async def plan_copies(
@@ -163,23 +178,21 @@ async def plan_copies(
     filters: PathFilter = EVERYTHING,
 ) -> AsyncIterator[Planned]:
     """Each key under ``source_prefix`` copies to ``prefix + (key minus source_prefix)``."""
-    try:
-        async for item in each(objects):
-            key, info = _listed(item)
-            rel = relative_key(key, source_prefix)
-            if filters and not filters.accepts(rel):
-                continue
-            size = info.size if info else None
-            etag = info.etag if info else None
-            stamp = info.last_modified if info else None
-            mtime = stamp.timestamp() if stamp else None
-            spec = TransferSpec.copy(
-                source_bucket, key, bucket, prefix + rel, size=size, etag=etag, mtime=mtime
-            )
-            yield Planned(spec)
-    except DamagedListingError as damaged:
-        for key, reason in damaged.entries:
-            spec = TransferSpec.copy(
-                source_bucket, key, bucket, prefix + relative_key(key, source_prefix)
-            )
-            yield Planned(spec, ProtocolError(reason))
+    async for entry in _entries(objects, source_prefix, filters):
+        target = prefix + entry.rel
+        if entry.damage is not None:
+            spec = TransferSpec.copy(source_bucket, entry.key, bucket, target)
+            yield Planned(spec, ProtocolError(entry.damage))
+            continue
+        info = entry.info
+        stamp = info.last_modified if info else None
+        spec = TransferSpec.copy(
+            source_bucket,
+            entry.key,
+            bucket,
+            target,
+            size=info.size if info else None,
+            etag=info.etag if info else None,
+            mtime=stamp.timestamp() if stamp else None,
+        )
+        yield Planned(spec)

@@ -36,6 +36,7 @@ from s3z_core.events import Verification
 from s3z_core.metadata import PART_SIZE_META, stored_part_size
 from s3z_core.models import ObjectHead, TransferResult
 from s3z_core.operations import S3Operations
+from s3z_core.specs import TransferSpec
 from s3z_core.transfer.control import TransferContext, TransferControl
 from s3z_core.transfer.stream_upload import stream_part_size, upload_stream
 from s3z_core.transfer.writer import PartHasher
@@ -98,14 +99,10 @@ async def _source_bytes(
 
 
 async def relay_object(
-    ctx: TransferContext,
-    control: TransferControl,
-    src_bucket: str,
-    src_key: str,
-    bucket: str,
-    key: str,
+    ctx: TransferContext, control: TransferControl, spec: TransferSpec
 ) -> TransferResult:
-    """Copy ``s3://src_bucket/src_key`` of the source endpoint to ``bucket/key`` here."""
+    """Copy ``spec``'s source, on the source endpoint, to its destination here."""
+    src_bucket, src_key, bucket, key = spec.source_bucket, spec.source_key, spec.bucket, spec.key
     source = ctx.source_ops
     if source is None:
         raise S3zError("internal: a relay needs the source endpoint's operations")
@@ -130,7 +127,7 @@ async def relay_object(
         verification = Verification.SIZE_ONLY  # end to end, only as sure as the weaker side
     return TransferResult(
         transfer_id=result.transfer_id,
-        source=f"s3://{src_bucket}/{src_key}",
+        source=spec.source,
         destination=result.destination,
         size=result.size,
         etag=result.etag,

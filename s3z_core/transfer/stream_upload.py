@@ -36,7 +36,7 @@ from s3z_core.metadata import PART_SIZE_META
 from s3z_core.models import TransferResult
 from s3z_core.transfer.budget import ByteBudget
 from s3z_core.transfer.control import TransferContext, TransferControl
-from s3z_core.transfer.guard import create_multipart_guarded, multipart_abort_guard
+from s3z_core.transfer.guard import multipart_abort_guard
 from s3z_core.transfer.planning import (
     MAX_OBJECT_BYTES,
     MAX_PART_BYTES,
@@ -46,7 +46,7 @@ from s3z_core.transfer.planning import (
     streams_for_size,
 )
 from s3z_core.transfer.progress import ProgressReporter
-from s3z_core.transport.messages import RetryNotice
+from s3z_core.transfer.sending import ObjectHeaders, create_upload, put_part, put_whole
 
 STREAM_PART_BYTES = 8 * MiB
 STREAM_SOURCE = "<stream>"  # what a stream is called where a file would show its path
@@ -215,24 +215,13 @@ async def upload_stream(
     parts_hint = max(1, -(-size // part_size)) if size is not None else 0
     ctx.emit(TransferStarted(control.transfer_id, size or 0, parts_hint))
     meta = dict(metadata or {})
-    ctype = content_type or "application/octet-stream"
+    headers = (content_type or "application/octet-stream", cache_control)
     try:
         await control.wait_runnable()
         first, last = await reader.read_part()
         if last:
             md5 = await _md5(first) if ctx.config.content_md5 else None
-            async with ctx.requests:
-                etag = await ctx.ops.put_object(
-                    bucket,
-                    key,
-                    first,
-                    content_type=ctype,
-                    metadata=meta,
-                    cache_control=cache_control,
-                    content_md5=md5,
-                    progress=reporter.add,
-                    on_retry=lambda n: reporter.retried(1, n),
-                )
+            etag = await put_whole(ctx, reporter, bucket, key, first, headers, meta, md5)
             parts = 1
         else:
             meta[PART_SIZE_META] = str(part_size)
@@ -247,7 +236,7 @@ async def upload_stream(
                 part_size,
                 size,
                 meta,
-                (ctype, cache_control),
+                headers,
                 reporter,
             )
     finally:
@@ -280,18 +269,11 @@ async def _upload_parts(
     part_size: int,
     size: int | None,
     meta: dict[str, str],
-    headers: tuple[str, str | None],
+    headers: ObjectHeaders,
     reporter: ProgressReporter,
 ) -> tuple[str, int]:
-    content_type, cache_control = headers
-    upload_id = await create_multipart_guarded(
-        ctx.ops,
-        bucket,
-        key,
-        content_type=content_type,
-        metadata=meta,
-        cache_control=cache_control,
-    )
+    upload_id = await create_upload(ctx, bucket, key, headers, meta)
+    target = (bucket, key, upload_id)
     async with multipart_abort_guard(ctx.ops, bucket, key, upload_id):
         etags: dict[int, str] = {}
         slots = asyncio.Semaphore(stream_parts_in_flight(size, ctx.config))
@@ -300,21 +282,7 @@ async def _upload_parts(
             try:
                 await control.wait_runnable()
                 md5 = await _md5(data) if ctx.config.content_md5 else None
-
-                def on_retry(notice: RetryNotice) -> None:
-                    reporter.retried(number, notice)
-
-                async with ctx.requests:
-                    etags[number] = await ctx.ops.upload_part(
-                        bucket,
-                        key,
-                        upload_id,
-                        number,
-                        data,
-                        content_md5=md5,
-                        progress=reporter.add,
-                        on_retry=on_retry,
-                    )
+                etags[number] = await put_part(ctx, reporter, target, number, data, md5)
             finally:
                 reader.sent(len(data))
                 slots.release()

@@ -24,15 +24,14 @@ from s3z_core.metadata import MTIME_META, PART_SIZE_META, format_mtime
 from s3z_core.models import TransferResult
 from s3z_core.transfer.control import TransferContext, TransferControl
 from s3z_core.transfer.guard import (
-    create_multipart_guarded,
     finish_despite_cancel,
     multipart_abort_guard,
 )
 from s3z_core.transfer.planning import Part, UploadPlan, plan_upload
 from s3z_core.transfer.progress import ProgressReporter
 from s3z_core.transfer.resume import UploadState, file_fingerprint, start_upload_job
+from s3z_core.transfer.sending import ObjectHeaders, create_upload, put_part, put_whole
 from s3z_core.transport.body import FileRange
-from s3z_core.transport.messages import RetryNotice
 
 
 def _md5_range(path: str, offset: int, length: int) -> bytes:
@@ -120,6 +119,7 @@ async def upload_file(
     if plan.multipart:
         meta[PART_SIZE_META] = str(plan.part_size)
     ctype = content_type or mimetypes.guess_type(path)[0] or "application/octet-stream"
+    headers = (ctype, cache_control)
     reporter = ProgressReporter(control.transfer_id, ctx.sink)
     ctx.emit(TransferStarted(control.transfer_id, size, len(plan.parts)))
 
@@ -132,19 +132,10 @@ async def upload_file(
                 if snapshot is not None
                 else await fs_call(_md5_range, path, 0, size)
             )
-        async with ctx.requests:
-            etag = await ctx.ops.put_object(
-                bucket,
-                key,
-                snapshot if snapshot is not None else FileRange(path, 0, size),
-                content_type=ctype,
-                metadata=meta,
-                cache_control=cache_control,
-                content_md5=md5,
-                progress=reporter.add,
-                on_retry=lambda n: reporter.retried(1, n),
-                unsigned_payload=True,
-            )
+        body = snapshot if snapshot is not None else FileRange(path, 0, size)
+        etag = await put_whole(
+            ctx, reporter, bucket, key, body, headers, meta, md5, unsigned_payload=True
+        )
         if not size:
             reporter.add(0)
         reporter.flush()
@@ -152,7 +143,7 @@ async def upload_file(
         parts = 1
     else:
         etag, parts = await _upload_multipart(
-            ctx, control, path, bucket, key, plan, st, meta, (ctype, cache_control), reporter
+            ctx, control, path, bucket, key, plan, st, meta, headers, reporter
         )
         verification = (
             Verification.VERIFIED_MD5 if ctx.config.content_md5 else (Verification.SIZE_ONLY)
@@ -180,23 +171,15 @@ async def _upload_multipart(
     plan: UploadPlan,
     st: os.stat_result,
     meta: dict[str, str],
-    headers: tuple[str, str | None],
+    headers: ObjectHeaders,
     reporter: ProgressReporter,
 ) -> tuple[str, int]:
     """The object's ETag and its part count. With a journal, an upload an earlier run left
     is continued (``transfer/resume.py``): only the parts the server lacks are sent.
     ``headers``: the object's Content-Type and Cache-Control, given when it is created."""
-    content_type, cache_control = headers
 
     def create() -> Awaitable[str]:
-        return create_multipart_guarded(
-            ctx.ops,
-            bucket,
-            key,
-            content_type=content_type,
-            metadata=meta,
-            cache_control=cache_control,
-        )
+        return create_upload(ctx, bucket, key, headers, meta)
 
     journal = ctx.journal
     if journal is None:
@@ -216,6 +199,7 @@ async def _upload_multipart(
         return journal.drop_job(state.job_id)
 
     upload_id = state.upload_id
+    target = (bucket, key, upload_id)
     async with multipart_abort_guard(
         ctx.ops,
         bucket,
@@ -243,21 +227,8 @@ async def _upload_multipart(
                 md5 = None
                 if ctx.config.content_md5:
                     md5 = await fs_call(_md5_range, path, part.offset, part.length)
-
-                def on_retry(notice: RetryNotice, number: int = part.number) -> None:
-                    reporter.retried(number, notice)
-
-                async with ctx.requests:
-                    etag = await ctx.ops.upload_part(
-                        bucket,
-                        key,
-                        upload_id,
-                        part.number,
-                        FileRange(path, part.offset, part.length),
-                        content_md5=md5,
-                        progress=reporter.add,
-                        on_retry=on_retry,
-                    )
+                body = FileRange(path, part.offset, part.length)
+                etag = await put_part(ctx, reporter, target, part.number, body, md5)
                 etags[part.number] = etag
                 if journal is not None:
                     journal.record_part(state.job_id, part.number, etag)

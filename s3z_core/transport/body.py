@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from concurrent.futures import Executor
+from contextlib import aclosing
 from dataclasses import dataclass
+from typing import TypeVar
 
 from s3z_core.config import UPLOAD_CHUNK_BYTES
 from s3z_core.errors import LocalFileError
@@ -35,6 +37,7 @@ class FileRange:
 
 Body = bytes | bytearray | memoryview | FileRange | None
 ProgressCallback = Callable[[int], None]
+Chunk = TypeVar("Chunk", bytes, memoryview)
 
 
 class SentCounter:
@@ -69,7 +72,7 @@ def _read_error(rng: FileRange, exc: OSError, counter: SentCounter) -> LocalFile
     return counter.local_error
 
 
-async def stream_file_range(
+def stream_file_range(
     rng: FileRange,
     counter: SentCounter,
     progress: ProgressCallback | None,
@@ -78,6 +81,10 @@ async def stream_file_range(
     """The range in 256 KiB chunks, read by the file-system pool one chunk ahead of the socket:
     the event loop never waits on the disk, and a small file costs one trip to the pool.
     ``pace``: the bandwidth cap's bucket, awaited before each chunk goes."""
+    return _metered(_read_ahead(rng, counter), counter, progress, pace)
+
+
+async def _read_ahead(rng: FileRange, counter: SentCounter) -> AsyncGenerator[bytes, None]:
     loop = asyncio.get_running_loop()
     executor = pool()
     end = rng.offset + rng.length
@@ -102,12 +109,7 @@ async def stream_file_range(
                 ahead = loop.run_in_executor(
                     executor, os.pread, fd, min(UPLOAD_CHUNK_BYTES, end - pos), pos
                 )
-            if pace is not None:
-                await pace(len(chunk))
             yield chunk
-            counter.sent += len(chunk)
-            if progress is not None:
-                progress(len(chunk))
             if ahead is None:
                 return
             try:
@@ -136,22 +138,39 @@ def _close_when_idle(executor: Executor, fd: int, reading: asyncio.Future[bytes]
     reading.add_done_callback(later)
 
 
-async def stream_memory(
+def stream_memory(
     data: bytes | bytearray | memoryview,
     counter: SentCounter,
     progress: ProgressCallback | None,
     pace: Pace | None = None,
 ) -> AsyncIterator[memoryview]:
     """One attempt's body from memory, in chunks that share the buffer (no copy)."""
+    return _metered(_slices(data), counter, progress, pace)
+
+
+async def _slices(data: bytes | bytearray | memoryview) -> AsyncGenerator[memoryview, None]:
     view = memoryview(data)
     try:
         for start in range(0, len(view), UPLOAD_CHUNK_BYTES):
-            chunk = view[start : start + UPLOAD_CHUNK_BYTES]
+            yield view[start : start + UPLOAD_CHUNK_BYTES]
+    finally:
+        view.release()  # the buffer is not exported past the attempt
+
+
+async def _metered(
+    chunks: AsyncGenerator[Chunk, None],
+    counter: SentCounter,
+    progress: ProgressCallback | None,
+    pace: Pace | None,
+) -> AsyncIterator[Chunk]:
+    """Paced before a chunk goes, counted once the socket took it: a file and a buffer
+    are sent, rewound and capped the same way. ``chunks`` is closed with the attempt, so a
+    descriptor or an exported buffer never outlives it."""
+    async with aclosing(chunks):
+        async for chunk in chunks:
             if pace is not None:
                 await pace(len(chunk))
             yield chunk
             counter.sent += len(chunk)
             if progress is not None:
                 progress(len(chunk))
-    finally:
-        view.release()  # the buffer is not exported past the attempt
