@@ -37,6 +37,8 @@ Every message names the operation and the object; none ever contains a secret.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class S3zError(Exception):
     """Root of every error s3z raises on purpose."""
@@ -101,31 +103,25 @@ class ReadTimeoutError(TransportError):
     """The server stopped sending within the read timeout."""
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
 class ServiceError(S3zError):
-    """The server answered with an S3 error document (or an error status)."""
+    """The server answered with an S3 error document (or an error status).
 
-    def __init__(
-        self,
-        *,
-        code: str,
-        status: int,
-        message: str = "",
-        request_id: str = "",
-        operation: str = "",
-        bucket: str = "",
-        key: str = "",
-        region_hint: str = "",
-        server_date: str = "",
-    ) -> None:
-        self.code = code
-        self.status = status
-        self.message = message
-        self.request_id = request_id
-        self.operation = operation
-        self.bucket = bucket
-        self.key = key
-        self.region_hint = region_hint
-        self.server_date = server_date
+    A dataclass only to write each field once: equality, hashing and ``repr`` stay the
+    exception's own (identity, the rendered message).
+    """
+
+    code: str
+    status: int
+    message: str = ""
+    request_id: str = ""
+    operation: str = ""
+    bucket: str = ""
+    key: str = ""
+    region_hint: str = ""
+    server_date: str = ""
+
+    def __post_init__(self) -> None:
         super().__init__(self._render())
 
     def _render(self) -> str:

@@ -26,11 +26,19 @@ class Verification(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class TransferQueued:
+class TransferFact:
+    """The part every event of one transfer shares: the id its ``TransferQueued`` gave it,
+    which a UI keys its row on. Subclasses add their fields after it, so it is always the
+    first positional argument."""
+
+    transfer_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class TransferQueued(TransferFact):
     """``spec`` says exactly what the transfer is (bucket, key, local folder …): a UI acts
     on it (retry is ``Engine.restart(spec)``) instead of parsing the display strings."""
 
-    transfer_id: int
     direction: Direction
     source: str
     destination: str
@@ -39,23 +47,20 @@ class TransferQueued:
 
 
 @dataclass(frozen=True, slots=True)
-class TransferStarted:
-    transfer_id: int
+class TransferStarted(TransferFact):
     size: int
     parts: int
 
 
 @dataclass(frozen=True, slots=True)
-class BytesTransferred:
-    transfer_id: int
+class BytesTransferred(TransferFact):
     delta: int
 
 
 @dataclass(frozen=True, slots=True)
-class PartRetried:
+class PartRetried(TransferFact):
     """``throttled``: the server asked us to slow down (by error type, never by text)."""
 
-    transfer_id: int
     part_number: int
     attempt: int
     reason: str
@@ -64,18 +69,17 @@ class PartRetried:
 
 
 @dataclass(frozen=True, slots=True)
-class TransferPaused:
-    transfer_id: int
+class TransferPaused(TransferFact):
+    """No new part starts until ``TransferResumed``; parts already in flight finish."""
 
 
 @dataclass(frozen=True, slots=True)
-class TransferResumed:
-    transfer_id: int
+class TransferResumed(TransferFact):
+    """Parts are scheduled again from where the pause stopped them."""
 
 
 @dataclass(frozen=True, slots=True)
-class TransferCompleted:
-    transfer_id: int
+class TransferCompleted(TransferFact):
     size: int
     verification: Verification
     etag: str
@@ -83,14 +87,14 @@ class TransferCompleted:
 
 
 @dataclass(frozen=True, slots=True)
-class TransferFailed:
-    transfer_id: int
+class TransferFailed(TransferFact):
     error: S3zError
 
 
 @dataclass(frozen=True, slots=True)
-class TransferCancelled:
-    transfer_id: int
+class TransferCancelled(TransferFact):
+    """A terminal event, like ``TransferCompleted`` and ``TransferFailed``: every queued
+    transfer gets exactly one, so no UI row is left hanging."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +148,7 @@ __all__ = [
     "TransferCancelled",
     "TransferCompleted",
     "TransferEvent",
+    "TransferFact",
     "TransferFailed",
     "TransferPaused",
     "TransferQueued",

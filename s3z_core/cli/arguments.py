@@ -9,7 +9,7 @@ Importing this module costs only argparse: no engine, no aiohttp.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from s3z_core import __version__
@@ -45,6 +45,62 @@ GLOBAL_DEFAULTS: dict[str, Any] = {
 }
 
 
+# The valued transfer knobs: (flag, parser, metavar, help).
+_TRANSFER_KNOBS: tuple[tuple[str, Callable[[str], object], str, str], ...] = (
+    ("--concurrency", positive_int, "N", "parallel parts/ranges per file (default: by file size)"),
+    ("--workers", positive_int, "N", "files transferred at once (default 32)"),
+    (
+        "--part-size",
+        part_size,
+        "SIZE",
+        "multipart part size: 8MiB, 64M, or bytes (default: by file size)",
+    ),
+    (
+        "--limit-rate",
+        rate,
+        "RATE",
+        "cap all transfers together at RATE bytes/s, uploads and downloads: 20M, 512K",
+    ),
+)
+
+
+# The on/off flags after the transfer knobs, in help order: (group, flags, the setting the
+# flag clears or None for one it sets, help).
+_SWITCHES: tuple[tuple[str, tuple[str, ...], str | None, str], ...] = (
+    (
+        "transfer",
+        ("--ignore-checksum",),
+        "verify_checksums",
+        "skip the MD5/composite-ETag check of downloads (sizes are still checked)",
+    ),
+    ("output", ("--json",), None, "JSON lines on stdout (schema in the README)"),
+    ("output", ("-q", "--quiet"), None, "print only results and errors"),
+    ("output", ("--no-progress",), "progress", "no live progress bar"),
+    ("transfer", ("--no-journal",), None, "do not record transfers for resume (README: Resume)"),
+    ("output", ("--debug",), None, "show tracebacks for unexpected errors"),
+)
+
+
+def _switch(
+    group: argparse._ArgumentGroup,
+    flags: tuple[str, ...],
+    clears: str | None,
+    help_text: str,
+    *,
+    suppress: bool,
+) -> None:
+    """A flag that sets its own setting, or clears ``clears``; unset it means the opposite,
+    except under ``suppress``, where it is absent so a subcommand never resets the main
+    parser's value."""
+    group.add_argument(
+        *flags,
+        dest=clears,
+        action="store_true" if clears is None else "store_false",
+        default=argparse.SUPPRESS if suppress else clears is not None,
+        help=help_text,
+    )
+
+
 def _global_options(suppress: bool) -> argparse.ArgumentParser:
     """The shared options; ``suppress`` hides defaults (used for subparsers)."""
     p = argparse.ArgumentParser(add_help=False)
@@ -70,119 +126,48 @@ def _global_options(suppress: bool) -> argparse.ArgumentParser:
     )
     g.add_argument("--session-token", default=d, metavar="TOKEN", help="session token")
     style = g.add_mutually_exclusive_group()
-    style.add_argument(
-        "--path-style",
-        dest="addressing_style",
-        action="store_const",
-        const="path",
-        default=d,
-        help="address buckets as endpoint/bucket",
-    )
-    style.add_argument(
-        "--virtual-host",
-        dest="addressing_style",
-        action="store_const",
-        const="virtual",
-        default=d,
-        help="address buckets as bucket.endpoint",
-    )
-    g.add_argument(
-        "--no-verify-ssl",
-        dest="verify_ssl",
-        action="store_false",
-        default=argparse.SUPPRESS if suppress else True,
-        help="do not verify TLS certificates (dangerous; warns on stderr)",
+    for flag, const, shape in (
+        ("--path-style", "path", "endpoint/bucket"),
+        ("--virtual-host", "virtual", "bucket.endpoint"),
+    ):
+        style.add_argument(
+            flag,
+            dest="addressing_style",
+            action="store_const",
+            const=const,
+            default=d,
+            help=f"address buckets as {shape}",
+        )
+    _switch(
+        g,
+        ("--no-verify-ssl",),
+        "verify_ssl",
+        "do not verify TLS certificates (dangerous; warns on stderr)",
+        suppress=suppress,
     )
     t = p.add_argument_group("transfer")
-    t.add_argument(
-        "--concurrency",
-        type=positive_int,
-        default=d,
-        metavar="N",
-        help="parallel parts/ranges per file (default: by file size)",
-    )
-    t.add_argument(
-        "--workers",
-        type=positive_int,
-        default=d,
-        metavar="N",
-        help="files transferred at once (default 32)",
-    )
-    t.add_argument(
-        "--part-size",
-        type=part_size,
-        default=d,
-        metavar="SIZE",
-        help="multipart part size: 8MiB, 64M, or bytes (default: by file size)",
-    )
-    t.add_argument(
-        "--limit-rate",
-        type=rate,
-        default=d,
-        metavar="RATE",
-        help="cap all transfers together at RATE bytes/s, uploads and downloads: 20M, 512K",
-    )
-    t.add_argument(
-        "--ignore-checksum",
-        dest="verify_checksums",
-        action="store_false",
-        default=argparse.SUPPRESS if suppress else True,
-        help="skip the MD5/composite-ETag check of downloads (sizes are still checked)",
-    )
-    o = p.add_argument_group("output")
-    o.add_argument(
-        "--json",
-        action="store_true",
-        default=argparse.SUPPRESS if suppress else False,
-        help="JSON lines on stdout (schema in the README)",
-    )
-    o.add_argument(
-        "-q",
-        "--quiet",
-        action="store_true",
-        default=argparse.SUPPRESS if suppress else False,
-        help="print only results and errors",
-    )
-    o.add_argument(
-        "--no-progress",
-        dest="progress",
-        action="store_false",
-        default=argparse.SUPPRESS if suppress else True,
-        help="no live progress bar",
-    )
-    t.add_argument(
-        "--no-journal",
-        action="store_true",
-        default=argparse.SUPPRESS if suppress else False,
-        help="do not record transfers for resume (README: Resume)",
-    )
-    o.add_argument(
-        "--debug",
-        action="store_true",
-        default=argparse.SUPPRESS if suppress else False,
-        help="show tracebacks for unexpected errors",
-    )
+    for flag, kind, metavar, text in _TRANSFER_KNOBS:
+        t.add_argument(flag, type=kind, default=d, metavar=metavar, help=text)
+    groups = {"transfer": t, "output": p.add_argument_group("output")}
+    for group, flags, clears, text in _SWITCHES:
+        _switch(groups[group], flags, clears, text, suppress=suppress)
     return p
 
 
 def _s3z_shape(p: argparse.ArgumentParser, streams: str) -> None:
     """The original s3z's short options (-w, -c, -r) and the filters."""
-    p.add_argument(
-        "-w",
-        dest="workers",
-        type=positive_int,
-        default=argparse.SUPPRESS,
-        metavar="N",
-        help="files at once (= --workers)",
-    )
-    p.add_argument(
-        "-c",
-        dest="concurrency",
-        type=positive_int,
-        default=argparse.SUPPRESS,
-        metavar="N",
-        help=f"{streams} per file (= --concurrency)",
-    )
+    for flag, dest, text in (
+        ("-w", "workers", "files at once (= --workers)"),
+        ("-c", "concurrency", f"{streams} per file (= --concurrency)"),
+    ):
+        p.add_argument(
+            flag,
+            dest=dest,
+            type=positive_int,
+            default=argparse.SUPPRESS,
+            metavar="N",
+            help=text,
+        )
     p.add_argument("-r", dest="region", default=argparse.SUPPRESS, help="region (= --region)")
     _filters(p)
 
@@ -225,6 +210,19 @@ def _endpoints(p: argparse.ArgumentParser) -> None:
             metavar="URL",
             help=f"S3 endpoint of the {side} side (default: --endpoint-url)",
         )
+
+
+def _sides(p: argparse.ArgumentParser, help_text: str) -> None:
+    p.add_argument("source", help=help_text)
+    p.add_argument("destination", help=help_text)
+
+
+def _copy_options(p: argparse.ArgumentParser) -> None:
+    """What cp, mv and sync share after their own flags, in help order."""
+    _filters(p)
+    add_upload_flags(p)
+    _endpoints(p)
+    cluster_option(p)
 
 
 def cluster_option(p: argparse.ArgumentParser) -> None:
@@ -297,13 +295,9 @@ def build_parser() -> argparse.ArgumentParser:
         ("mv", "move: copy, then delete each source that arrived"),
     ):
         p = command(name, text)
-        p.add_argument("source", help="local path or s3://bucket/key")
-        p.add_argument("destination", help="local path or s3://bucket/key")
+        _sides(p, "local path or s3://bucket/key")
         p.add_argument("-r", "--recursive", action="store_true", help="copy folders/prefixes")
-        _filters(p)
-        add_upload_flags(p)
-        _endpoints(p)
-        cluster_option(p)
+        _copy_options(p)
 
     p = command("rm", "delete objects (batched DeleteObjects, per-key failures listed)")
     p.add_argument("url", help="s3://bucket/key, or s3://bucket/prefix with -r")
@@ -313,15 +307,11 @@ def build_parser() -> argparse.ArgumentParser:
     cluster_option(p)
 
     p = command("sync", "make the destination match the source (size + mtime)")
-    p.add_argument("source", help="local folder or s3://bucket/prefix")
-    p.add_argument("destination", help="local folder or s3://bucket/prefix")
+    _sides(p, "local folder or s3://bucket/prefix")
     p.add_argument("--size-only", action="store_true", help="compare sizes only")
     p.add_argument("--delete", action="store_true", help="delete destination files not in source")
     p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
-    _filters(p)
-    add_upload_flags(p)
-    _endpoints(p)
-    cluster_option(p)
+    _copy_options(p)
 
     p = command("presign", "print a time-limited URL for an object")
     p.add_argument("url", help="s3://bucket/key")

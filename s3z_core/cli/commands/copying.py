@@ -42,27 +42,56 @@ def _kind(path: str) -> str:
     return "file" if os.path.lexists(path) else "missing"
 
 
+def _upload_contents(
+    session: Session, engine: Engine, paths: list[str], bucket: str, prefix: str, *, keep: bool
+) -> BatchHandle:
+    """Files keep their name and a folder only its contents under ``prefix`` (``aws s3 cp -r``,
+    and the original s3z's ``upload``)."""
+    return engine.upload_paths(
+        paths,
+        bucket,
+        _key_prefix(prefix),
+        filters=session.filters,
+        keep_dir_names=False,
+        keep_results=keep,
+        resume_id=session.resume_id,
+        options=session.upload_options(uploading=True),
+    )
+
+
+def _download_under(
+    session: Session,
+    engine: Engine,
+    bucket: str,
+    prefix: str,
+    dest: str,
+    *,
+    keep: bool,
+    strip_prefix: str | None = None,
+) -> BatchHandle:
+    return engine.download_prefix(
+        bucket,
+        prefix,
+        dest,
+        filters=session.filters,
+        strip_prefix=strip_prefix,
+        keep_results=keep,
+        resume_id=session.resume_id,
+    )
+
+
 async def _upload_batch(
     session: Session, engine: Engine, src: Location, dst: Location, *, recursive: bool, keep: bool
 ) -> BatchHandle:
-    options = session.upload_options(uploading=True)
     kind = await fs_call(_kind, src.path)
     if kind == "dir":
         if not recursive:
             raise ConfigError(f"{src.path} is a folder: use -r to copy its contents")
-        return engine.upload_paths(
-            [src.path],
-            dst.bucket,
-            _key_prefix(dst.key),
-            filters=session.filters,
-            keep_dir_names=False,
-            keep_results=keep,
-            resume_id=session.resume_id,
-            options=options,
-        )
+        return _upload_contents(session, engine, [src.path], dst.bucket, dst.key, keep=keep)
     if kind == "missing":
         raise ConfigError(f"source not found: {src.path}")
     key = dst.key + src.basename if dst.looks_like_dir else dst.key
+    options = session.upload_options(uploading=True)
     specs = [options.apply(TransferSpec.upload(src.path, dst.bucket, key))]
     return engine.run_batch(
         specs if session.filters.accepts(src.basename) else [],
@@ -87,14 +116,8 @@ async def _batch(
     if recursive:
         prefix = src.dir_prefix
         if not dst.is_remote:
-            return engine.download_prefix(
-                src.bucket,
-                prefix,
-                dst.path,
-                filters=session.filters,
-                strip_prefix=prefix,
-                keep_results=keep,
-                resume_id=session.resume_id,
+            return _download_under(
+                session, engine, src.bucket, prefix, dst.path, keep=keep, strip_prefix=prefix
             )
         return engine.copy_prefix(
             src.bucket,
@@ -237,15 +260,8 @@ async def run_upload(session: Session) -> int:
     started = time.monotonic()
     async with session.engine() as engine:
         try:
-            batch = engine.upload_paths(
-                list(args.sources),
-                args.bucket,
-                _key_prefix(args.prefix),
-                filters=session.filters,
-                keep_dir_names=False,
-                keep_results=False,
-                resume_id=session.resume_id,
-                options=session.upload_options(uploading=True),
+            batch = _upload_contents(
+                session, engine, list(args.sources), args.bucket, args.prefix, keep=False
             )
             result = await finish(batch)
         finally:
@@ -260,13 +276,8 @@ async def run_download(session: Session) -> int:
     started = time.monotonic()
     async with session.engine() as engine:
         try:
-            batch = engine.download_prefix(
-                args.bucket,
-                args.prefix,
-                args.dest,
-                filters=session.filters,
-                keep_results=False,
-                resume_id=session.resume_id,
+            batch = _download_under(
+                session, engine, args.bucket, args.prefix, args.dest, keep=False
             )
             result = await finish(batch)
         finally:
