@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import aclosing, asynccontextmanager
+from typing import Unpack
 
 from s3z_core.config import GiB, TransferConfig, require_positive
 from s3z_core.errors import NoSuchBucketError, ObjectChangedError, S3zError, ServiceError
 from s3z_core.filesystem import iterate
 from s3z_core.filters import FilterKind, PathFilter
 from s3z_core.listing import iter_objects, paginate_objects
+from s3z_core.listing.pages import PageOptions
 from s3z_core.listing.parallel import iter_objects_parallel
 from s3z_core.listing.versions import paginate_versions
 from s3z_core.models import (
@@ -70,21 +72,9 @@ class ObjectCalls:
         await self.ops.delete_bucket(bucket)
 
     def list_objects(
-        self,
-        bucket: str,
-        prefix: str = "",
-        delimiter: str | None = None,
-        start_after: str | None = None,
-        page_size: int = 1000,
+        self, bucket: str, prefix: str = "", **options: Unpack[PageOptions]
     ) -> AsyncIterator[ListPage]:
-        return paginate_objects(
-            self.ops,
-            bucket,
-            prefix=prefix,
-            delimiter=delimiter,
-            start_after=start_after,
-            page_size=page_size,
-        )
+        return paginate_objects(self.ops, bucket, prefix=prefix, **options)
 
     def iter_objects(
         self, bucket: str, prefix: str = "", *, ordered: bool = True

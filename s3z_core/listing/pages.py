@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Protocol, TypeVar
+from typing import Protocol, TypedDict, TypeVar, Unpack
 
 from s3z_core.config import require_positive
 from s3z_core.errors import DamagedListingError, ProtocolError
@@ -43,16 +43,22 @@ async def follow_pages(
         cursor = following
 
 
+class PageOptions(TypedDict, total=False):
+    """What a listing of pages may be asked besides its bucket and prefix, for the callers
+    that pass it on (the engine's ``list_objects``) without restating each parameter."""
+
+    delimiter: str | None
+    start_after: str | None
+    page_size: int
+
+
 def paginate_objects(
-    ops: S3Operations,
-    bucket: str,
-    *,
-    prefix: str = "",
-    delimiter: str | None = None,
-    start_after: str | None = None,
-    page_size: int = 1000,
+    ops: S3Operations, bucket: str, *, prefix: str = "", **options: Unpack[PageOptions]
 ) -> AsyncIterator[ListPage]:
     """ListObjectsV2 pages until IsTruncated is false (continuation tokens are opaque)."""
+    delimiter = options.get("delimiter")
+    start_after = options.get("start_after")
+    page_size = options.get("page_size", 1000)
 
     def fetch(token: str | None, max_keys: int) -> Awaitable[ListPage]:
         return ops.list_objects_v2(
