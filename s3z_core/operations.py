@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from email.utils import parsedate_to_datetime
+from typing import TypedDict, Unpack
 from urllib.parse import quote
 
 from s3z_core.errors import ServiceError
@@ -24,7 +25,7 @@ from s3z_core.protocol import requests as xml_requests
 from s3z_core.protocol import responses
 from s3z_core.transport.body import Body, ProgressCallback
 from s3z_core.transport.client import S3Client
-from s3z_core.transport.messages import RetryCallback
+from s3z_core.transport.messages import RetryCallback, S3Response
 
 META_PREFIX = "x-amz-meta-"
 
@@ -45,12 +46,41 @@ def _query(selector: tuple[str, str], *pairs: tuple[str, str | None]) -> list[tu
     return [selector, *((name, value) for name, value in pairs if value)]
 
 
+class ObjectAttributes(TypedDict, total=False):
+    """What a new object carries besides its bytes (PutObject, CreateMultipartUpload).
+    ``content_type`` None: application/octet-stream."""
+
+    content_type: str | None
+    metadata: Mapping[str, str] | None
+    cache_control: str | None
+
+
 def _meta_headers(metadata: Mapping[str, str] | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for k, v in (metadata or {}).items():
         # Non-ASCII metadata values are not portable across stores: percent-encode them.
         out[META_PREFIX + k.lower()] = v if v.isascii() else quote(v, safe="")
     return out
+
+
+def _object_headers(attributes: ObjectAttributes) -> dict[str, str]:
+    headers = _meta_headers(attributes.get("metadata"))
+    headers["Content-Type"] = attributes.get("content_type") or "application/octet-stream"
+    if cache_control := attributes.get("cache_control"):
+        headers["Cache-Control"] = cache_control
+    return headers
+
+
+def _base64(digest: bytes) -> str:
+    return base64.b64encode(digest).decode()
+
+
+def _etag(resp: S3Response) -> str:
+    return resp.headers.get("ETag", "").strip('"')
+
+
+def _part_query(upload_id: str, part_number: int) -> list[tuple[str, str]]:
+    return [("partNumber", str(part_number)), ("uploadId", upload_id)]
 
 
 class S3Operations:
@@ -110,20 +140,15 @@ class S3Operations:
         key: str,
         body: Body,
         *,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
         content_md5: bytes | None = None,
         progress: ProgressCallback | None = None,
         on_retry: RetryCallback | None = None,
         unsigned_payload: bool = False,
-        cache_control: str | None = None,
+        **attributes: Unpack[ObjectAttributes],
     ) -> str:
-        headers = _meta_headers(metadata)
-        headers["Content-Type"] = content_type or "application/octet-stream"
-        if cache_control:
-            headers["Cache-Control"] = cache_control
+        headers = _object_headers(attributes)
         if content_md5 is not None:
-            headers["Content-MD5"] = base64.b64encode(content_md5).decode()
+            headers["Content-MD5"] = _base64(content_md5)
         resp = await self.client.request(
             "PutObject",
             "PUT",
@@ -135,7 +160,7 @@ class S3Operations:
             on_retry=on_retry,
             unsigned_payload=unsigned_payload,
         )
-        return resp.headers.get("ETag", "").strip('"')
+        return _etag(resp)
 
     async def get_object_bytes(self, bucket: str, key: str) -> bytes:
         resp = await self.client.request("GetObject", "GET", bucket=bucket, key=key)
@@ -150,15 +175,8 @@ class S3Operations:
     async def delete_objects(self, bucket: str, keys: Sequence[str]) -> DeleteResult:
         """One DeleteObjects request (≤ 1000 keys); per-key errors come back, not raised."""
         body = xml_requests.delete_objects_body(keys, quiet=True)
-        md5 = base64.b64encode(hashlib.md5(body).digest()).decode()  # noqa: S324 - S3 requires MD5
-        resp = await self.client.request(
-            "DeleteObjects",
-            "POST",
-            bucket=bucket,
-            query=[("delete", "")],
-            headers={"Content-MD5": md5, "Content-Type": "application/xml"},
-            body=body,
-            error_in_200=True,
+        resp = await self._send_xml(
+            "DeleteObjects", "POST", bucket, "delete", body, error_in_200=True
         )
         result = responses.parse_delete_result(resp.body)
         failed = {f.key for f in result.failures}
@@ -249,14 +267,28 @@ class S3Operations:
 
     async def set_bucket_versioning(self, bucket: str, enabled: bool) -> None:
         body = xml_requests.versioning_body(enabled)
-        md5 = base64.b64encode(hashlib.md5(body).digest()).decode()  # noqa: S324 - S3 requires MD5
-        await self.client.request(
-            "PutBucketVersioning",
-            "PUT",
+        await self._send_xml("PutBucketVersioning", "PUT", bucket, "versioning", body)
+
+    async def _send_xml(
+        self,
+        operation: str,
+        method: str,
+        bucket: str,
+        subresource: str,
+        body: bytes,
+        *,
+        error_in_200: bool = False,
+    ) -> S3Response:
+        """A bucket subresource's XML body goes with its MD5 (S3 refuses these without)."""
+        md5 = _base64(hashlib.md5(body).digest())  # noqa: S324 - S3 requires MD5
+        return await self.client.request(
+            operation,
+            method,
             bucket=bucket,
-            query=[("versioning", "")],
+            query=[(subresource, "")],
             headers={"Content-MD5": md5, "Content-Type": "application/xml"},
             body=body,
+            error_in_200=error_in_200,
         )
 
     # -- multipart ---------------------------------------------------------------------------
@@ -264,22 +296,15 @@ class S3Operations:
         self,
         bucket: str,
         key: str,
-        *,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        cache_control: str | None = None,
+        **attributes: Unpack[ObjectAttributes],
     ) -> str:
-        headers = _meta_headers(metadata)
-        headers["Content-Type"] = content_type or "application/octet-stream"
-        if cache_control:
-            headers["Cache-Control"] = cache_control
         resp = await self.client.request(
             "CreateMultipartUpload",
             "POST",
             bucket=bucket,
             key=key,
             query=[("uploads", "")],
-            headers=headers,
+            headers=_object_headers(attributes),
         )
         return responses.parse_initiate_multipart(resp.body)
 
@@ -295,21 +320,18 @@ class S3Operations:
         progress: ProgressCallback | None = None,
         on_retry: RetryCallback | None = None,
     ) -> str:
-        headers: dict[str, str] = {}
-        if content_md5 is not None:
-            headers["Content-MD5"] = base64.b64encode(content_md5).decode()
         resp = await self.client.request(
             "UploadPart",
             "PUT",
             bucket=bucket,
             key=key,
-            query=[("partNumber", str(part_number)), ("uploadId", upload_id)],
-            headers=headers,
+            query=_part_query(upload_id, part_number),
+            headers={} if content_md5 is None else {"Content-MD5": _base64(content_md5)},
             body=body,
             progress=progress,
             on_retry=on_retry,
         )
-        etag = resp.headers.get("ETag", "").strip('"')
+        etag = _etag(resp)
         if not etag:
             raise ServiceError(
                 code="MissingETag",
@@ -342,7 +364,7 @@ class S3Operations:
             "PUT",
             bucket=bucket,
             key=key,
-            query=[("partNumber", str(part_number)), ("uploadId", upload_id)],
+            query=_part_query(upload_id, part_number),
             headers=headers,
             error_in_200=True,
         )
