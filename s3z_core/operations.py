@@ -46,6 +46,19 @@ def _query(selector: tuple[str, str], *pairs: tuple[str, str | None]) -> list[tu
     return [selector, *((name, value) for name, value in pairs if value)]
 
 
+def _object_listing_query(
+    selector: tuple[str, str],
+    prefix: str,
+    delimiter: str | None,
+    max_keys: int,
+    *markers: tuple[str, str | None],
+) -> list[tuple[str, str]]:
+    """An object or version listing asks for url-encoded keys (botocore does too: a key
+    may hold characters XML cannot carry), then its page's window, then where it resumes."""
+    window = (("max-keys", str(max_keys)), ("prefix", prefix), ("delimiter", delimiter))
+    return _query(selector, ("encoding-type", "url"), *window, *markers)
+
+
 class ObjectAttributes(TypedDict, total=False):
     """What a new object carries besides its bytes (PutObject, CreateMultipartUpload).
     ``content_type`` None: application/octet-stream."""
@@ -224,12 +237,11 @@ class S3Operations:
         continuation_token: str | None = None,
         max_keys: int = 1000,
     ) -> ListPage:
-        query = _query(
+        query = _object_listing_query(
             ("list-type", "2"),
-            ("encoding-type", "url"),
-            ("max-keys", str(max_keys)),
-            ("prefix", prefix),
-            ("delimiter", delimiter),
+            prefix,
+            delimiter,
+            max_keys,
             ("start-after", None if continuation_token else start_after),
             ("continuation-token", continuation_token),
         )
@@ -247,12 +259,11 @@ class S3Operations:
         version_id_marker: str | None = None,
         max_keys: int = 1000,
     ) -> VersionPage:
-        query = _query(
+        query = _object_listing_query(
             ("versions", ""),
-            ("encoding-type", "url"),
-            ("max-keys", str(max_keys)),
-            ("prefix", prefix),
-            ("delimiter", delimiter),
+            prefix,
+            delimiter,
+            max_keys,
             ("key-marker", key_marker),
             ("version-id-marker", version_id_marker if key_marker else None),
         )
