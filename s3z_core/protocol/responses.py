@@ -123,6 +123,27 @@ def parse_error(body: bytes) -> dict[str, str]:
     return {_local(c.tag): (c.text or "") for c in root}
 
 
+def _url_encoded(root: etree._Element) -> bool:
+    """Whether the server says it percent-encoded the keys (``<EncodingType>url``)."""
+    return _text(root, "EncodingType").lower() == "url"
+
+
+def _common_prefixes(root: etree._Element, encoded: bool) -> list[str]:
+    return [url_decoded(_text(p, "Prefix"), encoded) for p in _children(root, "CommonPrefixes")]
+
+
+def _size(
+    fields: dict[str, str], key: str, what: str, damaged: list[DamagedEntry], at: int
+) -> int | None:
+    """A listed entry's size; None when it does not parse, the entry then kept as damaged
+    (``at``: where in the page) so that one bad entry does not fail the whole page."""
+    try:
+        return parse_count(fields.get("Size") or "0", what)
+    except ProtocolError as exc:
+        damaged.append(DamagedEntry(key, str(exc), at))
+        return None
+
+
 def parse_list_buckets(body: bytes) -> list[BucketInfo]:
     root = parse_xml(body, "ListBuckets")
     buckets = _child(root, "Buckets")
@@ -137,7 +158,7 @@ def parse_list_buckets(body: bytes) -> list[BucketInfo]:
 def parse_list_objects_v2(body: bytes) -> ListPage:
     """One page; an entry whose fields do not parse is ``damaged``, the others are kept."""
     root = parse_xml(body, "ListObjectsV2")
-    encoded = _text(root, "EncodingType").lower() == "url"
+    encoded = _url_encoded(root)
     objects: list[ObjectInfo] = []
     damaged: list[DamagedEntry] = []
     for f in map(_fields, _children(root, "Contents")):
@@ -145,10 +166,8 @@ def parse_list_objects_v2(body: bytes) -> ListPage:
         if not key:
             damaged.append(DamagedEntry("", "a listed object has no key", len(objects)))
             continue
-        try:
-            size = parse_count(f.get("Size") or "0", f"ListObjectsV2 size of {key!r}")
-        except ProtocolError as exc:
-            damaged.append(DamagedEntry(key, str(exc), len(objects)))
+        size = _size(f, key, f"ListObjectsV2 size of {key!r}", damaged, len(objects))
+        if size is None:
             continue
         objects.append(
             ObjectInfo(
@@ -159,7 +178,7 @@ def parse_list_objects_v2(body: bytes) -> ListPage:
                 storage_class=f.get("StorageClass", ""),
             )
         )
-    prefixes = [url_decoded(_text(p, "Prefix"), encoded) for p in _children(root, "CommonPrefixes")]
+    prefixes = _common_prefixes(root, encoded)
     truncated = _text(root, "IsTruncated").lower() == "true"
     token = _text(root, "NextContinuationToken") or None
     return ListPage(
@@ -177,7 +196,7 @@ def parse_list_object_versions(body: bytes) -> VersionPage:
     and others send all versions, then all markers, so the order is rebuilt here rather than
     trusted. An entry that does not parse is ``damaged``."""
     root = parse_xml(body, "ListObjectVersions")
-    encoded = _text(root, "EncodingType").lower() == "url"
+    encoded = _url_encoded(root)
     versions: list[ObjectVersion] = []
     damaged: list[DamagedEntry] = []
     for child in root:
@@ -191,10 +210,8 @@ def parse_list_object_versions(body: bytes) -> VersionPage:
             damaged.append(DamagedEntry(key, "a listed version has no key or version id"))
             continue
         marker = tag == "DeleteMarker"
-        try:
-            size = 0 if marker else parse_count(f.get("Size") or "0", f"size of {key!r}")
-        except ProtocolError as exc:
-            damaged.append(DamagedEntry(key, str(exc), len(versions)))
+        size = 0 if marker else _size(f, key, f"size of {key!r}", damaged, len(versions))
+        if size is None:
             continue
         versions.append(
             ObjectVersion(
@@ -207,7 +224,7 @@ def parse_list_object_versions(body: bytes) -> VersionPage:
                 last_modified=_time(f.get("LastModified", "")),
             )
         )
-    prefixes = [url_decoded(_text(p, "Prefix"), encoded) for p in _children(root, "CommonPrefixes")]
+    prefixes = _common_prefixes(root, encoded)
     return VersionPage(
         versions=_newest_first(versions),
         common_prefixes=prefixes,
@@ -275,7 +292,7 @@ def parse_list_multipart_uploads(
 ) -> tuple[list[MultipartUploadInfo], bool, str | None, str | None]:
     """Uploads, is_truncated, next key marker, next upload-id marker."""
     root = parse_xml(body, "ListMultipartUploads")
-    encoded = _text(root, "EncodingType").lower() == "url"
+    encoded = _url_encoded(root)
     uploads = [
         MultipartUploadInfo(
             key=url_decoded(_text(u, "Key"), encoded),
