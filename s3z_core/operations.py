@@ -46,17 +46,15 @@ def _query(selector: tuple[str, str], *pairs: tuple[str, str | None]) -> list[tu
     return [selector, *((name, value) for name, value in pairs if value)]
 
 
-def _object_listing_query(
-    selector: tuple[str, str],
-    prefix: str,
-    delimiter: str | None,
-    max_keys: int,
-    *markers: tuple[str, str | None],
-) -> list[tuple[str, str]]:
-    """An object or version listing asks for url-encoded keys (botocore does too: a key
-    may hold characters XML cannot carry), then its page's window, then where it resumes."""
-    window = (("max-keys", str(max_keys)), ("prefix", prefix), ("delimiter", delimiter))
-    return _query(selector, ("encoding-type", "url"), *window, *markers)
+def _page(prefix: str, delimiter: str | None, max_keys: int) -> list[tuple[str, str | None]]:
+    """What an object or version listing asks for: url-encoded keys (as botocore does: a key
+    may hold characters XML cannot carry), at most ``max_keys`` under ``prefix``."""
+    return [
+        ("encoding-type", "url"),
+        ("max-keys", str(max_keys)),
+        ("prefix", prefix),
+        ("delimiter", delimiter),
+    ]
 
 
 class ObjectAttributes(TypedDict, total=False):
@@ -84,8 +82,8 @@ def _object_headers(attributes: ObjectAttributes) -> dict[str, str]:
     return headers
 
 
-def _base64(digest: bytes) -> str:
-    return base64.b64encode(digest).decode()
+def _md5_header(digest: bytes | None) -> dict[str, str]:
+    return {} if digest is None else {"Content-MD5": base64.b64encode(digest).decode()}
 
 
 def _etag(resp: S3Response) -> str:
@@ -159,15 +157,12 @@ class S3Operations:
         unsigned_payload: bool = False,
         **attributes: Unpack[ObjectAttributes],
     ) -> str:
-        headers = _object_headers(attributes)
-        if content_md5 is not None:
-            headers["Content-MD5"] = _base64(content_md5)
         resp = await self.client.request(
             "PutObject",
             "PUT",
             bucket=bucket,
             key=key,
-            headers=headers,
+            headers=_object_headers(attributes) | _md5_header(content_md5),
             body=body,
             progress=progress,
             on_retry=on_retry,
@@ -237,11 +232,9 @@ class S3Operations:
         continuation_token: str | None = None,
         max_keys: int = 1000,
     ) -> ListPage:
-        query = _object_listing_query(
+        query = _query(
             ("list-type", "2"),
-            prefix,
-            delimiter,
-            max_keys,
+            *_page(prefix, delimiter, max_keys),
             ("start-after", None if continuation_token else start_after),
             ("continuation-token", continuation_token),
         )
@@ -259,11 +252,9 @@ class S3Operations:
         version_id_marker: str | None = None,
         max_keys: int = 1000,
     ) -> VersionPage:
-        query = _object_listing_query(
+        query = _query(
             ("versions", ""),
-            prefix,
-            delimiter,
-            max_keys,
+            *_page(prefix, delimiter, max_keys),
             ("key-marker", key_marker),
             ("version-id-marker", version_id_marker if key_marker else None),
         )
@@ -291,23 +282,20 @@ class S3Operations:
         error_in_200: bool = False,
     ) -> S3Response:
         """A bucket subresource's XML body goes with its MD5 (S3 refuses these without)."""
-        md5 = _base64(hashlib.md5(body).digest())  # noqa: S324 - S3 requires MD5
+        md5 = hashlib.md5(body).digest()  # noqa: S324 - S3 requires MD5
         return await self.client.request(
             operation,
             method,
             bucket=bucket,
             query=[(subresource, "")],
-            headers={"Content-MD5": md5, "Content-Type": "application/xml"},
+            headers=_md5_header(md5) | {"Content-Type": "application/xml"},
             body=body,
             error_in_200=error_in_200,
         )
 
     # -- multipart ---------------------------------------------------------------------------
     async def create_multipart_upload(
-        self,
-        bucket: str,
-        key: str,
-        **attributes: Unpack[ObjectAttributes],
+        self, bucket: str, key: str, **attributes: Unpack[ObjectAttributes]
     ) -> str:
         resp = await self.client.request(
             "CreateMultipartUpload",
@@ -337,7 +325,7 @@ class S3Operations:
             bucket=bucket,
             key=key,
             query=_part_query(upload_id, part_number),
-            headers={} if content_md5 is None else {"Content-MD5": _base64(content_md5)},
+            headers=_md5_header(content_md5),
             body=body,
             progress=progress,
             on_retry=on_retry,

@@ -61,10 +61,7 @@ async def _abort(ops: S3Operations, bucket: str, key: str, upload_id: str) -> S3
 
 
 async def create_multipart_guarded(
-    ops: S3Operations,
-    bucket: str,
-    key: str,
-    **attributes: Unpack[ObjectAttributes],
+    ops: S3Operations, bucket: str, key: str, **attributes: Unpack[ObjectAttributes]
 ) -> str:
     """CreateMultipartUpload that cannot leak: cancelled mid-request, it waits for the id
     the server may already have assigned, aborts that upload, then re-raises."""
