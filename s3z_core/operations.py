@@ -5,8 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Mapping, Sequence
-from datetime import datetime
-from email.utils import parsedate_to_datetime
 from typing import TypedDict, Unpack
 from urllib.parse import quote
 
@@ -23,20 +21,10 @@ from s3z_core.models import (
 )
 from s3z_core.protocol import requests as xml_requests
 from s3z_core.protocol import responses
+from s3z_core.protocol.responses import META_PREFIX
 from s3z_core.transport.body import Body, ProgressCallback
 from s3z_core.transport.client import S3Client
 from s3z_core.transport.messages import RetryCallback, S3Response
-
-META_PREFIX = "x-amz-meta-"
-
-
-def _http_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _query(selector: tuple[str, str], *pairs: tuple[str, str | None]) -> list[tuple[str, str]]:
@@ -119,31 +107,7 @@ class S3Operations:
     ) -> ObjectHead:
         query = [("versionId", version_id)] if version_id else []
         resp = await self.client.request("HeadObject", "HEAD", bucket=bucket, key=key, query=query)
-        h = resp.headers
-        etag = h.get("ETag", "").strip('"')
-        parts = None
-        if "-" in etag:
-            tail = etag.rsplit("-", 1)[1]
-            parts = int(tail) if tail.isascii() and tail.isdigit() else None
-        return ObjectHead(
-            key=key,
-            size=responses.parse_count(
-                h.get("Content-Length", "0"), f"HeadObject s3://{bucket}/{key} Content-Length"
-            ),
-            etag=etag,
-            last_modified=_http_time(h.get("Last-Modified")),
-            content_type=h.get("Content-Type", ""),
-            # Lower-cased: AWS stores names lower-case, but rclone answers with Go's canonical
-            # header case (X-Amz-Meta-Mtime), and callers look names up as they wrote them.
-            metadata={
-                k[len(META_PREFIX) :].lower(): v
-                for k, v in h.items()
-                if k.lower().startswith(META_PREFIX)
-            },
-            storage_class=h.get("x-amz-storage-class", ""),
-            parts_count=parts,
-            cache_control=h.get("Cache-Control", ""),
-        )
+        return responses.parse_head_object(resp.headers, bucket, key)
 
     async def put_object(
         self,

@@ -1,4 +1,5 @@
-"""Parsers for S3's XML responses (lxml), returning the plain records of ``models``.
+"""Parsers for S3's responses (XML bodies with lxml, HeadObject's headers), returning the
+plain records of ``models``.
 
 Namespaces differ between servers (AWS and SeaweedFS use the 2006-03-01 namespace,
 some stores none at all), so lookups match on local names only. With
@@ -8,8 +9,9 @@ it form-style (a space arrives as ``+``; botocore decodes the same way).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import unquote_plus
 
 from lxml import etree
@@ -22,12 +24,14 @@ from s3z_core.models import (
     DeleteResult,
     ListPage,
     MultipartUploadInfo,
+    ObjectHead,
     ObjectInfo,
     ObjectVersion,
     PartInfo,
     VersionPage,
 )
 
+META_PREFIX = "x-amz-meta-"  # user metadata travels as headers with this prefix
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
 
 
@@ -96,6 +100,44 @@ def parse_count(value: str, what: str) -> int:
     if not text.isascii() or not text.isdigit():
         raise ProtocolError(f"{what}: {value[:40]!r} is not a non-negative integer")
     return int(text)
+
+
+def _http_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def parse_head_object(headers: Mapping[str, str], bucket: str, key: str) -> ObjectHead:
+    """HeadObject answers in headers only; what is missing reads as empty (a store may omit
+    Content-Type or the storage class), a bad Content-Length as a ``ProtocolError``."""
+    etag = headers.get("ETag", "").strip('"')
+    parts = None
+    if "-" in etag:
+        tail = etag.rsplit("-", 1)[1]
+        parts = int(tail) if tail.isascii() and tail.isdigit() else None
+    return ObjectHead(
+        key=key,
+        size=parse_count(
+            headers.get("Content-Length", "0"), f"HeadObject s3://{bucket}/{key} Content-Length"
+        ),
+        etag=etag,
+        last_modified=_http_time(headers.get("Last-Modified")),
+        content_type=headers.get("Content-Type", ""),
+        # Lower-cased: AWS stores names lower-case, but rclone answers with Go's canonical
+        # header case (X-Amz-Meta-Mtime), and callers look names up as they wrote them.
+        metadata={
+            k[len(META_PREFIX) :].lower(): v
+            for k, v in headers.items()
+            if k.lower().startswith(META_PREFIX)
+        },
+        storage_class=headers.get("x-amz-storage-class", ""),
+        parts_count=parts,
+        cache_control=headers.get("Cache-Control", ""),
+    )
 
 
 def is_error_document(body: bytes) -> bool:
