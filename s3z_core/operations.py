@@ -5,8 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Mapping, Sequence
-from datetime import datetime
-from email.utils import parsedate_to_datetime
+from typing import TypedDict, Unpack
 from urllib.parse import quote
 
 from s3z_core.errors import ServiceError
@@ -22,20 +21,10 @@ from s3z_core.models import (
 )
 from s3z_core.protocol import requests as xml_requests
 from s3z_core.protocol import responses
+from s3z_core.protocol.responses import META_PREFIX
 from s3z_core.transport.body import Body, ProgressCallback
 from s3z_core.transport.client import S3Client
-from s3z_core.transport.messages import RetryCallback
-
-META_PREFIX = "x-amz-meta-"
-
-
-def _http_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
+from s3z_core.transport.messages import RetryCallback, S3Response
 
 
 def _query(selector: tuple[str, str], *pairs: tuple[str, str | None]) -> list[tuple[str, str]]:
@@ -45,12 +34,52 @@ def _query(selector: tuple[str, str], *pairs: tuple[str, str | None]) -> list[tu
     return [selector, *((name, value) for name, value in pairs if value)]
 
 
+def _page(prefix: str, delimiter: str | None, max_keys: int) -> list[tuple[str, str | None]]:
+    """What an object or version listing asks for: url-encoded keys (as botocore does: a key
+    may hold characters XML cannot carry), at most ``max_keys`` under ``prefix``."""
+    return [
+        ("encoding-type", "url"),
+        ("max-keys", str(max_keys)),
+        ("prefix", prefix),
+        ("delimiter", delimiter),
+    ]
+
+
+class ObjectAttributes(TypedDict, total=False):
+    """What a new object carries besides its bytes (PutObject, CreateMultipartUpload).
+    ``content_type`` None: application/octet-stream."""
+
+    content_type: str | None
+    metadata: Mapping[str, str] | None
+    cache_control: str | None
+
+
 def _meta_headers(metadata: Mapping[str, str] | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for k, v in (metadata or {}).items():
         # Non-ASCII metadata values are not portable across stores: percent-encode them.
         out[META_PREFIX + k.lower()] = v if v.isascii() else quote(v, safe="")
     return out
+
+
+def _object_headers(attributes: ObjectAttributes) -> dict[str, str]:
+    headers = _meta_headers(attributes.get("metadata"))
+    headers["Content-Type"] = attributes.get("content_type") or "application/octet-stream"
+    if cache_control := attributes.get("cache_control"):
+        headers["Cache-Control"] = cache_control
+    return headers
+
+
+def _md5_header(digest: bytes | None) -> dict[str, str]:
+    return {} if digest is None else {"Content-MD5": base64.b64encode(digest).decode()}
+
+
+def _etag(resp: S3Response) -> str:
+    return resp.headers.get("ETag", "").strip('"')
+
+
+def _part_query(upload_id: str, part_number: int) -> list[tuple[str, str]]:
+    return [("partNumber", str(part_number)), ("uploadId", upload_id)]
 
 
 class S3Operations:
@@ -78,31 +107,7 @@ class S3Operations:
     ) -> ObjectHead:
         query = [("versionId", version_id)] if version_id else []
         resp = await self.client.request("HeadObject", "HEAD", bucket=bucket, key=key, query=query)
-        h = resp.headers
-        etag = h.get("ETag", "").strip('"')
-        parts = None
-        if "-" in etag:
-            tail = etag.rsplit("-", 1)[1]
-            parts = int(tail) if tail.isascii() and tail.isdigit() else None
-        return ObjectHead(
-            key=key,
-            size=responses.parse_count(
-                h.get("Content-Length", "0"), f"HeadObject s3://{bucket}/{key} Content-Length"
-            ),
-            etag=etag,
-            last_modified=_http_time(h.get("Last-Modified")),
-            content_type=h.get("Content-Type", ""),
-            # Lower-cased: AWS stores names lower-case, but rclone answers with Go's canonical
-            # header case (X-Amz-Meta-Mtime), and callers look names up as they wrote them.
-            metadata={
-                k[len(META_PREFIX) :].lower(): v
-                for k, v in h.items()
-                if k.lower().startswith(META_PREFIX)
-            },
-            storage_class=h.get("x-amz-storage-class", ""),
-            parts_count=parts,
-            cache_control=h.get("Cache-Control", ""),
-        )
+        return responses.parse_head_object(resp.headers, bucket, key)
 
     async def put_object(
         self,
@@ -110,32 +115,24 @@ class S3Operations:
         key: str,
         body: Body,
         *,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
         content_md5: bytes | None = None,
         progress: ProgressCallback | None = None,
         on_retry: RetryCallback | None = None,
         unsigned_payload: bool = False,
-        cache_control: str | None = None,
+        **attributes: Unpack[ObjectAttributes],
     ) -> str:
-        headers = _meta_headers(metadata)
-        headers["Content-Type"] = content_type or "application/octet-stream"
-        if cache_control:
-            headers["Cache-Control"] = cache_control
-        if content_md5 is not None:
-            headers["Content-MD5"] = base64.b64encode(content_md5).decode()
         resp = await self.client.request(
             "PutObject",
             "PUT",
             bucket=bucket,
             key=key,
-            headers=headers,
+            headers=_object_headers(attributes) | _md5_header(content_md5),
             body=body,
             progress=progress,
             on_retry=on_retry,
             unsigned_payload=unsigned_payload,
         )
-        return resp.headers.get("ETag", "").strip('"')
+        return _etag(resp)
 
     async def get_object_bytes(self, bucket: str, key: str) -> bytes:
         resp = await self.client.request("GetObject", "GET", bucket=bucket, key=key)
@@ -150,15 +147,8 @@ class S3Operations:
     async def delete_objects(self, bucket: str, keys: Sequence[str]) -> DeleteResult:
         """One DeleteObjects request (≤ 1000 keys); per-key errors come back, not raised."""
         body = xml_requests.delete_objects_body(keys, quiet=True)
-        md5 = base64.b64encode(hashlib.md5(body).digest()).decode()  # noqa: S324 - S3 requires MD5
-        resp = await self.client.request(
-            "DeleteObjects",
-            "POST",
-            bucket=bucket,
-            query=[("delete", "")],
-            headers={"Content-MD5": md5, "Content-Type": "application/xml"},
-            body=body,
-            error_in_200=True,
+        resp = await self._send_xml(
+            "DeleteObjects", "POST", bucket, "delete", body, error_in_200=True
         )
         result = responses.parse_delete_result(resp.body)
         failed = {f.key for f in result.failures}
@@ -208,10 +198,7 @@ class S3Operations:
     ) -> ListPage:
         query = _query(
             ("list-type", "2"),
-            ("encoding-type", "url"),
-            ("max-keys", str(max_keys)),
-            ("prefix", prefix),
-            ("delimiter", delimiter),
+            *_page(prefix, delimiter, max_keys),
             ("start-after", None if continuation_token else start_after),
             ("continuation-token", continuation_token),
         )
@@ -231,10 +218,7 @@ class S3Operations:
     ) -> VersionPage:
         query = _query(
             ("versions", ""),
-            ("encoding-type", "url"),
-            ("max-keys", str(max_keys)),
-            ("prefix", prefix),
-            ("delimiter", delimiter),
+            *_page(prefix, delimiter, max_keys),
             ("key-marker", key_marker),
             ("version-id-marker", version_id_marker if key_marker else None),
         )
@@ -249,37 +233,41 @@ class S3Operations:
 
     async def set_bucket_versioning(self, bucket: str, enabled: bool) -> None:
         body = xml_requests.versioning_body(enabled)
-        md5 = base64.b64encode(hashlib.md5(body).digest()).decode()  # noqa: S324 - S3 requires MD5
-        await self.client.request(
-            "PutBucketVersioning",
-            "PUT",
+        await self._send_xml("PutBucketVersioning", "PUT", bucket, "versioning", body)
+
+    async def _send_xml(
+        self,
+        operation: str,
+        method: str,
+        bucket: str,
+        subresource: str,
+        body: bytes,
+        *,
+        error_in_200: bool = False,
+    ) -> S3Response:
+        """A bucket subresource's XML body goes with its MD5 (S3 refuses these without)."""
+        md5 = hashlib.md5(body).digest()  # noqa: S324 - S3 requires MD5
+        return await self.client.request(
+            operation,
+            method,
             bucket=bucket,
-            query=[("versioning", "")],
-            headers={"Content-MD5": md5, "Content-Type": "application/xml"},
+            query=[(subresource, "")],
+            headers=_md5_header(md5) | {"Content-Type": "application/xml"},
             body=body,
+            error_in_200=error_in_200,
         )
 
     # -- multipart ---------------------------------------------------------------------------
     async def create_multipart_upload(
-        self,
-        bucket: str,
-        key: str,
-        *,
-        content_type: str | None = None,
-        metadata: Mapping[str, str] | None = None,
-        cache_control: str | None = None,
+        self, bucket: str, key: str, **attributes: Unpack[ObjectAttributes]
     ) -> str:
-        headers = _meta_headers(metadata)
-        headers["Content-Type"] = content_type or "application/octet-stream"
-        if cache_control:
-            headers["Cache-Control"] = cache_control
         resp = await self.client.request(
             "CreateMultipartUpload",
             "POST",
             bucket=bucket,
             key=key,
             query=[("uploads", "")],
-            headers=headers,
+            headers=_object_headers(attributes),
         )
         return responses.parse_initiate_multipart(resp.body)
 
@@ -295,21 +283,18 @@ class S3Operations:
         progress: ProgressCallback | None = None,
         on_retry: RetryCallback | None = None,
     ) -> str:
-        headers: dict[str, str] = {}
-        if content_md5 is not None:
-            headers["Content-MD5"] = base64.b64encode(content_md5).decode()
         resp = await self.client.request(
             "UploadPart",
             "PUT",
             bucket=bucket,
             key=key,
-            query=[("partNumber", str(part_number)), ("uploadId", upload_id)],
-            headers=headers,
+            query=_part_query(upload_id, part_number),
+            headers=_md5_header(content_md5),
             body=body,
             progress=progress,
             on_retry=on_retry,
         )
-        etag = resp.headers.get("ETag", "").strip('"')
+        etag = _etag(resp)
         if not etag:
             raise ServiceError(
                 code="MissingETag",
@@ -342,7 +327,7 @@ class S3Operations:
             "PUT",
             bucket=bucket,
             key=key,
-            query=[("partNumber", str(part_number)), ("uploadId", upload_id)],
+            query=_part_query(upload_id, part_number),
             headers=headers,
             error_in_200=True,
         )

@@ -15,11 +15,38 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypedDict, Unpack
 
 from s3z_core.errors import InvalidValueError
 
 Direction = Literal["upload", "download", "copy"]
+
+# The keywords each constructor below takes, typed here and defaulted once, in TransferSpec.
+
+
+class _Found(TypedDict, total=False):
+    """What the listing or walk that found the item knew of it (None: not known)."""
+
+    size: int | None
+    mtime: float | None
+
+
+class _FoundObject(_Found, total=False):
+    etag: str | None
+
+
+class _UploadFields(_Found, total=False):
+    marker: bool
+    content_type: str | None
+    metadata: tuple[tuple[str, str], ...]
+    cache_control: str | None
+
+
+class _DownloadFields(_FoundObject, total=False):
+    local_root: str
+    strip_prefix: str
+    marker: bool
+    version_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,59 +70,15 @@ class TransferSpec:
 
     @classmethod
     def upload(
-        cls,
-        path: str,
-        bucket: str,
-        key: str,
-        *,
-        size: int | None = None,
-        mtime: float | None = None,
-        marker: bool = False,
-        content_type: str | None = None,
-        metadata: tuple[tuple[str, str], ...] = (),
-        cache_control: str | None = None,
+        cls, path: str, bucket: str, key: str, **fields: Unpack[_UploadFields]
     ) -> TransferSpec:
-        return cls(
-            "upload",
-            bucket,
-            key,
-            local_path=path,
-            size=size,
-            mtime=mtime,
-            marker=marker,
-            content_type=content_type,
-            metadata=metadata,
-            cache_control=cache_control,
-        )
+        return cls("upload", bucket, key, local_path=path, **fields)
 
     @classmethod
     def download(
-        cls,
-        bucket: str,
-        key: str,
-        local_path: str,
-        *,
-        local_root: str = "",
-        strip_prefix: str = "",
-        size: int | None = None,
-        etag: str | None = None,
-        mtime: float | None = None,
-        marker: bool = False,
-        version_id: str = "",
+        cls, bucket: str, key: str, local_path: str, **fields: Unpack[_DownloadFields]
     ) -> TransferSpec:
-        return cls(
-            "download",
-            bucket,
-            key,
-            local_path=local_path,
-            local_root=local_root,
-            strip_prefix=strip_prefix,
-            size=size,
-            etag=etag,
-            mtime=mtime,
-            marker=marker,
-            version_id=version_id,
-        )
+        return cls("download", bucket, key, local_path=local_path, **fields)
 
     @classmethod
     def copy(
@@ -104,22 +87,10 @@ class TransferSpec:
         source_key: str,
         bucket: str,
         key: str,
-        *,
-        size: int | None = None,
-        etag: str | None = None,
-        mtime: float | None = None,
+        **found: Unpack[_FoundObject],
     ) -> TransferSpec:
         """``etag``/``mtime``: the listed source's, so a re-run can tell what arrived."""
-        return cls(
-            "copy",
-            bucket,
-            key,
-            source_bucket=source_bucket,
-            source_key=source_key,
-            size=size,
-            etag=etag,
-            mtime=mtime,
-        )
+        return cls("copy", bucket, key, source_bucket=source_bucket, source_key=source_key, **found)
 
     @property
     def remote_url(self) -> str:

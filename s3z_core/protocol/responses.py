@@ -1,4 +1,5 @@
-"""Parsers for S3's XML responses (lxml), returning the plain records of ``models``.
+"""Parsers for S3's responses (XML bodies with lxml, HeadObject's headers), returning the
+plain records of ``models``.
 
 Namespaces differ between servers (AWS and SeaweedFS use the 2006-03-01 namespace,
 some stores none at all), so lookups match on local names only. With
@@ -8,8 +9,9 @@ it form-style (a space arrives as ``+``; botocore decodes the same way).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import unquote_plus
 
 from lxml import etree
@@ -22,12 +24,14 @@ from s3z_core.models import (
     DeleteResult,
     ListPage,
     MultipartUploadInfo,
+    ObjectHead,
     ObjectInfo,
     ObjectVersion,
     PartInfo,
     VersionPage,
 )
 
+META_PREFIX = "x-amz-meta-"  # user metadata travels as headers with this prefix
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
 
 
@@ -98,6 +102,44 @@ def parse_count(value: str, what: str) -> int:
     return int(text)
 
 
+def _http_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def parse_head_object(headers: Mapping[str, str], bucket: str, key: str) -> ObjectHead:
+    """HeadObject answers in headers only; what is missing reads as empty (a store may omit
+    Content-Type or the storage class), a bad Content-Length as a ``ProtocolError``."""
+    etag = headers.get("ETag", "").strip('"')
+    parts = None
+    if "-" in etag:
+        tail = etag.rsplit("-", 1)[1]
+        parts = int(tail) if tail.isascii() and tail.isdigit() else None
+    return ObjectHead(
+        key=key,
+        size=parse_count(
+            headers.get("Content-Length", "0"), f"HeadObject s3://{bucket}/{key} Content-Length"
+        ),
+        etag=etag,
+        last_modified=_http_time(headers.get("Last-Modified")),
+        content_type=headers.get("Content-Type", ""),
+        # Lower-cased: AWS stores names lower-case, but rclone answers with Go's canonical
+        # header case (X-Amz-Meta-Mtime), and callers look names up as they wrote them.
+        metadata={
+            k[len(META_PREFIX) :].lower(): v
+            for k, v in headers.items()
+            if k.lower().startswith(META_PREFIX)
+        },
+        storage_class=headers.get("x-amz-storage-class", ""),
+        parts_count=parts,
+        cache_control=headers.get("Cache-Control", ""),
+    )
+
+
 def is_error_document(body: bytes) -> bool:
     """A 200 response can still carry ``<Error>`` (CompleteMultipartUpload, CopyObject)."""
     head = body.lstrip()[:200]
@@ -123,6 +165,27 @@ def parse_error(body: bytes) -> dict[str, str]:
     return {_local(c.tag): (c.text or "") for c in root}
 
 
+def _url_encoded(root: etree._Element) -> bool:
+    """Whether the server says it percent-encoded the keys (``<EncodingType>url``)."""
+    return _text(root, "EncodingType").lower() == "url"
+
+
+def _common_prefixes(root: etree._Element, encoded: bool) -> list[str]:
+    return [url_decoded(_text(p, "Prefix"), encoded) for p in _children(root, "CommonPrefixes")]
+
+
+def _size(
+    fields: dict[str, str], key: str, what: str, damaged: list[DamagedEntry], at: int
+) -> int | None:
+    """A listed entry's size; None when it does not parse, the entry then kept as damaged
+    (``at``: where in the page) so that one bad entry does not fail the whole page."""
+    try:
+        return parse_count(fields.get("Size") or "0", what)
+    except ProtocolError as exc:
+        damaged.append(DamagedEntry(key, str(exc), at))
+        return None
+
+
 def parse_list_buckets(body: bytes) -> list[BucketInfo]:
     root = parse_xml(body, "ListBuckets")
     buckets = _child(root, "Buckets")
@@ -137,7 +200,7 @@ def parse_list_buckets(body: bytes) -> list[BucketInfo]:
 def parse_list_objects_v2(body: bytes) -> ListPage:
     """One page; an entry whose fields do not parse is ``damaged``, the others are kept."""
     root = parse_xml(body, "ListObjectsV2")
-    encoded = _text(root, "EncodingType").lower() == "url"
+    encoded = _url_encoded(root)
     objects: list[ObjectInfo] = []
     damaged: list[DamagedEntry] = []
     for f in map(_fields, _children(root, "Contents")):
@@ -145,10 +208,8 @@ def parse_list_objects_v2(body: bytes) -> ListPage:
         if not key:
             damaged.append(DamagedEntry("", "a listed object has no key", len(objects)))
             continue
-        try:
-            size = parse_count(f.get("Size") or "0", f"ListObjectsV2 size of {key!r}")
-        except ProtocolError as exc:
-            damaged.append(DamagedEntry(key, str(exc), len(objects)))
+        size = _size(f, key, f"ListObjectsV2 size of {key!r}", damaged, len(objects))
+        if size is None:
             continue
         objects.append(
             ObjectInfo(
@@ -159,7 +220,7 @@ def parse_list_objects_v2(body: bytes) -> ListPage:
                 storage_class=f.get("StorageClass", ""),
             )
         )
-    prefixes = [url_decoded(_text(p, "Prefix"), encoded) for p in _children(root, "CommonPrefixes")]
+    prefixes = _common_prefixes(root, encoded)
     truncated = _text(root, "IsTruncated").lower() == "true"
     token = _text(root, "NextContinuationToken") or None
     return ListPage(
@@ -177,7 +238,7 @@ def parse_list_object_versions(body: bytes) -> VersionPage:
     and others send all versions, then all markers, so the order is rebuilt here rather than
     trusted. An entry that does not parse is ``damaged``."""
     root = parse_xml(body, "ListObjectVersions")
-    encoded = _text(root, "EncodingType").lower() == "url"
+    encoded = _url_encoded(root)
     versions: list[ObjectVersion] = []
     damaged: list[DamagedEntry] = []
     for child in root:
@@ -191,10 +252,8 @@ def parse_list_object_versions(body: bytes) -> VersionPage:
             damaged.append(DamagedEntry(key, "a listed version has no key or version id"))
             continue
         marker = tag == "DeleteMarker"
-        try:
-            size = 0 if marker else parse_count(f.get("Size") or "0", f"size of {key!r}")
-        except ProtocolError as exc:
-            damaged.append(DamagedEntry(key, str(exc), len(versions)))
+        size = 0 if marker else _size(f, key, f"size of {key!r}", damaged, len(versions))
+        if size is None:
             continue
         versions.append(
             ObjectVersion(
@@ -207,7 +266,7 @@ def parse_list_object_versions(body: bytes) -> VersionPage:
                 last_modified=_time(f.get("LastModified", "")),
             )
         )
-    prefixes = [url_decoded(_text(p, "Prefix"), encoded) for p in _children(root, "CommonPrefixes")]
+    prefixes = _common_prefixes(root, encoded)
     return VersionPage(
         versions=_newest_first(versions),
         common_prefixes=prefixes,
@@ -275,7 +334,7 @@ def parse_list_multipart_uploads(
 ) -> tuple[list[MultipartUploadInfo], bool, str | None, str | None]:
     """Uploads, is_truncated, next key marker, next upload-id marker."""
     root = parse_xml(body, "ListMultipartUploads")
-    encoded = _text(root, "EncodingType").lower() == "url"
+    encoded = _url_encoded(root)
     uploads = [
         MultipartUploadInfo(
             key=url_decoded(_text(u, "Key"), encoded),

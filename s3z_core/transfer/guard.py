@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
 from s3z_core.errors import MultipartAbortError, S3zError
-from s3z_core.operations import S3Operations
+from s3z_core.operations import ObjectAttributes, S3Operations
 
 T = TypeVar("T")
 log = logging.getLogger("s3z.transfer")
@@ -61,21 +61,11 @@ async def _abort(ops: S3Operations, bucket: str, key: str, upload_id: str) -> S3
 
 
 async def create_multipart_guarded(
-    ops: S3Operations,
-    bucket: str,
-    key: str,
-    *,
-    content_type: str | None = None,
-    metadata: Mapping[str, str] | None = None,
-    cache_control: str | None = None,
+    ops: S3Operations, bucket: str, key: str, **attributes: Unpack[ObjectAttributes]
 ) -> str:
     """CreateMultipartUpload that cannot leak: cancelled mid-request, it waits for the id
     the server may already have assigned, aborts that upload, then re-raises."""
-    task = asyncio.ensure_future(
-        ops.create_multipart_upload(
-            bucket, key, content_type=content_type, metadata=metadata, cache_control=cache_control
-        )
-    )
+    task = asyncio.ensure_future(ops.create_multipart_upload(bucket, key, **attributes))
     upload_id, cancelled = await _wait_out(task)
     if cancelled:
         await _abort(ops, bucket, key, upload_id)

@@ -10,7 +10,7 @@ off by; it is changed only when the retry decision says so.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from s3z_core.config import ClientConfig
@@ -105,6 +105,32 @@ class Addressing:
         if self.provider is None:
             raise CredentialsError(NO_CREDENTIALS)
         return self._signer_for(await self.provider.credentials(), region)
+
+    async def sign(
+        self,
+        method: str,
+        bucket: str | None,
+        key: str | None,
+        operation: str,
+        region: str,
+        query: Sequence[tuple[str, str]],
+        headers: Mapping[str, str],
+        payload_hash: str,
+    ) -> tuple[str, dict[str, str]]:
+        """The URL and signed headers of one attempt, signed *now* for ``region`` (the
+        operation decides whether Transfer Acceleration serves it)."""
+        endpoint, host, path = self.target(bucket, key, region, operation)
+        signer = await self.signer(region)
+        signed = signer.sign(
+            method=method,
+            host=host,
+            path=path,
+            query=query,
+            headers=headers,
+            payload_hash=payload_hash,
+            now=self.now(),
+        )
+        return build_url(endpoint, host, path, query), signed
 
     def presign(
         self,

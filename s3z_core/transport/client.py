@@ -39,7 +39,6 @@ from s3z_core.errors import (
     ThrottledError,
     TransportError,
 )
-from s3z_core.protocol.endpoints import build_url
 from s3z_core.protocol.responses import is_error_document
 from s3z_core.protocol.signing import EMPTY_SHA256, UNSIGNED_PAYLOAD
 from s3z_core.transport.addressing import Addressing
@@ -77,6 +76,7 @@ class S3Client:
         self._pace = bandwidth.take if bandwidth is not None else None  # the cap on bodies
         self.addressing = Addressing(config, credentials)
         self.endpoint = self.addressing.endpoint
+        self.presign = self.addressing.presign  # a URL to hand out: signed, never sent
         self._proxies = proxy_settings(config)
         self._proxy_by_origin: dict[tuple[str, str, int | None], str | None] = {}
         self._rng = rng or random.Random()
@@ -98,16 +98,6 @@ class S3Client:
 
     def region_for(self, bucket: str | None) -> str:
         return self.addressing.region_for(bucket)
-
-    def presign(
-        self,
-        method: str,
-        bucket: str,
-        key: str,
-        expires_s: int,
-        query: Sequence[tuple[str, str]] = (),
-    ) -> str:
-        return self.addressing.presign(method, bucket, key, expires_s, query)
 
     # -- session ---------------------------------------------------------------------------
     def _ensure_session(self) -> aiohttp.ClientSession:
@@ -246,18 +236,10 @@ class S3Client:
         describe = _describe(bucket, key)
 
         async def attempt(_number: int, region: str) -> S3Response:
-            endpoint, host, path = self.addressing.target(bucket, key, region, operation)
-            url = URL(build_url(endpoint, host, path, query), encoded=True)
-            signer = await self.addressing.signer(region)
-            signed = signer.sign(
-                method=method,
-                host=host,
-                path=path,
-                query=query,
-                headers=base_headers,
-                payload_hash=payload_hash,
-                now=self.addressing.now(),
+            where, signed = await self.addressing.sign(
+                method, bucket, key, operation, region, query, base_headers, payload_hash
             )
+            url = URL(where, encoded=True)
             counter = SentCounter()
             data: Any
             if isinstance(body, FileRange):
@@ -391,21 +373,13 @@ class S3Client:
         query: Sequence[tuple[str, str]],
     ) -> aiohttp.ClientResponse:
         """Send one GET (from ``pos``) and return its response once the status is good."""
-        endpoint, host, path = self.addressing.target(bucket, key, region, "GetObject")
-        url = URL(build_url(endpoint, host, path, query), encoded=True)
         headers: dict[str, str] = {}
         if ranged or pos > start:
             headers["Range"] = f"bytes={pos}-{'' if end is None else end - 1}"
-        signer = await self.addressing.signer(region)
-        signed = signer.sign(
-            method="GET",
-            host=host,
-            path=path,
-            query=query,
-            headers=headers,
-            payload_hash=EMPTY_SHA256,
-            now=self.addressing.now(),
+        where, signed = await self.addressing.sign(
+            "GET", bucket, key, "GetObject", region, query, headers, EMPTY_SHA256
         )
+        url = URL(where, encoded=True)
         try:
             resp = await session.get(
                 url, headers=signed, allow_redirects=False, proxy=self._proxy(url)
