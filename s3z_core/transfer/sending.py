@@ -7,16 +7,14 @@ as part 1).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable
 
+from s3z_core.operations import ObjectAttributes
 from s3z_core.transfer.control import TransferContext
 from s3z_core.transfer.guard import create_multipart_guarded
 from s3z_core.transfer.progress import ProgressReporter
 from s3z_core.transport.body import Body
 from s3z_core.transport.messages import RetryNotice
-
-# Content-Type and Cache-Control, as an upload carries them to its PUT or its parts' create.
-ObjectHeaders = tuple[str, str | None]
 
 
 async def put_whole(
@@ -25,41 +23,30 @@ async def put_whole(
     bucket: str,
     key: str,
     body: Body,
-    headers: ObjectHeaders,
-    metadata: Mapping[str, str],
+    attributes: ObjectAttributes,
     md5: bytes | None,
     *,
     unsigned_payload: bool = False,
 ) -> str:
-    content_type, cache_control = headers
     async with ctx.requests:
         return await ctx.ops.put_object(
             bucket,
             key,
             body,
-            content_type=content_type,
-            metadata=metadata,
-            cache_control=cache_control,
             content_md5=md5,
             progress=reporter.add,
             on_retry=lambda notice: reporter.retried(1, notice),
             unsigned_payload=unsigned_payload,
+            **attributes,
         )
 
 
 def create_upload(
-    ctx: TransferContext, bucket: str, key: str, headers: ObjectHeaders, metadata: Mapping[str, str]
+    ctx: TransferContext, bucket: str, key: str, attributes: ObjectAttributes
 ) -> Awaitable[str]:
-    """The multipart upload's id, created with the object's headers (guarded: never leaked)."""
-    content_type, cache_control = headers
-    return create_multipart_guarded(
-        ctx.ops,
-        bucket,
-        key,
-        content_type=content_type,
-        metadata=metadata,
-        cache_control=cache_control,
-    )
+    """The multipart upload's id, created with the object's attributes (guarded: never
+    leaked)."""
+    return create_multipart_guarded(ctx.ops, bucket, key, **attributes)
 
 
 async def put_part(

@@ -34,6 +34,7 @@ from s3z_core.errors import InvalidValueError, S3zError, SourceStreamError
 from s3z_core.events import TransferStarted, Verification
 from s3z_core.metadata import PART_SIZE_META
 from s3z_core.models import TransferResult
+from s3z_core.operations import ObjectAttributes
 from s3z_core.transfer.budget import ByteBudget
 from s3z_core.transfer.control import TransferContext, TransferControl
 from s3z_core.transfer.guard import multipart_abort_guard
@@ -46,7 +47,7 @@ from s3z_core.transfer.planning import (
     streams_for_size,
 )
 from s3z_core.transfer.progress import ProgressReporter
-from s3z_core.transfer.sending import ObjectHeaders, create_upload, put_part, put_whole
+from s3z_core.transfer.sending import create_upload, put_part, put_whole
 
 STREAM_PART_BYTES = 8 * MiB
 STREAM_SOURCE = "<stream>"  # what a stream is called where a file would show its path
@@ -214,14 +215,15 @@ async def upload_stream(
     reporter = ProgressReporter(control.transfer_id, ctx.sink)
     parts_hint = max(1, -(-size // part_size)) if size is not None else 0
     ctx.emit(TransferStarted(control.transfer_id, size or 0, parts_hint))
-    meta = dict(metadata or {})
-    headers = (content_type or "application/octet-stream", cache_control)
+    meta = dict(metadata or {})  # a multipart upload adds its part size before the create
+    ctype = content_type or "application/octet-stream"
+    attributes = ObjectAttributes(content_type=ctype, metadata=meta, cache_control=cache_control)
     try:
         await control.wait_runnable()
         first, last = await reader.read_part()
         if last:
             md5 = await _md5(first) if ctx.config.content_md5 else None
-            etag = await put_whole(ctx, reporter, bucket, key, first, headers, meta, md5)
+            etag = await put_whole(ctx, reporter, bucket, key, first, attributes, md5)
             parts = 1
         else:
             meta[PART_SIZE_META] = str(part_size)
@@ -235,8 +237,7 @@ async def upload_stream(
                 key,
                 part_size,
                 size,
-                meta,
-                headers,
+                attributes,
                 reporter,
             )
     finally:
@@ -268,11 +269,10 @@ async def _upload_parts(
     key: str,
     part_size: int,
     size: int | None,
-    meta: dict[str, str],
-    headers: ObjectHeaders,
+    attributes: ObjectAttributes,
     reporter: ProgressReporter,
 ) -> tuple[str, int]:
-    upload_id = await create_upload(ctx, bucket, key, headers, meta)
+    upload_id = await create_upload(ctx, bucket, key, attributes)
     target = (bucket, key, upload_id)
     async with multipart_abort_guard(ctx.ops, bucket, key, upload_id):
         etags: dict[int, str] = {}

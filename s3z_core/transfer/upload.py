@@ -22,6 +22,7 @@ from s3z_core.events import TransferStarted, Verification
 from s3z_core.filesystem import fs_call
 from s3z_core.metadata import MTIME_META, PART_SIZE_META, format_mtime
 from s3z_core.models import TransferResult
+from s3z_core.operations import ObjectAttributes
 from s3z_core.transfer.control import TransferContext, TransferControl
 from s3z_core.transfer.guard import (
     finish_despite_cancel,
@@ -30,7 +31,7 @@ from s3z_core.transfer.guard import (
 from s3z_core.transfer.planning import Part, UploadPlan, plan_upload
 from s3z_core.transfer.progress import ProgressReporter
 from s3z_core.transfer.resume import UploadState, file_fingerprint, start_upload_job
-from s3z_core.transfer.sending import ObjectHeaders, create_upload, put_part, put_whole
+from s3z_core.transfer.sending import create_upload, put_part, put_whole
 from s3z_core.transport.body import FileRange
 
 
@@ -119,7 +120,7 @@ async def upload_file(
     if plan.multipart:
         meta[PART_SIZE_META] = str(plan.part_size)
     ctype = content_type or mimetypes.guess_type(path)[0] or "application/octet-stream"
-    headers = (ctype, cache_control)
+    attributes = ObjectAttributes(content_type=ctype, metadata=meta, cache_control=cache_control)
     reporter = ProgressReporter(control.transfer_id, ctx.sink)
     ctx.emit(TransferStarted(control.transfer_id, size, len(plan.parts)))
 
@@ -134,7 +135,7 @@ async def upload_file(
             )
         body = snapshot if snapshot is not None else FileRange(path, 0, size)
         etag = await put_whole(
-            ctx, reporter, bucket, key, body, headers, meta, md5, unsigned_payload=True
+            ctx, reporter, bucket, key, body, attributes, md5, unsigned_payload=True
         )
         if not size:
             reporter.add(0)
@@ -143,7 +144,7 @@ async def upload_file(
         parts = 1
     else:
         etag, parts = await _upload_multipart(
-            ctx, control, path, bucket, key, plan, st, meta, headers, reporter
+            ctx, control, path, bucket, key, plan, st, attributes, reporter
         )
         verification = (
             Verification.VERIFIED_MD5 if ctx.config.content_md5 else (Verification.SIZE_ONLY)
@@ -170,16 +171,15 @@ async def _upload_multipart(
     key: str,
     plan: UploadPlan,
     st: os.stat_result,
-    meta: dict[str, str],
-    headers: ObjectHeaders,
+    attributes: ObjectAttributes,
     reporter: ProgressReporter,
 ) -> tuple[str, int]:
     """The object's ETag and its part count. With a journal, an upload an earlier run left
     is continued (``transfer/resume.py``): only the parts the server lacks are sent.
-    ``headers``: the object's Content-Type and Cache-Control, given when it is created."""
+    ``attributes``: what the object is created with."""
 
     def create() -> Awaitable[str]:
-        return create_upload(ctx, bucket, key, headers, meta)
+        return create_upload(ctx, bucket, key, attributes)
 
     journal = ctx.journal
     if journal is None:
