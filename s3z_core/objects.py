@@ -171,7 +171,7 @@ class ObjectCalls:
         pin = VersionPin(head.etag)
 
         def pinned(answer: StreamHead) -> None:
-            pin.check(answer.headers.get("ETag", "").strip('"'), bucket, key)
+            pin.check(answer.etag, bucket, key)
 
         chunks = [
             chunk

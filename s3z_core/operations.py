@@ -74,10 +74,6 @@ def _md5_header(digest: bytes | None) -> dict[str, str]:
     return {} if digest is None else {"Content-MD5": base64.b64encode(digest).decode()}
 
 
-def _etag(resp: S3Response) -> str:
-    return resp.headers.get("ETag", "").strip('"')
-
-
 def _part_query(upload_id: str, part_number: int) -> list[tuple[str, str]]:
     return [("partNumber", str(part_number)), ("uploadId", upload_id)]
 
@@ -132,7 +128,7 @@ class S3Operations:
             on_retry=on_retry,
             unsigned_payload=unsigned_payload,
         )
-        return _etag(resp)
+        return resp.etag
 
     async def get_object_bytes(self, bucket: str, key: str) -> bytes:
         resp = await self.client.request("GetObject", "GET", bucket=bucket, key=key)
@@ -294,7 +290,7 @@ class S3Operations:
             progress=progress,
             on_retry=on_retry,
         )
-        etag = _etag(resp)
+        etag = resp.etag
         if not etag:
             raise ServiceError(
                 code="MissingETag",

@@ -102,6 +102,12 @@ def parse_count(value: str, what: str) -> int:
     return int(text)
 
 
+def etag_of(fields: Mapping[str, str]) -> str:
+    """The ETag of a response's headers or of a listed entry, without its quotes; empty when
+    the server gave none."""
+    return fields.get("ETag", "").strip('"')
+
+
 def _http_time(value: str | None) -> datetime | None:
     if not value:
         return None
@@ -114,7 +120,7 @@ def _http_time(value: str | None) -> datetime | None:
 def parse_head_object(headers: Mapping[str, str], bucket: str, key: str) -> ObjectHead:
     """HeadObject answers in headers only; what is missing reads as empty (a store may omit
     Content-Type or the storage class), a bad Content-Length as a ``ProtocolError``."""
-    etag = headers.get("ETag", "").strip('"')
+    etag = etag_of(headers)
     parts = None
     if "-" in etag:
         tail = etag.rsplit("-", 1)[1]
@@ -215,7 +221,7 @@ def parse_list_objects_v2(body: bytes) -> ListPage:
             ObjectInfo(
                 key=key,
                 size=size,
-                etag=f.get("ETag", "").strip('"'),
+                etag=etag_of(f),
                 last_modified=_time(f.get("LastModified", "")),
                 storage_class=f.get("StorageClass", ""),
             )
@@ -262,7 +268,7 @@ def parse_list_object_versions(body: bytes) -> VersionPage:
                 is_latest=f.get("IsLatest", "").lower() == "true",
                 delete_marker=marker,
                 size=size,
-                etag="" if marker else f.get("ETag", "").strip('"'),
+                etag="" if marker else etag_of(f),
                 last_modified=_time(f.get("LastModified", "")),
             )
         )

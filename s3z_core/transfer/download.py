@@ -332,7 +332,7 @@ async def _fetch(
     end = part.offset + part.length  # exclusive
 
     def on_head(head: StreamHead) -> None:
-        pin.check(head.headers.get("ETag", "").strip('"'), bucket, key)
+        pin.check(head.etag, bucket, key)
         asked = end - head.offset
         if head.content_length is not None and head.content_length != asked:
             raise VerificationError(

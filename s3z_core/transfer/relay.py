@@ -86,7 +86,7 @@ async def _source_bytes(
     source: S3Operations, bucket: str, key: str, digest: RelayDigest
 ) -> AsyncIterator[bytes]:
     def pinned(stream: StreamHead) -> None:
-        etag = stream.headers.get("ETag", "").strip('"')
+        etag = stream.etag
         if etag and etag != digest.head.etag:
             raise VerificationError(
                 f"s3://{bucket}/{key} changed while copying (ETag {digest.head.etag} became {etag})"

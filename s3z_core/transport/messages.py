@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from s3z_core.protocol.responses import etag_of
+
 
 @dataclass(frozen=True, slots=True)
 class RetryNotice:
@@ -30,6 +32,10 @@ class S3Response:
     headers: Mapping[str, str]
     body: bytes
 
+    @property
+    def etag(self) -> str:
+        return etag_of(self.headers)
+
 
 @dataclass(frozen=True, slots=True)
 class StreamHead:
@@ -43,3 +49,7 @@ class StreamHead:
     headers: Mapping[str, str]
     offset: int
     content_length: int | None
+
+    @property
+    def etag(self) -> str:
+        return etag_of(self.headers)
