@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import faulthandler
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import IO
@@ -20,6 +21,7 @@ from typing import IO
 import pytest
 
 _open: list[IO[str]] = []  # this process's log, once opened
+_TELLING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
 def start(config: pytest.Config) -> None:
@@ -32,11 +34,18 @@ def start(config: pytest.Config) -> None:
     log = open(Path(folder) / f"{worker}.log", "a", buffering=1, encoding="utf-8")  # noqa: SIM115
     _open.append(log)
     faulthandler.enable(file=log, all_threads=True)
+    # A worker that dies of SIGTERM or SIGHUP leaves no fatal-error dump, only "node down"
+    # (seen: fresh-clone run E, a GUI test's worker gone without a word). Its stacks are
+    # written first, then the signal takes its usual course.
+    for signum in _TELLING_SIGNALS:
+        faulthandler.register(signum, file=log, all_threads=True, chain=True)
 
 
 def stop() -> None:
     """Hand fatal-error dumps back to stderr and close the log (pytest_unconfigure)."""
     if _open:
+        for signum in _TELLING_SIGNALS:
+            faulthandler.unregister(signum)
         faulthandler.enable(file=sys.__stderr__ or sys.stderr, all_threads=True)
         _open.pop().close()
 
@@ -47,20 +56,25 @@ def note(nodeid: str, phase: str) -> None:
 
 
 def report(folder: Path) -> int:
-    """Print each crashed process's last test and its crashing thread; the count found."""
+    """Print each crashed process's last test and its crashing thread; the count found.
+    Nothing but test names is written to a log, so anything after its last name is a dump:
+    a fatal error's, or a closing signal's (no "Fatal Python error" line then)."""
     crashed = 0
     for path in sorted(folder.glob("*.log")):
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-        fatal = [i for i, line in enumerate(lines) if line.startswith("Fatal Python error")]
-        if not fatal:
+        names = [i for i, line in enumerate(lines) if line.startswith("== ")]
+        last = names[-1] if names else -1
+        dump = lines[last + 1 :]
+        if not any(line.strip() for line in dump):
             continue
         crashed += 1
-        at = fatal[-1]
-        test = next((ln for ln in reversed(lines[:at]) if ln.startswith("== ")), "== (no test)")
-        print(f"crash in {path.stem}: {lines[at]}; while running {test[3:]}")
-        marks = (i for i in range(at, len(lines)) if lines[i].startswith("Current thread"))
-        current = next(marks, at)
-        for line in lines[current : current + 16]:
+        test = lines[last][3:] if last >= 0 else "(no test)"
+        fatal = next((ln for ln in dump if ln.startswith("Fatal Python error")), None)
+        why = fatal or "SIGTERM or SIGHUP (stacks below, then the signal's own course)"
+        print(f"crash in {path.stem}: {why}; while running {test}")
+        marks = (i for i, line in enumerate(dump) if line.startswith("Current thread"))
+        current = next(marks, 0)
+        for line in dump[current : current + 16]:
             if not line.strip():
                 break
             print(f"  {line}")
