@@ -30,6 +30,7 @@ from s3z_core.models import (
     PartInfo,
     VersionPage,
 )
+from s3z_core.protocol.listing_columns import listed_objects
 
 META_PREFIX = "x-amz-meta-"  # user metadata travels as headers with this prefix
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
@@ -207,9 +208,10 @@ def parse_list_objects_v2(body: bytes) -> ListPage:
     """One page; an entry whose fields do not parse is ``damaged``, the others are kept."""
     root = parse_xml(body, "ListObjectsV2")
     encoded = _url_encoded(root)
-    objects: list[ObjectInfo] = []
     damaged: list[DamagedEntry] = []
-    for f in map(_fields, _children(root, "Contents")):
+    fast = listed_objects(root, encoded)
+    objects: list[ObjectInfo] = fast if fast is not None else []
+    for f in map(_fields, _children(root, "Contents") if fast is None else ()):
         key = url_decoded(f.get("Key", ""), encoded)
         if not key:
             damaged.append(DamagedEntry("", "a listed object has no key", len(objects)))

@@ -1,0 +1,83 @@
+"""A ListObjectsV2 page read column by column: the fast path of ``parse_list_objects_v2``.
+
+Reading a page entry by entry makes lxml build a Python proxy for every one of the ~6,000
+elements of a 1,000-key page: 7.5 ms a page, of which the parse itself is 1.8 ms (profiled
+on SeaweedFS's pages). Compiled XPath queries return each field's texts as plain strings in
+C instead: 5.3 ms a page, objects built. The columns are only trusted when the page has the
+regular shape: the namespace is S3's or none, and every ``Contents`` gave exactly one text
+for every field (also checked in C: 1.5 ms of the 5.3). Anything else (an optional field
+left out, an empty element, a size that is no number) returns None and the page is read
+entry by entry, where each odd entry is judged on its own.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import cast
+
+from lxml import etree
+
+from s3z_core.models import ObjectInfo
+
+S3_NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/"
+_FIELDS = ("Key", "Size", "ETag", "LastModified", "StorageClass")
+
+
+class _Columns:
+    """The queries for one namespace (S3's, or none), compiled once at import."""
+
+    def __init__(self, namespace: str | None) -> None:
+        step = "s:" if namespace else ""
+        spaces = {"s": namespace} if namespace else None
+        self.count = etree.XPath(f"count({step}Contents)", namespaces=spaces)
+        # Entries with a text in every field: with the columns' lengths equal to the
+        # entries', each entry gave exactly one text per field, so row i of every column
+        # belongs to entry i (one entry's two keys can not stand in for another's none).
+        every = " and ".join(f"{step}{name}/text()" for name in _FIELDS)
+        self.complete = etree.XPath(f"count({step}Contents[{every}])", namespaces=spaces)
+        self.fields = [
+            etree.XPath(
+                f"{step}Contents/{step}{name}/text()", namespaces=spaces, smart_strings=False
+            )
+            for name in _FIELDS
+        ]
+
+
+_BY_ROOT_TAG = {
+    f"{{{S3_NAMESPACE}}}ListBucketResult": _Columns(S3_NAMESPACE),
+    "ListBucketResult": _Columns(None),
+}
+
+
+def _texts(query: etree.XPath, root: etree._Element) -> list[str]:
+    # A text() query without smart strings yields a list of plain str, whatever the page.
+    return cast(list[str], query(root))
+
+
+def listed_objects(root: etree._Element, encoded: bool) -> list[ObjectInfo] | None:
+    """The page's objects, or None when the page must be read entry by entry."""
+    columns = _BY_ROOT_TAG.get(root.tag) if isinstance(root.tag, str) else None
+    if columns is None:
+        return None
+    count = columns.count(root)
+    if columns.complete(root) != count:
+        return None
+    keys, sizes, etags, modified, classes = (_texts(query, root) for query in columns.fields)
+    if not all(len(c) == count for c in (keys, sizes, etags, modified, classes)):
+        return None
+    if not all(size.isascii() and size.isdigit() for size in sizes):
+        return None
+    if encoded and any("%" in key or "+" in key for key in keys):
+        return None  # percent-decoding, and its checks, stay in one place
+    if not all(keys):
+        return None
+    try:
+        moments = [datetime.fromisoformat(moment) for moment in modified]
+    except ValueError:
+        return None
+    return [
+        ObjectInfo(key, int(size), etag.strip('"'), moment, storage_class)
+        for key, size, etag, moment, storage_class in zip(
+            keys, sizes, etags, moments, classes, strict=True
+        )
+    ]
