@@ -3,11 +3,12 @@
 Reading a page entry by entry makes lxml build a Python proxy for every one of the ~6,000
 elements of a 1,000-key page: 7.5 ms a page, of which the parse itself is 1.8 ms (profiled
 on SeaweedFS's pages). Compiled XPath queries return each field's texts as plain strings in
-C instead: 5.3 ms a page, objects built. The columns are only trusted when the page has the
-regular shape: the namespace is S3's or none, and every ``Contents`` gave exactly one text
-for every field (also checked in C: 1.5 ms of the 5.3). Anything else (an optional field
-left out, an empty element, a size that is no number) returns None and the page is read
-entry by entry, where each odd entry is judged on its own.
+C instead: about 5.7 ms a page, objects built. The columns are only trusted when the page
+has the regular shape: the namespace is S3's or none, no entry stands outside it, and every
+``Contents`` gave exactly one text for every field (these checks, in C too, are 1.9 ms of
+the 5.7). Anything else (an optional field left out, an empty element, a size that is no
+number) returns None and the page is read entry by entry, where each odd entry is judged on
+its own.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ class _Columns:
         ]
 
 
+# Entries in any namespace, as the careful path finds them: a ``Contents`` that redeclared
+# its namespace inside S3's page would be missed by the columns, and silently (0.4 ms a page).
+_ANY_CONTENTS = etree.XPath('count(*[local-name()="Contents"])')
 _BY_ROOT_TAG = {
     f"{{{S3_NAMESPACE}}}ListBucketResult": _Columns(S3_NAMESPACE),
     "ListBucketResult": _Columns(None),
@@ -60,7 +64,7 @@ def listed_objects(root: etree._Element, encoded: bool) -> list[ObjectInfo] | No
     if columns is None:
         return None
     count = columns.count(root)
-    if columns.complete(root) != count:
+    if columns.complete(root) != count or _ANY_CONTENTS(root) != count:
         return None
     keys, sizes, etags, modified, classes = (_texts(query, root) for query in columns.fields)
     if not all(len(c) == count for c in (keys, sizes, etags, modified, classes)):

@@ -107,6 +107,20 @@ def test_generated_pages_read_the_same_both_ways(body: bytes) -> None:
         assert not careful.damaged, "the columns only vouch for pages with nothing damaged"
 
 
+def test_an_entry_in_another_namespace_is_not_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    regular = "<Key>{}</Key><Size>1</Size><ETag>e</ETag><StorageClass>STANDARD</StorageClass>"
+    regular += "<LastModified>2026-12-02T22:16:43Z</LastModified>"
+    body = (
+        f'<ListBucketResult xmlns="{S3_NAMESPACE}">'
+        f"<Contents>{regular.format('a')}</Contents>"
+        f'<Contents xmlns="urn:other">{regular.format("b")}</Contents></ListBucketResult>'
+    ).encode()
+    assert listed_objects(_root(body), False) is None
+    page = responses.parse_list_objects_v2(body)
+    assert [o.key for o in page.objects] == ["a", "b"]
+    assert page == _entry_by_entry(body, monkeypatch)
+
+
 def test_one_entrys_two_keys_never_stand_in_for_anothers_none(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
