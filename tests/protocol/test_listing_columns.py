@@ -107,14 +107,22 @@ def test_generated_pages_read_the_same_both_ways(body: bytes) -> None:
         assert not careful.damaged, "the columns only vouch for pages with nothing damaged"
 
 
+# Every field but the key, as a regular entry gives them.
+_REST = (
+    "<Size>1</Size><ETag>e</ETag><LastModified>2026-12-02T22:16:43Z</LastModified>"
+    "<StorageClass>STANDARD</StorageClass>"
+)
+
+
+def _s3_page(contents: str) -> bytes:
+    return f'<ListBucketResult xmlns="{S3_NAMESPACE}">{contents}</ListBucketResult>'.encode()
+
+
 def test_an_entry_in_another_namespace_is_not_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
-    regular = "<Key>{}</Key><Size>1</Size><ETag>e</ETag><StorageClass>STANDARD</StorageClass>"
-    regular += "<LastModified>2026-12-02T22:16:43Z</LastModified>"
-    body = (
-        f'<ListBucketResult xmlns="{S3_NAMESPACE}">'
-        f"<Contents>{regular.format('a')}</Contents>"
-        f'<Contents xmlns="urn:other">{regular.format("b")}</Contents></ListBucketResult>'
-    ).encode()
+    body = _s3_page(
+        f"<Contents><Key>a</Key>{_REST}</Contents>"
+        f'<Contents xmlns="urn:other"><Key>b</Key>{_REST}</Contents>'
+    )
     assert listed_objects(_root(body), False) is None
     page = responses.parse_list_objects_v2(body)
     assert [o.key for o in page.objects] == ["a", "b"]
@@ -124,13 +132,9 @@ def test_an_entry_in_another_namespace_is_not_dropped(monkeypatch: pytest.Monkey
 def test_one_entrys_two_keys_never_stand_in_for_anothers_none(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    regular = "<Size>1</Size><ETag>e</ETag><LastModified>2026-12-02T22:16:43Z</LastModified>"
-    regular += "<StorageClass>STANDARD</StorageClass>"
-    body = (
-        f'<ListBucketResult xmlns="{S3_NAMESPACE}">'
-        f"<Contents><Key>a</Key><Key>b</Key>{regular}</Contents>"
-        f"<Contents>{regular}</Contents></ListBucketResult>"
-    ).encode()
+    body = _s3_page(
+        f"<Contents><Key>a</Key><Key>b</Key>{_REST}</Contents><Contents>{_REST}</Contents>"
+    )
     assert listed_objects(_root(body), False) is None
     page = responses.parse_list_objects_v2(body)
     assert [o.key for o in page.objects] == ["a"]
