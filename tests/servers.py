@@ -14,6 +14,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from s3z_core.local_server import ManagedS3Server, find_binary
+from s3z_core.transfer.deletes import has_control_chars
 
 
 class S3Endpoint(Protocol):
@@ -78,10 +79,10 @@ def empty_bucket(client: Any, name: str) -> None:
     for page in client.get_paginator("list_objects_v2").paginate(Bucket=name):
         keys = [item["Key"] for item in page.get("Contents", [])]
         # One DeleteObjects per page (a 10,000-object bucket took 45 s one key at a time).
-        # A key XML 1.0 cannot carry, or one the batch reports as not deleted, goes alone,
-        # so that a real failure still raises.
-        batch = [k for k in keys if _xml_safe(k)]
-        alone = [k for k in keys if not _xml_safe(k)]
+        # A key the engine's deletes also send alone (control characters), or one the batch
+        # reports as not deleted, goes alone, so that a real failure still raises.
+        batch = [k for k in keys if not has_control_chars(k)]
+        alone = [k for k in keys if has_control_chars(k)]
         if batch:
             answer = client.delete_objects(
                 Bucket=name, Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True}
@@ -89,14 +90,6 @@ def empty_bucket(client: Any, name: str) -> None:
             alone += [error["Key"] for error in answer.get("Errors", [])]
         for key in alone:
             client.delete_object(Bucket=name, Key=key)
-
-
-def _xml_safe(key: str) -> bool:
-    """No control character (a parser rewrites \\r, and most are not XML at all) and no
-    code point XML 1.0 excludes."""
-    return all(
-        " " <= ch <= "\ud7ff" or "\ue000" <= ch <= "\ufffd" or ch >= "\U00010000" for ch in key
-    )
 
 
 def _has_content(client: Any, name: str) -> bool:

@@ -140,3 +140,15 @@ def test_one_entrys_two_keys_never_stand_in_for_anothers_none(
     assert [o.key for o in page.objects] == ["a"]
     assert [d.reason for d in page.damaged] == ["a listed object has no key"]
     assert page == _entry_by_entry(body, monkeypatch)
+
+
+def test_an_empty_cdata_key_is_a_damaged_entry_not_an_object(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An empty CDATA section is a text node of its own: it fills the key column with ''."""
+    body = _s3_page(f"<Contents><Key><![CDATA[]]></Key>{_REST}</Contents>")
+    assert listed_objects(_root(body), False) is None
+    page = responses.parse_list_objects_v2(body)
+    assert page.objects == []
+    assert [d.reason for d in page.damaged] == ["a listed object has no key"]
+    assert page == _entry_by_entry(body, monkeypatch)
