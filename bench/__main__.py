@@ -19,6 +19,7 @@ from bench.compare import (
     compare_runs,
     format_verdicts,
     gate_failures,
+    pair_tools,
 )
 from bench.dataset import SpecError, ensure_file_set, parse_file_set
 from bench.machine import REPO_ROOT, machine_info
@@ -158,6 +159,13 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         default=DEFAULT_NOISE_FLOOR,
         help="ignore changes smaller than this fraction (default 0.05)",
+    )
+    cmp.add_argument(
+        "--tools",
+        nargs=2,
+        metavar=("OLD_TOOL", "NEW_TOOL"),
+        help="compare OLD's OLD_TOOL with NEW's NEW_TOOL only (OLD and NEW may be one run: "
+        "s3z-core-nojournal s3z-core is what the journal costs)",
     )
     cmp.add_argument(
         "--gate",
@@ -353,9 +361,16 @@ def _compare(args: argparse.Namespace) -> int:
     except ValueError as exc:
         _log(f"error: {exc}")
         return EXIT_USAGE
+    if args.tools:
+        old, new = pair_tools(old, new, *args.tools)
+        if not old["samples"] or not new["samples"]:
+            missing = args.tools[0] if not old["samples"] else args.tools[1]
+            _log(f"error: no sample of tool {missing!r} in that run")
+            return EXIT_USAGE
     verdicts = compare_runs(old, new, alpha=args.alpha, noise_floor=args.noise_floor)
     print(format_verdicts(verdicts, args.alpha, args.noise_floor))
-    gated = tuple(args.gate) if args.gate else DEFAULT_GATED_TOOLS
+    default_gate = (args.tools[1],) if args.tools else DEFAULT_GATED_TOOLS
+    gated = tuple(args.gate) if args.gate else default_gate
     failures = gate_failures(verdicts, gated)
     if failures:
         names = ", ".join(f"{v.tool} {v.op} ({v.verdict})" for v in failures)

@@ -51,6 +51,20 @@ def _good_walls(record: dict[str, Any]) -> dict[tuple[str, str], list[float]]:
     return cells
 
 
+def pair_tools(
+    old: dict[str, Any], new: dict[str, Any], old_tool: str, new_tool: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """OLD's ``old_tool`` against NEW's ``new_tool``, both named ``new_tool``: what one
+    feature costs, measured as two tools interleaved in one run (``s3z-core-nojournal``
+    against ``s3z-core``: the journal's cost), so the same file can be OLD and NEW."""
+
+    def only(record: dict[str, Any], tool: str) -> dict[str, Any]:
+        kept = [dict(s, tool=new_tool) for s in record["samples"] if s["tool"] == tool]
+        return dict(record, samples=kept)
+
+    return only(old, old_tool), only(new, new_tool)
+
+
 def compare_runs(
     old: dict[str, Any],
     new: dict[str, Any],

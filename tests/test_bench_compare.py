@@ -146,6 +146,32 @@ def test_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert "REGRESSION: s3z-core" in captured.err
 
 
+def test_two_tools_of_one_run_are_compared_as_old_and_new(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What a feature costs, as two tools interleaved in one run (the journal's cost)."""
+
+    def one_run(name: str, without: list[float], with_it: list[float]) -> Path:
+        samples = _run(without, tool="s3z-core-nojournal")["samples"] + _run(with_it)["samples"]
+        return _write(tmp_path / name, {"schema": SCHEMA, "samples": samples})
+
+    same = one_run("same.json", RECORDED["normal_a"], RECORDED["normal_b"])
+    costly = one_run("costly.json", RECORDED["normal_a"], RECORDED["slowed_150ms"])
+    pair = ["--tools", "s3z-core-nojournal", "s3z-core"]
+    assert main(["compare", str(same), str(same), *pair]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "unchanged" in out
+    assert "s3z-core-nojournal" not in out  # one cell, named after the tool under test
+    assert main(["compare", str(costly), str(costly), *pair]) == EXIT_REGRESSION
+    assert "REGRESSION: s3z-core" in capsys.readouterr().err
+    # without --tools the same file compares each tool with itself: nothing moved
+    assert main(["compare", str(costly), str(costly)]) == EXIT_OK
+    capsys.readouterr()
+    missing = ["--tools", "s3z-core-nojournal", "obstore"]
+    assert main(["compare", str(same), str(same), *missing]) == EXIT_USAGE
+    assert "no sample of tool 'obstore'" in capsys.readouterr().err
+
+
 def test_cli_bad_input_is_a_clear_error(tmp_path: Path) -> None:
     junk = tmp_path / "junk.json"
     junk.write_text("{not json")
