@@ -36,6 +36,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -186,7 +187,7 @@ class Journal:
             row = db.execute(
                 "SELECT * FROM jobs WHERE direction=? AND endpoint=? AND bucket=? AND key=?"
                 " AND local_path=?",
-                (direction, endpoint, bucket, key, local_path),
+                (direction, endpoint, bucket, key, os.path.abspath(local_path)),
             ).fetchone()
             return None if row is None else job_from_row(db, row)
 
@@ -207,14 +208,18 @@ class Journal:
         temp_path: str | None = None,
         batch_id: int | None = None,
     ) -> int:
-        """A new job (replacing any old one for the same file); its id."""
+        """A new job (replacing any old one for the same file); its id. Paths are kept
+        absolute (made so here, on the journal's thread): a command run again from
+        another folder, or ``resume`` run from anywhere, finds the same file and temp file."""
         now = time.time()
 
         def run(db: sqlite3.Connection) -> int:
+            path = os.path.abspath(local_path)
+            temp = None if temp_path is None else os.path.abspath(temp_path)
             db.execute(
                 "DELETE FROM jobs WHERE direction=? AND endpoint=? AND bucket=? AND key=?"
                 " AND local_path=?",
-                (direction, endpoint, bucket, key, local_path),
+                (direction, endpoint, bucket, key, path),
             )
             cur = db.execute(
                 "INSERT INTO jobs (direction, endpoint, bucket, key, local_path, size,"
@@ -225,12 +230,12 @@ class Journal:
                     endpoint,
                     bucket,
                     key,
-                    local_path,
+                    path,
                     size,
                     fingerprint,
                     part_size,
                     upload_id,
-                    temp_path,
+                    temp,
                     now,
                     now,
                     batch_id,
@@ -336,14 +341,24 @@ class Journal:
 
         return await self._call(run)
 
-    async def close_batch(self, batch_id: int) -> None:
-        """The batch finished: forget it, what it had done, and its jobs."""
+    async def close_batch(self, batch_id: int) -> list[JobRecord]:
+        """The batch finished: forget it, what it had done and its arrived jobs. A job of
+        it that did not arrive (a file deleted or excluded before the run that finished
+        the batch; an abort that failed) still holds an upload or a temp file: it stays,
+        on its own, and is returned for the caller to clean up. Forgetting it here would
+        turn its upload into a stranger's orphan."""
 
-        def run(db: sqlite3.Connection) -> None:
-            db.execute("DELETE FROM jobs WHERE batch_id=?", (batch_id,))
+        def run(db: sqlite3.Connection) -> list[JobRecord]:
+            rows = db.execute(
+                "SELECT * FROM jobs WHERE batch_id=? AND state!='done' ORDER BY id", (batch_id,)
+            ).fetchall()
+            left = [job_from_row(db, row) for row in rows]
+            db.execute("DELETE FROM jobs WHERE batch_id=? AND state='done'", (batch_id,))
+            db.execute("UPDATE jobs SET batch_id=NULL WHERE batch_id=?", (batch_id,))
             db.execute("DELETE FROM batches WHERE id=?", (batch_id,))
+            return left
 
-        await self._call(run)
+        return await self._call(run)
 
     async def batches(self) -> list[BatchRecord]:
         def run(db: sqlite3.Connection) -> list[BatchRecord]:

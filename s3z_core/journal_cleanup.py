@@ -5,13 +5,10 @@ which no engine is running: the same cleanup a cancel does for a live transfer).
 
 from __future__ import annotations
 
-import contextlib
-import os
 from typing import TYPE_CHECKING
 
 from s3z_core.config import journal_endpoint
-from s3z_core.errors import ServiceError
-from s3z_core.filesystem import fs_call
+from s3z_core.transfer.resume import discard_journalled
 
 if TYPE_CHECKING:
     from s3z_core.engine import Engine
@@ -19,24 +16,10 @@ if TYPE_CHECKING:
     from s3z_core.specs import TransferSpec
 
 
-def _remove(path: str | None) -> None:
-    if path:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
-
-
 async def discard_job(engine: Engine, job: JobRecord) -> None:
     """Clean up what ``job`` left (an upload already gone counts as aborted) and forget it."""
     assert engine.journal is not None
-    if job.upload_id:
-        try:
-            await engine.abort_multipart_upload(job.bucket, job.key, job.upload_id)
-        except ServiceError as exc:
-            if exc.code != "NoSuchUpload":
-                raise
-    else:
-        await fs_call(_remove, job.temp_path)
-    await engine.journal.drop_job(job.id)
+    await discard_journalled(engine.ops, engine.journal, job)
 
 
 async def discard_for(engine: Engine, spec: TransferSpec) -> bool:

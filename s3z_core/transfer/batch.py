@@ -31,7 +31,7 @@ from s3z_core.transfer.jobs import Job, build_job
 from s3z_core.transfer.paths import DestinationGuard
 from s3z_core.transfer.plans import PlanItem, Skipped
 from s3z_core.transfer.ranking import UNRANKED, RankedQueue
-from s3z_core.transfer.resume import batch_item
+from s3z_core.transfer.resume import batch_item, discard_journalled
 
 log = logging.getLogger("s3z.transfer")
 
@@ -214,6 +214,14 @@ class Batch:
         if journal is not None and batch_id is not None:
             # It ran to its end (failures included: they are reported, and running the
             # command again retries everything, as before). Only an interrupted batch
-            # stays, for resume.
-            await journal.close_batch(batch_id)
+            # stays, for resume. What an earlier run of it left for a file this run did
+            # not send (deleted or excluded since) is cleaned up now, never just forgotten.
+            for job in await journal.close_batch(batch_id):
+                try:
+                    await discard_journalled(self.ctx.ops, journal, job)
+                except S3zError as exc:
+                    log.warning(
+                        "upload %s of s3://%s/%s kept in the journal (abort failed: %s)",
+                        job.upload_id, job.bucket, job.key, exc,
+                    )  # fmt: skip
         return self.result

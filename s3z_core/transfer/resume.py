@@ -22,6 +22,7 @@ from pathlib import Path
 from s3z_core.errors import NoSuchKeyError, S3zError, ServiceError
 from s3z_core.filesystem import fs_call
 from s3z_core.journal import RANGE_STEP_BYTES, JobRecord, Journal
+from s3z_core.operations import S3Operations
 from s3z_core.specs import TransferSpec
 from s3z_core.transfer.control import TransferContext, TransferControl
 from s3z_core.transfer.guard import finish_despite_cancel
@@ -72,6 +73,20 @@ async def _abort_quietly(ctx: TransferContext, job: JobRecord) -> None:
     if job.upload_id:
         with contextlib.suppress(S3zError):
             await ctx.ops.abort_multipart_upload(job.bucket, job.key, job.upload_id)
+
+
+async def discard_journalled(ops: S3Operations, journal: Journal, job: JobRecord) -> None:
+    """Clean up what a journalled job holds (its multipart upload aborted, one already gone
+    counting as aborted; its temp file removed) and forget it. An abort that fails raises
+    (``S3zError``) and the job stays in the journal: its upload is still ours to clean."""
+    if job.upload_id:
+        try:
+            await ops.abort_multipart_upload(job.bucket, job.key, job.upload_id)
+        except ServiceError as exc:
+            if not _gone(exc):
+                raise
+    await fs_call(_remove, job.temp_path)
+    await journal.drop_job(job.id)
 
 
 async def _completed_etag(ctx: TransferContext, job: JobRecord) -> str | None:
@@ -265,6 +280,7 @@ __all__ = [
     "RangeProgress",
     "UploadState",
     "batch_item",
+    "discard_journalled",
     "file_fingerprint",
     "find_download",
     "hash_file",

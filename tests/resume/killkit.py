@@ -39,6 +39,7 @@ class Attempt:
         state: Path,
         args: list[str],
         when: Callable[[str, RecordedRequest, FaultProxy], bool] | None = None,
+        cwd: Path | None = None,
     ) -> None:
         self.proxy = proxy
         self.killed = False
@@ -57,7 +58,7 @@ class Attempt:
             stderr=subprocess.PIPE,
             text=True,
             env=env,
-            cwd=home,
+            cwd=cwd or home,
         )
         proxy.watch = self._watch if when is not None else None
 
@@ -90,9 +91,11 @@ def run_attempt(
     state: Path,
     args: list[str],
     when: Callable[[str, RecordedRequest, FaultProxy], bool] | None = None,
+    cwd: Path | None = None,
 ) -> tuple[bool, str, str]:
-    """Run once; (was it killed, stdout, stderr). A run not killed must succeed."""
-    attempt = Attempt(proxy, server, home, state, args, when)
+    """Run once (in ``cwd``, default ``home``); (was it killed, stdout, stderr). A run not
+    killed must succeed."""
+    attempt = Attempt(proxy, server, home, state, args, when, cwd)
     code, out, err = attempt.wait()
     # A kill that came as the run was exiting finds it done: then it was not killed.
     killed = attempt.killed and code == -signal.SIGKILL

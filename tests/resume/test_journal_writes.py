@@ -170,3 +170,33 @@ async def test_part_and_range_progress_commits_without_waiting_the_window(
         assert await asyncio.to_thread(seen) == ([3], ["early"])
     finally:
         journal.close()
+
+
+async def test_closing_a_batch_hands_back_the_jobs_that_did_not_arrive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Arrived jobs go with the batch; the others stay, on their own, for their cleanup
+    (a failed abort keeps the upload ours to clean, never a stranger's orphan)."""
+    journal = Journal(tmp_path / "j.sqlite3")
+    monkeypatch.chdir(tmp_path)
+    try:
+        batch = await journal.open_batch("cp -r a s3://b/", {"command": "cp"})
+
+        async def job(name: str) -> int:
+            return await journal.start_job(
+                "upload", "http://s3", "b", name, name, size=1, fingerprint="f",
+                part_size=1, upload_id=f"u-{name}", temp_path=f"{name}.tmp", batch_id=batch.id,
+            )  # fmt: skip
+
+        arrived, left = await job("arrived"), await job("left")
+        await journal.finish_job(arrived, batch.id)
+        [kept] = await journal.close_batch(batch.id)
+        assert (kept.id, kept.upload_id) == (left, "u-left")
+        [still] = await journal.jobs()
+        assert (still.id, still.batch_id) == (left, None)  # detached, not dropped
+        assert still.local_path == str(tmp_path / "left")  # paths are kept absolute
+        assert still.temp_path == str(tmp_path / "left.tmp")
+        assert await journal.find_job("upload", "http://s3", "b", "left", "left") == still
+        assert await journal.batches() == []
+    finally:
+        journal.close()
