@@ -57,7 +57,9 @@ def _until_done(
     kills_at_most: int,
 ) -> list[int]:
     """Kill at each moment until a run gets through; how many requests each attempt made
-    (to tell the attempts apart in the proxy's record)."""
+    (to tell the attempts apart in the proxy's record). Every moment lies below ``size``
+    and all attempts together move at least ``size`` bytes, so every kill lands; only the
+    last may find its run already exiting (then it was not killed)."""
     marks: list[int] = []
     for point in _kill_points(SEED, kills_at_most, size):
         killed, _, _ = run_attempt(proxy, server, home, state, args, _at_total(point, out=out))
@@ -90,7 +92,7 @@ def _upload_killed(
     kills = len(marks) - 1
     client = boto3_client(seaweed)
     assert sha256_object(client, b, "big.bin") == sha256_file(src)
-    assert kills >= min(5, kills_at_most), "too few kills landed to say anything"
+    assert kills >= kills_at_most - 1, f"only {kills} of {kills_at_most} kills landed"
     assert proxy.bytes_in < size + 1.5 * PART * kills, (proxy.bytes_in, size, kills)
     assert uploads_in(client, b) == []
     # Resumed, never restarted: a part reached the server twice only when it was the one
@@ -158,7 +160,7 @@ def _download_killed(
     )
     kills = len(marks) - 1
     assert sha256_file(dest / "o") == sha256_file(src)
-    assert kills >= min(5, kills_at_most)
+    assert kills >= kills_at_most - 1, f"only {kills} of {kills_at_most} kills landed"
     assert proxy.bytes_out < size + 1.5 * PART * kills, (proxy.bytes_out, size, kills)
     assert leftovers(dest) == []
     assert sorted(p.name for p in dest.iterdir()) == ["o"]
@@ -170,6 +172,8 @@ def _download_killed(
             starts.append(int(gets[0].header("range").split("=")[1].split("-")[0]))
     assert starts == sorted(starts), starts
     assert starts[-1] > 0, starts
+    _, listing, _ = _resume_list(proxy, seaweed, home, state)
+    assert [json.loads(line)["type"] for line in listing.splitlines()] == ["resumable_none"]
 
 
 def test_download_killed_ten_times_ends_byte_identical(
