@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from s3z_core import __version__
 from s3z_core.cli.upload_flags import add_upload_flags
@@ -101,9 +101,17 @@ def _switch(
     )
 
 
-def _global_options(suppress: bool) -> argparse.ArgumentParser:
+class _Parser(argparse.ArgumentParser):
+    """Bad input is one line on stderr and exit 2: the whole usage block argparse prints
+    first buried the error under a dozen lines of options (``--help`` still shows them)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see: {self.prog} --help)\n")
+
+
+def _global_options(suppress: bool) -> _Parser:
     """The shared options; ``suppress`` hides defaults (used for subparsers)."""
-    p = argparse.ArgumentParser(add_help=False)
+    p = _Parser(add_help=False)
     d = argparse.SUPPRESS if suppress else None
     g = p.add_argument_group("connection")
     g.add_argument(
@@ -249,7 +257,7 @@ def cluster_option(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     shared = _global_options(suppress=True)
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="s3z-core",
         description="Fast, safe transfers for S3 and S3-compatible stores.",
         parents=[_global_options(suppress=False)],

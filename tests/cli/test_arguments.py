@@ -75,6 +75,8 @@ def test_usage_errors_exit_2_with_one_clear_line(
     err = capsys.readouterr().err
     assert fragment in err
     assert "Traceback" not in err
+    assert len(err.splitlines()) == 1, err  # the error alone, not buried under the usage
+    assert "--help" in err
 
 
 def test_global_options_work_before_and_after_the_command() -> None:
