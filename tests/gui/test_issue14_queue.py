@@ -254,6 +254,53 @@ async def test_incomplete_uploads_panel_tells_ours_from_foreign_and_aborts(
 
 
 @pytest.mark.asyncio
+async def test_abort_older_than_takes_only_uploads_past_the_hours_given(
+    qapp: Any,
+    qsettings: QSettings,
+    seaweed: Any,
+    bucket: Any,
+    tmp_path: Path,
+    memory_keyring: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The panel's "older than N hours" acts on the age the server gives (the dialog's clock
+    moved on, since an upload cannot be made old): under the mark nothing goes, past it
+    every upload does, ours or not."""
+    import s3z_gui.views.uploads_dialog as uploads_dialog
+
+    name = bucket(seaweed)
+    client = boto3_client(seaweed)
+
+    def start_upload(key: str) -> str:
+        upload_id: str = client.create_multipart_upload(Bucket=name, Key=key)["UploadId"]
+        client.upload_part(Bucket=name, Key=key, UploadId=upload_id, PartNumber=1, Body=b"x")
+        return upload_id
+
+    for key in ("a.bin", "b.bin"):
+        await asyncio.to_thread(start_upload, key)
+    async with app_session(qapp, qsettings, tmp_path, target_for(seaweed)) as session:
+        dialog = session.open_incomplete_uploads(name)
+        await until(lambda: len(dialog.items) == 2, what="two incomplete uploads listed")
+        newest = max(i.initiated.timestamp() for i in dialog.items if i.initiated is not None)
+
+        class TwoHoursLater:
+            @staticmethod
+            def time() -> float:
+                return newest + 2 * 3600 + 60
+
+        monkeypatch.setattr(uploads_dialog, "time", TwoHoursLater)
+        dialog.hours.setValue(3)
+        assert dialog.abort_older() is None, "two hours old is not older than three"
+        dialog.hours.setValue(1)
+        task = dialog.abort_older()
+        assert task is not None
+        await task
+        await until(lambda: dialog.items == [], what="both aborted")
+    left = await asyncio.to_thread(client.list_multipart_uploads, Bucket=name)
+    assert left.get("Uploads", []) == []
+
+
+@pytest.mark.asyncio
 async def test_cancelling_a_row_of_an_earlier_run_aborts_what_the_journal_kept(
     qapp: Any,
     qsettings: QSettings,
