@@ -18,6 +18,7 @@ from conftest import app_session, target_for, until
 from PySide6.QtCore import QSettings
 from servers import boto3_client
 
+from s3z_core.journal import Journal
 from s3z_gui.bridge import CLOSE_TIMEOUT_S
 from s3z_gui.models.transfer_store import Status
 
@@ -44,6 +45,7 @@ async def test_quitting_mid_upload_asks_then_quits_promptly(
         upload = session.bridge.transfers.upload_paths([big], name, "")
         store = session.queue_model.store
         await until(lambda: store.rows and store.rows[0].done_bytes > 0, what="upload running")
+        assert [j.key for j in await session.journal.jobs()] == ["big.bin"]  # what is at stake
 
         window.close()  # the close button
         assert window.isVisible(), "the window stays until the user answers"
@@ -78,3 +80,9 @@ async def test_quitting_mid_upload_asks_then_quits_promptly(
     assert took < CLOSE_TIMEOUT_S, f"shutdown took {took:.1f} s"
     client = boto3_client(seaweed)
     assert client.list_multipart_uploads(Bucket=name).get("Uploads", []) == []
+    # Cancelled, not kept for later: the journal forgot the upload it had recorded.
+    journal = Journal()
+    try:
+        assert await journal.jobs() == []
+    finally:
+        journal.close()
