@@ -1,9 +1,11 @@
 """Killed in the last step: during CompleteMultipartUpload, or around a download's rename.
 
 The journal records which side of the step a job was on ("completing", "landing"), and
-the next run settles it without sending the data again. The rename cases are set up
-through the journal API — a journal and a disk exactly as a kill at that instant leaves
-them — because no proxy sits between a process and its own rename.
+the next run settles it without sending the data again. No proxy sits between a process
+and its own rename, so the rename cases are set up twice: through the journal API (a
+journal and a disk exactly as a kill at that instant leaves them), and by a CLI whose
+``os.replace`` SIGKILLs its own process just before or just after the rename, so the
+journal is the one the real code wrote.
 """
 
 from __future__ import annotations
@@ -11,11 +13,14 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import signal
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from clirun import sha256_file, sha256_object
+from clirun import cli_env, sha256_file, sha256_object
 from fault_proxy import FaultProxy, RecordedRequest
 from killkit import Attempt, MiB, run_attempt, uploads_in, write_random
 from servers import boto3_client
@@ -151,3 +156,56 @@ def test_a_kept_temp_file_that_was_damaged_fails_verification_then_downloads_fre
     assert list(dest_dir.iterdir()) == []
     run_attempt(proxy, seaweed, home, state, ["cp", f"s3://{b}/o", f"{dest_dir}/"])
     assert sha256_file(dest_dir / "o") == sha256_file(src)
+
+
+# The CLI, with a rename of a download's temp file that SIGKILLs the process on the spot.
+_KILLED_AT_RENAME = """
+import os, signal, sys
+real_replace = os.replace
+def replace(src, dst, *args, **kwargs):
+    if str(src).endswith(".s3z-part"):
+        if os.environ["KILL_AT_RENAME"] == "after":
+            real_replace(src, dst, *args, **kwargs)
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_replace(src, dst, *args, **kwargs)
+os.replace = replace
+from s3z_core.cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_a_real_kill_at_the_rename_is_recovered_without_downloading(
+    seaweed: LocalS3Server,
+    proxy: FaultProxy,
+    bucket: Callable[..., str],
+    tmp_path: Path,
+    home: Path,
+    state: Path,
+    when: str,
+) -> None:
+    b = bucket(seaweed)
+    src = tmp_path / "src.bin"
+    write_random(src, 12 * MiB + 5, seed=13)
+    run_attempt(proxy, seaweed, home, state, ["--part-size", "5MiB", "cp", str(src), f"s3://{b}/o"])
+    dest_dir = tmp_path / "dest"
+    dest_dir.mkdir()
+    env = cli_env(proxy.endpoint(seaweed), home, S3Z_STATE_DIR=str(state), KILL_AT_RENAME=when)
+    args = ["--no-progress", "cp", f"s3://{b}/o", f"{dest_dir}/"]
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_AT_RENAME, *args],
+        env=env, cwd=home, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    temps = [p.name for p in dest_dir.glob(".o.*.s3z-part")]
+    on_disk = sorted(p.name for p in dest_dir.iterdir())
+    assert on_disk == (["o"] if when == "after" else temps)  # killed on which side
+    assert len(temps) == (0 if when == "after" else 1)
+    proxy.clear()
+
+    run_attempt(proxy, seaweed, home, state, ["cp", f"s3://{b}/o", f"{dest_dir}/"])
+    assert proxy.bytes_out < 64 << 10, "the object was downloaded again"
+    assert sha256_file(dest_dir / "o") == sha256_file(src)
+    assert sorted(p.name for p in dest_dir.iterdir()) == ["o"]
+    _, out, _ = run_attempt(proxy, seaweed, home, state, ["--json", "resume", "--list"])
+    assert [json.loads(line)["type"] for line in out.splitlines()] == ["resumable_none"]
