@@ -201,6 +201,12 @@ class Console:
             self.clear_line()
             self.out.write(text + "\n")
 
+    def results_text(self, texts: list[str]) -> None:
+        """Many answers' text lines at once (one write): what ``result`` shows without JSON."""
+        if texts:
+            self.clear_line()
+            self.out.write("\n".join(texts) + "\n")
+
     def info(self, text: str, record: dict[str, Any] | None = None) -> None:
         """A per-item line (``upload: a -> s3://b/a``): hidden by -q; JSON only if a record."""
         if self.json_lines:

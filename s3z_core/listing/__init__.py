@@ -5,7 +5,13 @@ time); ``paginate_parallel`` / ``iter_objects_parallel`` list ranges of the same
 once and yield what the sequential walk yields (see ``parallel.py`` for how and when).
 """
 
-from s3z_core.listing.pages import iter_objects, paginate_objects
+from s3z_core.listing.pages import iter_objects, object_batches, paginate_objects
 from s3z_core.listing.parallel import iter_objects_parallel, paginate_parallel
 
-__all__ = ["iter_objects", "iter_objects_parallel", "paginate_objects", "paginate_parallel"]
+__all__ = [
+    "iter_objects",
+    "iter_objects_parallel",
+    "object_batches",
+    "paginate_objects",
+    "paginate_parallel",
+]

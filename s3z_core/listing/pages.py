@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from contextlib import aclosing
 from typing import Protocol, TypedDict, TypeVar, Unpack
 
 from s3z_core.config import require_positive
@@ -74,15 +75,26 @@ def paginate_objects(
     return follow_pages(fetch, lambda page: page.next_token or None, page_size, stuck)
 
 
-async def iter_objects(
+async def object_batches(
     ops: S3Operations, bucket: str, prefix: str = "", start_after: str | None = None
-) -> AsyncIterator[ObjectInfo]:
-    """Every object under ``prefix``; entries that did not parse are raised as one
-    ``DamagedListingError`` after all the good ones (named, never silently dropped)."""
+) -> AsyncGenerator[list[ObjectInfo], None]:
+    """Every object under ``prefix``, a page's worth at a time; entries that did not parse
+    are raised as one ``DamagedListingError`` after all the good ones (named, never
+    silently dropped)."""
     damaged: list[tuple[str, str]] = []
     async for page in paginate_objects(ops, bucket, prefix=prefix, start_after=start_after):
         damaged.extend((d.key, d.reason) for d in page.damaged)
-        for obj in page.objects:
-            yield obj
+        if page.objects:
+            yield page.objects
     if damaged:
         raise DamagedListingError(f"ListObjectsV2 s3://{bucket}/{prefix}", damaged)
+
+
+async def iter_objects(
+    ops: S3Operations, bucket: str, prefix: str = "", start_after: str | None = None
+) -> AsyncIterator[ObjectInfo]:
+    """``object_batches``, one object at a time."""
+    async with aclosing(object_batches(ops, bucket, prefix, start_after)) as batches:
+        async for batch in batches:
+            for obj in batch:
+                yield obj

@@ -122,3 +122,41 @@ def test_the_parallel_listing_names_each_damaged_entry_once(tmp_path: Path) -> N
     assert keys == sorted(set(objects) - set(damage))
     named = sorted(key for key, _reason in error.entries)
     assert named == sorted("" if d == "no_key" else k for k, d in damage.items())
+
+
+@pytest.mark.parametrize("list_concurrency", [1, 4])
+def test_listing_in_batches_gives_the_keys_in_order_then_names_the_damaged(
+    list_concurrency: int,
+) -> None:
+    """``iter_object_batches`` (``ls -r``'s listing) is ``iter_objects`` a page at a time:
+    sequential or in parallel ranges, the same keys in the same order, and entries that do
+    not parse named after all the good ones, never dropped."""
+    from s3z_core.errors import DamagedListingError
+
+    objects = {f"d/{i:04d}": b"x" for i in range(230)}
+    damage = {"d/0007": "size_not_a_number", "d/0150": "size_not_a_number"}
+
+    async def listed() -> tuple[list[list[str]], list[str], DamagedListingError | None]:
+        async with make_engine(adv.endpoint(), list_concurrency=list_concurrency) as engine:
+            batches: list[list[str]] = []
+            error: DamagedListingError | None = None
+            try:
+                async for batch in engine.iter_object_batches(adv.bucket, "d/"):
+                    batches.append([o.key for o in batch])
+            except DamagedListingError as exc:
+                error = exc
+            one_by_one = []
+            try:
+                async for obj in engine.iter_objects(adv.bucket, "d/"):
+                    one_by_one.append(obj.key)
+            except DamagedListingError:
+                pass
+            return batches, one_by_one, error
+
+    with Adversary(objects=objects, damage=damage, page_size=50) as adv:
+        batches, one_by_one, error = asyncio.run(listed())
+    good = sorted(k for k in objects if k not in damage)
+    assert [k for batch in batches for k in batch] == good == one_by_one
+    assert all(0 < len(batch) <= 50 for batch in batches)
+    assert error is not None
+    assert sorted(key for key, _ in error.entries) == sorted(damage)

@@ -59,8 +59,7 @@ async def run_ls(session: Session) -> int:
             await _list_versions(session, engine, bucket, prefix)
             return 0
         if args.recursive:
-            async for obj in engine.iter_objects(bucket, prefix):
-                console.result(*_object_row(bucket, obj, obj.key, args.human))
+            await _list_recursively(session, engine, bucket, prefix)
             return 0
         # One level, like `aws s3 ls`: names shown relative to the prefix's last "/".
         cut = prefix.rfind("/") + 1
@@ -74,6 +73,30 @@ async def run_ls(session: Session) -> int:
             for obj in page.objects:
                 console.result(*_object_row(bucket, obj, obj.key[cut:], args.human))
     return 0
+
+
+async def _list_recursively(session: Session, engine: Engine, bucket: str, prefix: str) -> None:
+    """``ls -r``: in text a page of rows is one write, and a time shared by many keys (a
+    folder uploaded at once) is formatted once; JSON lines keep their record per object."""
+    console, human = session.console, session.args.human
+    batches = engine.iter_object_batches(bucket, prefix)
+    if console.json_lines:
+        async for batch in batches:
+            for obj in batch:
+                console.result(*_object_row(bucket, obj, obj.key, human))
+        return
+    stamps: dict[datetime | None, str] = {}
+    async for batch in batches:
+        rows = []
+        for obj in batch:
+            moment = obj.last_modified
+            stamp = stamps.get(moment)
+            if stamp is None:
+                if len(stamps) > 4096:
+                    stamps.clear()
+                stamp = stamps[moment] = _when(moment)
+            rows.append(f"{stamp} {_size(obj.size, human)} {obj.key}")
+        console.results_text(rows)
 
 
 def _version_row(
