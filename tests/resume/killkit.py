@@ -145,3 +145,11 @@ def uploads_in(client: Any, bucket: str) -> list[dict[str, Any]]:
         if exc.response.get("Error", {}).get("Code") == "NoSuchUpload":
             return []
         raise
+
+
+def assert_nothing_to_resume(proxy: FaultProxy, server: Any, home: Path, state: Path) -> None:
+    """The journal forgot every job: ``resume --list`` has nothing to show."""
+    import json
+
+    _, out, _ = run_attempt(proxy, server, home, state, ["--json", "resume", "--list"])
+    assert [json.loads(line)["type"] for line in out.splitlines()] == ["resumable_none"]

@@ -10,7 +10,6 @@ so with N streams a kill may lose N partial parts, and the bound is stated per s
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +18,15 @@ from typing import Any
 import pytest
 from clirun import sha256_file, sha256_object
 from fault_proxy import FaultProxy, RecordedRequest
-from killkit import PART, MiB, leftovers, run_attempt, uploads_in, write_random
+from killkit import (
+    PART,
+    MiB,
+    assert_nothing_to_resume,
+    leftovers,
+    run_attempt,
+    uploads_in,
+    write_random,
+)
 from servers import boto3_client
 
 from s3z_core.local_server import LocalS3Server
@@ -113,14 +120,7 @@ def _upload_killed(
         if id(r) not in in_flight_at_kill:
             seen.add(number)
     # The journal forgot the finished job: nothing left to resume.
-    _, listing, _ = _resume_list(proxy, seaweed, home, state)
-    assert [json.loads(line)["type"] for line in listing.splitlines()] == ["resumable_none"]
-
-
-def _resume_list(proxy: FaultProxy, server: Any, home: Path, state: Path) -> tuple[int, str, str]:
-    from killkit import Attempt
-
-    return Attempt(proxy, server, home, state, ["--json", "resume", "--list"]).wait()
+    assert_nothing_to_resume(proxy, seaweed, home, state)
 
 
 def test_upload_killed_ten_times_ends_byte_identical(
@@ -172,8 +172,7 @@ def _download_killed(
             starts.append(int(gets[0].header("range").split("=")[1].split("-")[0]))
     assert starts == sorted(starts), starts
     assert starts[-1] > 0, starts
-    _, listing, _ = _resume_list(proxy, seaweed, home, state)
-    assert [json.loads(line)["type"] for line in listing.splitlines()] == ["resumable_none"]
+    assert_nothing_to_resume(proxy, seaweed, home, state)
 
 
 def test_download_killed_ten_times_ends_byte_identical(

@@ -11,7 +11,6 @@ journal is the one the real code wrote.
 from __future__ import annotations
 
 import asyncio
-import json
 import shutil
 import signal
 import subprocess
@@ -22,7 +21,7 @@ from pathlib import Path
 import pytest
 from clirun import cli_env, sha256_file, sha256_object
 from fault_proxy import FaultProxy, RecordedRequest
-from killkit import Attempt, MiB, run_attempt, uploads_in, write_random
+from killkit import Attempt, MiB, assert_nothing_to_resume, run_attempt, uploads_in, write_random
 from servers import boto3_client
 
 from s3z_core.journal import Journal
@@ -69,8 +68,7 @@ def test_kill_during_complete_is_recovered_without_resending(
     assert [r for r in again if r.method == "PUT"] == [], "parts were sent again"
     assert sha256_object(client, b, "o") == sha256_file(src)
     assert uploads_in(client, b) == []
-    _, out, _ = run_attempt(proxy, seaweed, home, state, ["--json", "resume", "--list"])
-    assert [json.loads(line)["type"] for line in out.splitlines()] == ["resumable_none"]
+    assert_nothing_to_resume(proxy, seaweed, home, state)
 
 
 def _journal_says_landing(
@@ -120,8 +118,7 @@ def test_kill_around_the_rename_is_recovered_without_downloading(
     assert proxy.bytes_out < 64 << 10, "the object was downloaded again"
     assert sha256_file(dest) == sha256_file(src)
     assert sorted(p.name for p in dest_dir.iterdir()) == ["o"]
-    _, out, _ = run_attempt(proxy, seaweed, home, state, ["--json", "resume", "--list"])
-    assert [json.loads(line)["type"] for line in out.splitlines()] == ["resumable_none"]
+    assert_nothing_to_resume(proxy, seaweed, home, state)
 
 
 def test_a_kept_temp_file_that_was_damaged_fails_verification_then_downloads_fresh(
@@ -207,5 +204,4 @@ def test_a_real_kill_at_the_rename_is_recovered_without_downloading(
     assert proxy.bytes_out < 64 << 10, "the object was downloaded again"
     assert sha256_file(dest_dir / "o") == sha256_file(src)
     assert sorted(p.name for p in dest_dir.iterdir()) == ["o"]
-    _, out, _ = run_attempt(proxy, seaweed, home, state, ["--json", "resume", "--list"])
-    assert [json.loads(line)["type"] for line in out.splitlines()] == ["resumable_none"]
+    assert_nothing_to_resume(proxy, seaweed, home, state)

@@ -5,13 +5,12 @@ file it no longer sends. Both once turned a resumable upload into a stranger's o
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
 from clirun import sha256_file, sha256_object
 from fault_proxy import FaultProxy, RecordedRequest
-from killkit import MiB, run_attempt, uploads_in, write_random
+from killkit import MiB, assert_nothing_to_resume, run_attempt, uploads_in, write_random
 from servers import boto3_client
 
 from s3z_core.local_server import LocalS3Server
@@ -25,11 +24,6 @@ def _after_first_part(event: str, record: RecordedRequest, _proxy: FaultProxy) -
 
 def _part_puts(records: list[RecordedRequest]) -> list[int]:
     return [int(r.params["partNumber"]) for r in records if "partNumber" in r.params]
-
-
-def _nothing_resumable(proxy: FaultProxy, seaweed: LocalS3Server, home: Path, state: Path) -> None:
-    _, out, _ = run_attempt(proxy, seaweed, home, state, ["--json", "resume", "--list"])
-    assert [json.loads(line)["type"] for line in out.splitlines()] == ["resumable_none"]
 
 
 def test_a_relative_path_is_resumed_from_another_folder(
@@ -58,7 +52,7 @@ def test_a_relative_path_is_resumed_from_another_folder(
     assert 1 not in again  # the part the server held was not sent again
     assert sorted(again) == [2, 3]
     assert uploads_in(client, b) == []
-    _nothing_resumable(proxy, seaweed, home, state)
+    assert_nothing_to_resume(proxy, seaweed, home, state)
 
 
 def test_a_file_gone_before_the_batch_finishes_leaves_no_upload_behind(
@@ -89,4 +83,4 @@ def test_a_file_gone_before_the_batch_finishes_leaves_no_upload_behind(
     assert uploads_in(client, b) == []  # the deleted file's upload was aborted, not forgotten
     for name, data in small.items():
         assert client.get_object(Bucket=b, Key=f"pre/{name}")["Body"].read() == data
-    _nothing_resumable(proxy, seaweed, home, state)
+    assert_nothing_to_resume(proxy, seaweed, home, state)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from clirun import sha256_file, sha256_object
 from fault_proxy import FaultProxy, RecordedRequest
-from killkit import MiB, leftovers, run_attempt, uploads_in, write_random
+from killkit import MiB, assert_nothing_to_resume, leftovers, run_attempt, uploads_in, write_random
 from servers import boto3_client
 
 from s3z_core.local_server import LocalS3Server
@@ -66,8 +66,7 @@ def test_resume_continues_every_unfinished_command(
     assert uploads_in(client, b) == []
     assert proxy.bytes_in < 12 * MiB  # the upload's first part was not sent again
     assert proxy.bytes_out < 12 * MiB  # nor the download's first bytes fetched again
-    _, out, _ = run_attempt(proxy, seaweed, home, state, ["--json", "resume", "--list"])
-    assert [json.loads(line)["type"] for line in out.splitlines()] == ["resumable_none"]
+    assert_nothing_to_resume(proxy, seaweed, home, state)
 
 
 def test_resume_discard_all_aborts_uploads_and_removes_temp_files(
@@ -86,5 +85,4 @@ def test_resume_discard_all_aborts_uploads_and_removes_temp_files(
     run_attempt(proxy, seaweed, home, state, ["resume", "--discard", "--all"])
     assert uploads_in(client, b) == []
     assert list(dest.iterdir()) == []
-    _, out, _ = run_attempt(proxy, seaweed, home, state, ["--json", "resume", "--list"])
-    assert [json.loads(line)["type"] for line in out.splitlines()] == ["resumable_none"]
+    assert_nothing_to_resume(proxy, seaweed, home, state)
