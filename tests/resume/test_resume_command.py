@@ -86,3 +86,40 @@ def test_resume_discard_all_aborts_uploads_and_removes_temp_files(
     assert uploads_in(client, b) == []
     assert list(dest.iterdir()) == []
     assert_nothing_to_resume(proxy, seaweed, home, state)
+
+
+def test_resume_discard_one_command_leaves_the_others(
+    seaweed: LocalS3Server,
+    proxy: FaultProxy,
+    bucket: Callable[..., str],
+    tmp_path: Path,
+    home: Path,
+    state: Path,
+) -> None:
+    """Discarding by id forgets that command and its file (the upload aborted) and nothing
+    else: the other killed command still resumes from its kept bytes."""
+    b = bucket(seaweed)
+    src, dest = _killed_upload_and_download(seaweed, proxy, b, tmp_path, home, state)
+
+    def listed() -> dict[str, dict[str, object]]:
+        _, out, _ = run_attempt(proxy, seaweed, home, state, ["--json", "resume", "--list"])
+        return {row["id"]: row for row in map(json.loads, out.splitlines())}
+
+    before = listed()
+    (upload,) = [r for r in before.values() if r.get("direction") == "upload"]
+    (download,) = [r for r in before.values() if r.get("direction") == "download"]
+    client = boto3_client(seaweed)
+    assert len(uploads_in(client, b)) == 1
+
+    run_attempt(proxy, seaweed, home, state, ["resume", "--discard", str(upload["batch"])])
+
+    assert uploads_in(client, b) == []
+    assert sorted(listed()) == sorted([str(download["batch"]), str(download["id"])])
+    assert len(leftovers(dest)) == 1  # the other command's kept bytes are untouched
+    proxy.clear()
+    run_attempt(proxy, seaweed, home, state, ["resume"])
+    assert sha256_file(dest / "done.bin") == sha256_file(src)
+    assert proxy.bytes_out < 12 * MiB
+    keys = [o["Key"] for o in client.list_objects_v2(Bucket=b).get("Contents", [])]
+    assert keys == ["done.bin"]  # the discarded upload was not run again
+    assert_nothing_to_resume(proxy, seaweed, home, state)
