@@ -46,7 +46,11 @@ TEST_WORKERS ?= 2
 # --max-worker-restart=0: a worker that crashes ends the run with the test named. A replaced
 # worker under --dist loadfile can leave the run waiting forever on work units that are already
 # done (pytest-xdist #784, #1378); that is how a segfault became a 28-minute timeout.
-XDIST := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --max-worker-restart=0)
+# --no-loadscope-reorder: files go out in collection order, which tests/conftest.py starts with
+# the slowest (tests/slow_files.txt) instead of xdist's most-tests-first, which left the long
+# few-test files (1 GiB kills, 60 s credentials, the wheel install) for the end.
+XDIST := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder \
+	--max-worker-restart=0)
 
 test: system-deps-test venv
 	@.ci/qt-deps.sh verify $(BIN)/python

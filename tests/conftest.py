@@ -41,6 +41,7 @@ from typing import Any  # noqa: E402
 import crashlog  # noqa: E402
 import pytest  # noqa: E402
 from servers import MotoS3Server, S3Endpoint, boto3_client, delete_bucket  # noqa: E402
+from slow_order import slow_files  # noqa: E402
 
 from s3z_core.local_server import LocalS3Server, RcloneS3Server  # noqa: E402
 
@@ -77,10 +78,18 @@ def pytest_runtest_teardown(item: pytest.Item) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Everything under tests/gui/ is a GUI test, so ``-m "not gui"`` skips it."""
+    """Everything under tests/gui/ is a GUI test, so ``-m "not gui"`` skips it.
+
+    In an xdist worker, the files of tests/slow_files.txt come first, longest first (a stable
+    sort: every file keeps its own order). ``--dist loadfile --no-loadscope-reorder`` hands
+    files out in this order, so the long ones start early and short ones fill the end; the
+    workers all sort alike, so they collect the same list."""
     for item in items:
         if GUI_DIR in Path(item.path).parents:
             item.add_marker(pytest.mark.gui)
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        rank = {path: i for i, path in enumerate(slow_files())}
+        items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
 
 
 def pytest_asyncio_loop_factories(

@@ -1,6 +1,6 @@
 """Helpers of the parallel-listing tests on real servers: our client for a server, fast
-bulk PUTs and deletes (64 and 8 requests in flight), and running a coroutine from a sync
-test (hypothesis and module fixtures are sync)."""
+bulk PUTs and deletes (64 and 8 requests in flight), dropping a filled bucket, and running a
+coroutine from a sync test (hypothesis and module fixtures are sync)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from servers import S3Endpoint
 
 from s3z_core.config import ClientConfig, RetryPolicy
 from s3z_core.credentials import Credentials
+from s3z_core.errors import ServiceError
 from s3z_core.listing import iter_objects
 from s3z_core.operations import S3Operations
 from s3z_core.transport.client import S3Client
@@ -69,3 +70,15 @@ async def delete_all(ops: S3Operations, bucket: str, *, keep_bucket: bool = Fals
     await asyncio.gather(*(batch(c) for c in batches))
     if not keep_bucket:
         await ops.delete_bucket(bucket)
+
+
+async def drop_bucket(ops: S3Operations, bucket: str) -> None:
+    """Delete ``bucket`` and what is in it. SeaweedFS deletes a bucket with its objects in one
+    request (0.3 s, where 30,000 keys in DeleteObjects batches take ~17 s); a server that
+    refuses (S3's BucketNotEmpty: moto, rclone) is emptied by ``delete_all`` first."""
+    try:
+        await ops.delete_bucket(bucket)
+    except ServiceError as exc:
+        if exc.code != "BucketNotEmpty":
+            raise
+        await delete_all(ops, bucket)

@@ -10,6 +10,7 @@ both (ranges.py, parallel.py), which the probe test pins down as facts.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -19,7 +20,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from listing_servers import client_ops, delete_all, put_all, run
+from listing_servers import client_ops, delete_all, drop_bucket, put_all, run
 from servers import S3Endpoint
 
 from s3z_core.listing import iter_objects, iter_objects_parallel
@@ -109,33 +110,49 @@ class Loaded:
             # rclone serves a folder: write the files there (seconds, where 30,000 PUTs at
             # its ~320/s take 90 s).
             root = Path(self.server.data_dir) / "buckets" / self.bucket  # type: ignore[attr-defined]
-            for key in keys:
-                path = root / key
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.touch()
+
+            def write(keys: list[str]) -> None:
+                for key in keys:
+                    path = root / key
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.touch()
+
+            await asyncio.to_thread(write, keys)  # off the loop the other servers' PUTs run on
             keys = []
         await put_all(ops, self.bucket, keys)
         for prefix in [*self.layouts, ""]:
             self.sequential[prefix] = [o.key async for o in iter_objects(ops, self.bucket, prefix)]
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def loaded(request: pytest.FixtureRequest) -> Iterator[Loaded]:
-    backend = str(request.param)
-    server: S3Endpoint = request.getfixturevalue(FIXTURES[backend])
-    state = Loaded(backend, server, f"parallel-{backend}")
+@pytest.fixture(scope="module")
+def all_loaded(request: pytest.FixtureRequest) -> Iterator[dict[str, Loaded]]:
+    """The three backends' buckets, filled at once: moto's PUTs are bound by its own single
+    Python process (~125/s on a busy 2-core box) and SeaweedFS's by its own, so filling them
+    one after the other left each server idle while the other worked."""
+    states = {}
+    for backend in BACKENDS:
+        server: S3Endpoint = request.getfixturevalue(FIXTURES[backend])
+        states[backend] = Loaded(backend, server, f"parallel-{backend}")
 
-    async def fill() -> None:
-        async with client_ops(server) as ops:
+    async def fill(state: Loaded) -> None:
+        async with client_ops(state.server) as ops:
             await state.fill(ops)
 
-    async def empty() -> None:
-        async with client_ops(server) as ops:
-            await delete_all(ops, state.bucket)
+    async def empty(state: Loaded) -> None:
+        async with client_ops(state.server) as ops:
+            await drop_bucket(ops, state.bucket)
 
-    run(fill())
-    yield state
-    run(empty())
+    async def each(step: Callable[[Loaded], Any]) -> None:
+        await asyncio.gather(*(step(state) for state in states.values()))
+
+    run(each(fill))
+    yield states
+    run(each(empty))
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def loaded(request: pytest.FixtureRequest, all_loaded: dict[str, Loaded]) -> Loaded:
+    return all_loaded[str(request.param)]
 
 
 def _path_key(key: str) -> list[str]:
