@@ -85,6 +85,12 @@ async def discard_journalled(ops: S3Operations, journal: Journal, job: JobRecord
         except ServiceError as exc:
             if not _gone(exc):
                 raise
+    await forget_local(journal, job)
+
+
+async def forget_local(journal: Journal, job: JobRecord) -> None:
+    """Remove the temp file a journalled job kept and forget the job: all a download needs
+    to be discarded (its server side holds nothing of ours)."""
     await fs_call(_remove, job.temp_path)
     await journal.drop_job(job.id)
 
@@ -283,6 +289,7 @@ __all__ = [
     "discard_journalled",
     "file_fingerprint",
     "find_download",
+    "forget_local",
     "hash_file",
     "reconcile_upload",
     "start_upload_job",

@@ -8,7 +8,15 @@ from pathlib import Path
 
 from clirun import sha256_file, sha256_object
 from fault_proxy import FaultProxy, RecordedRequest
-from killkit import MiB, assert_nothing_to_resume, leftovers, run_attempt, uploads_in, write_random
+from killkit import (
+    Attempt,
+    MiB,
+    assert_nothing_to_resume,
+    leftovers,
+    run_attempt,
+    uploads_in,
+    write_random,
+)
 from servers import boto3_client
 
 from s3z_core.local_server import LocalS3Server
@@ -122,4 +130,36 @@ def test_resume_discard_one_command_leaves_the_others(
     assert proxy.bytes_out < 12 * MiB
     keys = [o["Key"] for o in client.list_objects_v2(Bucket=b).get("Contents", [])]
     assert keys == ["done.bin"]  # the discarded upload was not run again
+    assert_nothing_to_resume(proxy, seaweed, home, state)
+
+
+def test_resume_discard_keeps_a_job_whose_abort_failed(
+    seaweed: LocalS3Server,
+    proxy: FaultProxy,
+    bucket: Callable[..., str],
+    tmp_path: Path,
+    home: Path,
+    state: Path,
+) -> None:
+    """An abort the server refuses leaves its upload ours to clean: the job stays listed,
+    the run names the upload and exits 1, and what could be discarded still is."""
+    b = bucket(seaweed)
+    _, dest = _killed_upload_and_download(seaweed, proxy, b, tmp_path, home, state)
+    client = boto3_client(seaweed)
+    proxy.access_denied(method="DELETE", query="uploadId", times=None)
+
+    code, out, err = Attempt(proxy, seaweed, home, state, ["resume", "--discard", "--all"]).wait()
+
+    assert code == 1, err
+    assert f"s3://{b}/up.bin" in err
+    assert "AccessDenied" in err
+    assert len(uploads_in(client, b)) == 1
+    assert leftovers(dest) == []  # the download's temp file went all the same
+    _, listed, _ = run_attempt(proxy, seaweed, home, state, ["--json", "resume", "--list"])
+    rows = [json.loads(line) for line in listed.splitlines()]
+    assert [(r["direction"], r["batch"]) for r in rows] == [("upload", None)]
+    assert f"discarded: {rows[0]['id']}" not in out
+    proxy.clear()
+    run_attempt(proxy, seaweed, home, state, ["resume", "--discard", str(rows[0]["id"])])
+    assert uploads_in(client, b) == []
     assert_nothing_to_resume(proxy, seaweed, home, state)

@@ -8,9 +8,7 @@ batch (an ``Engine`` user's single transfer) is resumed as a transfer of its own
 
 from __future__ import annotations
 
-import contextlib
 import importlib
-import os
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -19,10 +17,10 @@ from s3z_core.cli.outcome import report_outcome
 from s3z_core.cli.resumable import RESUMABLE_COMMANDS, rerun_args
 from s3z_core.cli.units import format_size
 from s3z_core.errors import ConfigError, S3zError
-from s3z_core.filesystem import fs_call
 from s3z_core.handles import finish
 from s3z_core.journal import BatchRecord, JobRecord, Journal
 from s3z_core.specs import TransferSpec
+from s3z_core.transfer.resume import discard_journalled, forget_local
 
 if TYPE_CHECKING:
     from s3z_core.cli.session import Session
@@ -101,12 +99,6 @@ def _session_for(session: Session, endpoint: str, record: dict[str, Any] | None)
     return sub
 
 
-def _remove(path: str | None) -> None:
-    if path:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
-
-
 async def _discard(
     session: Session, journal: Journal, batches: list[BatchRecord], jobs: list[JobRecord]
 ) -> int:
@@ -120,26 +112,24 @@ async def _discard(
     chosen = {b.id for b in batches if args.all or f"b{b.id}" in wanted}
     doomed = [j for j in jobs if args.all or f"j{j.id}" in wanted or j.batch_id in chosen]
     failed = 0
+    kept: set[int] = set()
     for endpoint in sorted({j.endpoint for j in doomed if j.upload_id}):
         async with _session_for(session, endpoint, None).engine() as engine:
             for job in (j for j in doomed if j.endpoint == endpoint and j.upload_id):
-                assert job.upload_id is not None
-                try:
-                    await engine.abort_multipart_upload(job.bucket, job.key, job.upload_id)
+                try:  # the same cleanup as a batch's end and the app's Cancel
+                    await discard_journalled(engine.ops, journal, job)
                 except S3zError as exc:
-                    if getattr(exc, "code", "") != "NoSuchUpload":
-                        session.console.failure("abort", f"s3://{job.bucket}/{job.key}", exc)
-                        failed += 1
-                        continue
-                await journal.drop_job(job.id)
+                    session.console.failure("abort", f"s3://{job.bucket}/{job.key}", exc)
+                    kept.add(job.id)
+                    failed += 1
     for job in doomed:
         if not job.upload_id:
-            await fs_call(_remove, job.temp_path)
-            await journal.drop_job(job.id)
+            await forget_local(journal, job)
     for b in batches:
         if b.id in chosen:
             await journal.close_batch(b.id)
-    for item in [*(f"b{b}" for b in sorted(chosen)), *(f"j{j.id}" for j in doomed)]:
+    gone = [*(f"b{b}" for b in sorted(chosen)), *(f"j{j.id}" for j in doomed if j.id not in kept)]
+    for item in gone:
         session.console.info(f"discarded: {item}", {"type": "discarded", "id": item})
     return 1 if failed else 0
 
