@@ -4,7 +4,7 @@ walk or delete runs in the file-system pool). Mixed into ``Engine``; no state of
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping
 from contextlib import aclosing, asynccontextmanager
 from typing import Unpack
 
@@ -12,9 +12,9 @@ from s3z_core.config import GiB, TransferConfig, require_positive
 from s3z_core.errors import NoSuchBucketError, ObjectChangedError, S3zError, ServiceError
 from s3z_core.filesystem import iterate
 from s3z_core.filters import FilterKind, PathFilter
-from s3z_core.listing import iter_objects, object_batches, paginate_objects
-from s3z_core.listing.pages import PageOptions
-from s3z_core.listing.parallel import iter_objects_parallel, paginate_parallel
+from s3z_core.listing import object_batches, paginate_objects
+from s3z_core.listing.pages import PageOptions, one_at_a_time
+from s3z_core.listing.parallel import paginate_parallel
 from s3z_core.listing.versions import paginate_versions
 from s3z_core.models import (
     BucketInfo,
@@ -82,16 +82,11 @@ class ObjectCalls:
         """Every object under ``prefix``, listed as several key ranges at once when the prefix
         is big (one page: one request, as before). ``ordered=False`` lets ranges arrive as
         they finish (copies, deletes, sizes); each key still comes exactly once."""
-        concurrency = self.transfer_config.list_concurrency
-        if concurrency == 1:
-            return iter_objects(self.ops, bucket, prefix)
-        return iter_objects_parallel(
-            self.ops, bucket, prefix, concurrency=concurrency, ordered=ordered
-        )
+        return one_at_a_time(self.iter_object_batches(bucket, prefix, ordered=ordered))
 
     def iter_object_batches(
         self, bucket: str, prefix: str = "", *, ordered: bool = True
-    ) -> AsyncIterator[list[ObjectInfo]]:
+    ) -> AsyncGenerator[list[ObjectInfo], None]:
         """``iter_objects`` a batch (at most a page) at a time: for a caller that handles
         thousands of keys a second (``ls -r``), one step per page instead of per key."""
         concurrency = self.transfer_config.list_concurrency

@@ -90,11 +90,19 @@ async def object_batches(
         raise DamagedListingError(f"ListObjectsV2 s3://{bucket}/{prefix}", damaged)
 
 
-async def iter_objects(
-    ops: S3Operations, bucket: str, prefix: str = "", start_after: str | None = None
+async def one_at_a_time(
+    batches: AsyncGenerator[list[ObjectInfo], None],
 ) -> AsyncIterator[ObjectInfo]:
-    """``object_batches``, one object at a time."""
-    async with aclosing(object_batches(ops, bucket, prefix, start_after)) as batches:
+    """A listing's batches, one object at a time; a caller that stops early closes the
+    listing (its requests in flight are cancelled, not left running)."""
+    async with aclosing(batches):
         async for batch in batches:
             for obj in batch:
                 yield obj
+
+
+def iter_objects(
+    ops: S3Operations, bucket: str, prefix: str = "", start_after: str | None = None
+) -> AsyncIterator[ObjectInfo]:
+    """``object_batches``, one object at a time."""
+    return one_at_a_time(object_batches(ops, bucket, prefix, start_after))

@@ -39,6 +39,7 @@ from typing import ParamSpec
 
 from s3z_core.config import require_positive
 from s3z_core.errors import DamagedListingError, ProtocolError
+from s3z_core.listing.pages import one_at_a_time
 from s3z_core.listing.ranges import (
     ALL_ORDERS,
     before_in_all,
@@ -382,11 +383,8 @@ P = ParamSpec("P")
 def _one_at_a_time(
     paginate: Callable[P, AsyncGenerator[list[ObjectInfo], None]],
 ) -> Callable[P, AsyncIterator[ObjectInfo]]:
-    async def objects(*args: P.args, **kwargs: P.kwargs) -> AsyncIterator[ObjectInfo]:
-        async with aclosing(paginate(*args, **kwargs)) as batches:
-            async for batch in batches:
-                for obj in batch:
-                    yield obj
+    def objects(*args: P.args, **kwargs: P.kwargs) -> AsyncIterator[ObjectInfo]:
+        return one_at_a_time(paginate(*args, **kwargs))
 
     return objects
 
