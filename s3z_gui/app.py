@@ -95,11 +95,13 @@ def close_on_signals(
 
 
 async def main_async(automation: Automation | None = None) -> int:
+    from s3z_core.collector import settle_collection
     from s3z_gui.desktop_offer import offer_once
     from s3z_gui.session import AppSession
 
     loop = asyncio.get_running_loop()
     session = AppSession(app_settings())
+    settle_collection()  # the window's modules are in: see s3z_core/collector.py
     closed = asyncio.Event()
     received: list[int] = []
 
@@ -132,6 +134,9 @@ def main(automation: Automation | None = None) -> int:
     if not has_display():
         sys.stderr.write(NO_DISPLAY_MESSAGE)
         return 1
+    from s3z_core.collector import pause_collection
+
+    pause_collection()  # until the session's imports are done (s3z_core/collector.py)
     import qasync
 
     from s3z_gui.icons import app_icon

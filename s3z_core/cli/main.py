@@ -139,9 +139,12 @@ def _run_until_signal(
 def _dispatch(args: argparse.Namespace, session: Session) -> int:
     import importlib
 
+    from s3z_core.collector import settle_collection
+
     module = importlib.import_module(f"s3z_core.cli.commands.{_COMMANDS[args.command]}")
     run = getattr(module, "run_" + args.command.replace("-", "_"))
     if args.command in _SYNC_COMMANDS:
+        settle_collection()
         return int(run(session))
     # The engine (aiohttp and all) is imported before the loop starts: imports are blocking
     # work like any other, and the loop must only ever wait on sockets and timers. A bad URL
@@ -153,10 +156,12 @@ def _dispatch(args: argparse.Namespace, session: Session) -> int:
         if isinstance(value, str) and value:
             parse_location(value)
     importlib.import_module("s3z_core.engine")
+    settle_collection()  # the imports are done: see s3z_core/collector.py
     return _run_until_signal(run(session), session.interrupted)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    own_command_line = argv is None  # the process's entry point, not a caller in-process
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv == ["--version"]:
         # Fast path: answer before even importing argparse.
@@ -170,6 +175,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_hidden_complete(argv[1:])
 
+    from s3z_core.collector import pause_collection
+
+    if own_command_line:
+        pause_collection()  # until the command's imports are done (s3z_core/collector.py)
     from s3z_core.cli.arguments import parse_args
     from s3z_core.cli.session import SECRETS
 
