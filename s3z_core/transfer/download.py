@@ -176,9 +176,12 @@ async def download_file(
                 async with ctx.requests:
                     await _fetch(ctx, bucket, key, part, plan.ranged, w, reporter, pin, query)
 
-        async with asyncio.TaskGroup() as group:
-            for _ in range(plan.streams):
-                group.create_task(work(writer))
+        if plan.streams == 1:  # a single GET: no task group, no task of its own per file
+            await work(writer)
+        else:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(plan.streams):
+                    group.create_task(work(writer))
         reporter.flush()
         if reporter.total != size:
             raise VerificationError(
