@@ -69,16 +69,19 @@ def listed_objects(root: etree._Element, encoded: bool) -> list[ObjectInfo] | No
     keys, sizes, etags, modified, classes = (_texts(query, root) for query in columns.fields)
     if not all(len(c) == count for c in (keys, sizes, etags, modified, classes)):
         return None
-    if not all(size.isascii() and size.isdigit() for size in sizes):
+    digits = "".join(sizes)  # every size is one non-empty text (checked above): all digits
+    if not (digits.isascii() and digits.isdigit()):
         return None
     if encoded and any("%" in key or "+" in key for key in keys):
         return None  # percent-decoding, and its checks, stay in one place
     if not all(keys):
         return None  # an empty CDATA section is a text of its own: a key-less entry
     try:
-        moments = [datetime.fromisoformat(moment) for moment in modified]
+        # Keys written together share their time: each distinct text is parsed once.
+        parsed = {moment: datetime.fromisoformat(moment) for moment in set(modified)}
     except ValueError:
         return None
+    moments = [parsed[moment] for moment in modified]
     return [
         ObjectInfo(key, int(size), etag.strip('"'), moment, storage_class)
         for key, size, etag, moment, storage_class in zip(

@@ -48,6 +48,29 @@ def test_orders_tell_a_directory_walk_from_byte_order() -> None:
     assert "\ue000".encode() < "😀".encode()
 
 
+@settings(max_examples=600)
+@given(
+    keys=st.lists(KEYS, min_size=1, max_size=12),
+    after=st.one_of(st.none(), KEYS),
+    orders=st.sampled_from([ALL_ORDERS, frozenset({KeyOrder.BYTES}), frozenset({KeyOrder.PATHS})]),
+    sort=st.sampled_from([None, KeyOrder.BYTES, KeyOrder.PATHS]),
+)
+def test_orders_are_what_comparing_every_pair_says(
+    keys: list[str], after: str | None, orders: frozenset[KeyOrder], sort: KeyOrder | None
+) -> None:
+    """The shortcut (byte order is path order when no character sorts below "/") never
+    changes the answer: against the definition, pair by pair, on pages sorted either way."""
+    if sort is KeyOrder.BYTES:
+        keys = sorted(keys)
+    elif sort is KeyOrder.PATHS:
+        keys = sorted(keys, key=lambda k: k.split("/"))
+    seq = keys if after is None else [after, *keys]
+    expected = frozenset(
+        order for order in orders if all(precedes(a, b, order) for a, b in itertools.pairwise(seq))
+    )
+    assert consistent_orders(keys, orders, after) == expected
+
+
 @settings(max_examples=400)
 @given(
     sample=st.lists(KEYS, min_size=2, max_size=60, unique=True),
