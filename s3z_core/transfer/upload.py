@@ -61,13 +61,15 @@ def _stat(path: str) -> os.stat_result:
     return st
 
 
-def _snapshot_small(path: str, limit: int) -> tuple[os.stat_result, bytes | None]:
+def _snapshot_small(path: str, limit: int) -> tuple[os.stat_result, bytes | None, str | None]:
     """Stat a file and, when it fits in one chunk, read it whole: one trip to the pool
     instead of three (stat, open-and-read, the changed-while-uploading stat), which is most
     of a small upload's cost besides the request (each trip is a thread hand-off). The
     bytes are one consistent snapshot: the descriptor is stat'ed again after the read, so
     a file written meanwhile fails here rather than after its upload. ``O_NONBLOCK`` keeps
-    a FIFO from blocking the open; a larger file comes back without bytes."""
+    a FIFO from blocking the open; a larger file comes back without bytes. The content type
+    is guessed here too: the first guess of a process reads the system's mime.types files."""
+    guessed = mimetypes.guess_type(path)[0]
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
     except OSError as exc:
@@ -77,7 +79,7 @@ def _snapshot_small(path: str, limit: int) -> tuple[os.stat_result, bytes | None
         if not stat.S_ISREG(st.st_mode):
             raise LocalFileError(f"cannot upload {path}: not a regular file")
         if st.st_size > limit:
-            return st, None
+            return st, None, guessed
         data = os.pread(fd, st.st_size + 1, 0) if st.st_size else b""
         after = os.fstat(fd)
     except OSError as exc:
@@ -90,7 +92,7 @@ def _snapshot_small(path: str, limit: int) -> tuple[os.stat_result, bytes | None
         or after.st_mtime_ns != st.st_mtime_ns
     ):
         raise LocalFileError(f"{path} changed while it was uploading; upload it again")
-    return st, data
+    return st, data, guessed
 
 
 def _check_unchanged(path: str, before: os.stat_result) -> None:
@@ -111,7 +113,7 @@ async def upload_file(
     cache_control: str | None = None,
 ) -> TransferResult:
     started = time.monotonic()
-    st, snapshot = await fs_call(_snapshot_small, path, UPLOAD_CHUNK_BYTES)
+    st, snapshot, guessed = await fs_call(_snapshot_small, path, UPLOAD_CHUNK_BYTES)
     size = st.st_size
     plan = plan_upload(size, ctx.config)
     meta = dict(metadata or {})
@@ -119,7 +121,7 @@ async def upload_file(
         meta.setdefault(MTIME_META, format_mtime(st.st_mtime))
     if plan.multipart:
         meta[PART_SIZE_META] = str(plan.part_size)
-    ctype = content_type or mimetypes.guess_type(path)[0] or "application/octet-stream"
+    ctype = content_type or guessed or "application/octet-stream"
     attributes = ObjectAttributes(content_type=ctype, metadata=meta, cache_control=cache_control)
     reporter = ProgressReporter(control.transfer_id, ctx.sink)
     ctx.emit(TransferStarted(control.transfer_id, size, len(plan.parts)))

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import io
 import logging
 import random
 import time
@@ -249,9 +248,10 @@ class S3Client:
             else:
                 if self._pace is not None and length:  # a small body goes whole, paced too
                     await self._pace(length)
-                # Small bodies: a fresh BytesIO per attempt (raw bytes over 1 MiB raise
-                # aiohttp's ResourceWarning; larger ones are streamed above, uncopied).
-                data = io.BytesIO(body) if body else None
+                # Small bodies (at most UPLOAD_CHUNK_BYTES; larger ones are streamed above)
+                # go as they are: aiohttp sends bytes in one write, where a BytesIO copied
+                # them first (its getbuffer unshares). Raw bytes warn only over 1 MiB.
+                data = body or None
             try:
                 async with session.request(
                     method,

@@ -9,6 +9,7 @@ No speed is judged: the threshold only tells "the loop stood still for a second"
 from __future__ import annotations
 
 import asyncio
+import mimetypes
 import os
 import time
 
@@ -34,6 +35,16 @@ def _slow_file_system(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(os, "open", slow_open)
     monkeypatch.setattr(os, "pread", slow_pread)
+    # A process's first content-type guess reads the system's mime.types files.
+    real_read = mimetypes.MimeTypes.read
+
+    def slow_read(self: mimetypes.MimeTypes, *args: object, **kwargs: object) -> None:
+        time.sleep(SLOW_S)
+        real_read(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(mimetypes.MimeTypes, "read", slow_read)
+    monkeypatch.setattr(mimetypes, "_db", None)
+    monkeypatch.setattr(mimetypes, "inited", False)
 
 
 @pytest.mark.asyncio

@@ -245,3 +245,13 @@ def test_importing_the_transport_reads_no_ca_store_and_weakens_nothing() -> None
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
     ).stdout.split()
     assert out == ["0", "True", "True", "True", "True", "True", "True"]
+
+
+def test_a_body_sent_whole_is_small_enough_for_aiohttp_raw_bytes() -> None:
+    """Bodies up to UPLOAD_CHUNK_BYTES are handed to aiohttp as bytes (no copy); aiohttp
+    warns about raw bytes over its limit, so the chunk size must stay under it."""
+    import aiohttp.payload
+
+    from s3z_core.config import UPLOAD_CHUNK_BYTES
+
+    assert UPLOAD_CHUNK_BYTES <= aiohttp.payload.TOO_LARGE_BYTES_BODY
