@@ -5,7 +5,8 @@ Under qasync the event loop is the GUI thread, and even in the CLI a file create
 download went to ``os.open`` on the loop). So every file-system call of the transfer path —
 walks, creates, renames, stats, destination checks — runs here. The pool is bounded (it
 never grows with the number of files) and shared by every engine in the process; its
-threads are daemons so a forgotten engine cannot keep the process alive.
+threads are daemons so a forgotten engine cannot keep the process alive, and at exit they
+finish what was handed to them first.
 
 ``iterate`` runs a blocking generator (the directory walk) in the pool and hands its items
 to the loop in batches, one batch ahead: the walk never runs on the loop, and a long walk
@@ -22,11 +23,13 @@ from queueing every file behind two calls.
 from __future__ import annotations
 
 import asyncio
-import functools
+import atexit
+import contextlib
 import itertools
+import queue
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -34,20 +37,105 @@ P = ParamSpec("P")
 FS_THREADS = 4
 WALK_BATCH = 256
 
-_pool: ThreadPoolExecutor | None = None
+_Work = tuple[
+    asyncio.AbstractEventLoop | None,
+    "asyncio.Future[Any] | None",
+    Callable[..., Any],
+    tuple[Any, ...],
+]
 
 
-def pool() -> ThreadPoolExecutor:
+class FsPool:
+    """The pool's threads and their queue. A call is handed over as (loop, future, fn, args)
+    and its outcome set on the loop's own future with one ``call_soon_threadsafe``: half the
+    CPU of ``run_in_executor`` per call (47-60 against 91-93 us over 20,000 calls here),
+    which wraps a ``concurrent.futures.Future`` (a lock, a condition, two callbacks) in an
+    asyncio one. A call whose future was cancelled before a thread took it is not run, as
+    an executor's pending work is not."""
+
+    def __init__(self, threads: int) -> None:
+        self._work: queue.SimpleQueue[_Work | None] = queue.SimpleQueue()
+        self._threads = [
+            threading.Thread(target=self._serve, name=f"s3z-fs_{i}", daemon=True)
+            for i in range(threads)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """Run ``fn(*args)`` in a pool thread; await the future for its result (in the loop)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._work.put((loop, future, fn, args))
+        return future
+
+    def post(self, fn: Callable[..., object], *args: Any) -> None:
+        """Run ``fn(*args)`` in a pool thread, nobody waiting (closing a descriptor); an
+        error is its own business (the callers' calls never raise what matters)."""
+        self._work.put((None, None, fn, args))
+
+    def _serve(self) -> None:
+        while (work := self._work.get()) is not None:
+            _run(*work)
+            del work  # nothing of a finished call is kept while waiting for the next
+
+    def close(self) -> None:
+        """Finish what was handed over, then stop the threads (at exit: queued clean-ups,
+        a temp file's removal, still run, as an executor's shutdown would let them)."""
+        for _ in self._threads:
+            self._work.put(None)
+        for thread in self._threads:
+            thread.join()
+
+
+def _run(
+    loop: asyncio.AbstractEventLoop | None,
+    future: asyncio.Future[Any] | None,
+    fn: Callable[..., Any],
+    args: tuple[Any, ...],
+) -> None:
+    if loop is None or future is None:  # posted: nobody waits for it
+        with contextlib.suppress(Exception):
+            fn(*args)
+        return
+    if future.cancelled():
+        return
+    try:
+        outcome, failed = fn(*args), False
+    except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
+        outcome, failed = exc, True
+    with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
+        loop.call_soon_threadsafe(_settle, future, outcome, failed)
+
+
+def _settle(future: asyncio.Future[Any], outcome: Any, failed: bool) -> None:
+    if future.done():  # cancelled meanwhile
+        return
+    if failed:
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)
+
+
+_pool: FsPool | None = None
+_pool_lock = threading.Lock()
+
+
+def pool() -> FsPool:
     global _pool  # noqa: PLW0603 - one lazily created pool per process, on purpose
     if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=FS_THREADS, thread_name_prefix="s3z-fs")
+        with _pool_lock:
+            if _pool is None:
+                _pool = FsPool(FS_THREADS)
+                atexit.register(_pool.close)
     return _pool
 
 
 async def fs_call(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """Run one blocking file-system call in the pool and wait for it without blocking."""
-    call = functools.partial(fn, *args, **kwargs) if kwargs else functools.partial(fn, *args)
-    return await asyncio.get_running_loop().run_in_executor(pool(), call)
+    if kwargs:
+        return await pool().submit(lambda: fn(*args, **kwargs))
+    return await pool().submit(fn, *args)
 
 
 def _take(items: Iterator[T], count: int) -> list[T]:
@@ -60,15 +148,14 @@ async def iterate(items: Iterator[T], batch: int = WALK_BATCH) -> AsyncIterator[
     The iterator is advanced by one pool thread at a time, never concurrently. If the consumer
     stops early, the iterator is closed once the batch in flight has finished.
     """
-    loop = asyncio.get_running_loop()
     executor = pool()
-    pending = loop.run_in_executor(executor, _take, items, batch)
+    pending = executor.submit(_take, items, batch)
     try:
         while True:
             chunk = await pending
             if not chunk:
                 return
-            pending = loop.run_in_executor(executor, _take, items, batch)
+            pending = executor.submit(_take, items, batch)
             for item in chunk:
                 yield item
     finally:

@@ -253,7 +253,7 @@ class PooledWriter:
         await self._settle()
         if self._backlog is not None:
             await self._backlog.acquire()
-        self._last = self._loop.run_in_executor(pool(), self._run, offset, chunks)
+        self._last = pool().submit(self._run, offset, chunks)
         if self._backlog is not None:
             backlog = self._backlog
             self._last.add_done_callback(lambda _f: backlog.release())
@@ -285,4 +285,4 @@ class PooledWriter:
                     raise error
             return land(self.etag)
 
-        return await self._loop.run_in_executor(pool(), run)
+        return await pool().submit(run)

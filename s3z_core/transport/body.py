@@ -17,14 +17,13 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
-from concurrent.futures import Executor
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import TypeVar
 
 from s3z_core.config import UPLOAD_CHUNK_BYTES
 from s3z_core.errors import LocalFileError
-from s3z_core.filesystem import pool
+from s3z_core.filesystem import FsPool, pool
 from s3z_core.transport.bandwidth import Pace
 
 
@@ -85,13 +84,12 @@ def stream_file_range(
 
 
 async def _read_ahead(rng: FileRange, counter: SentCounter) -> AsyncGenerator[bytes, None]:
-    loop = asyncio.get_running_loop()
     executor = pool()
     end = rng.offset + rng.length
     want = min(UPLOAD_CHUNK_BYTES, rng.length)
     try:
-        fd, chunk = await loop.run_in_executor(
-            executor, _open_and_read, rng.path, rng.offset, want, want == rng.length
+        fd, chunk = await executor.submit(
+            _open_and_read, rng.path, rng.offset, want, want == rng.length
         )
     except OSError as exc:
         raise _read_error(rng, exc, counter) from None
@@ -106,9 +104,7 @@ async def _read_ahead(rng: FileRange, counter: SentCounter) -> AsyncGenerator[by
                 raise counter.local_error
             pos += len(chunk)
             if pos < end:
-                ahead = loop.run_in_executor(
-                    executor, os.pread, fd, min(UPLOAD_CHUNK_BYTES, end - pos), pos
-                )
+                ahead = executor.submit(os.pread, fd, min(UPLOAD_CHUNK_BYTES, end - pos), pos)
             yield chunk
             if ahead is None:
                 return
@@ -122,18 +118,18 @@ async def _read_ahead(rng: FileRange, counter: SentCounter) -> AsyncGenerator[by
             _close_when_idle(executor, fd, ahead)
 
 
-def _close_when_idle(executor: Executor, fd: int, reading: asyncio.Future[bytes] | None) -> None:
+def _close_when_idle(executor: FsPool, fd: int, reading: asyncio.Future[bytes] | None) -> None:
     """Close the descriptor in the pool, after a read still in flight on it has finished."""
     if reading is None or reading.done():
         if reading is not None and not reading.cancelled():
             reading.exception()  # retrieved: the attempt is over either way
-        executor.submit(os.close, fd)
+        executor.post(os.close, fd)
         return
 
     def later(done: asyncio.Future[bytes]) -> None:
         if not done.cancelled():
             done.exception()
-        executor.submit(os.close, fd)
+        executor.post(os.close, fd)
 
     reading.add_done_callback(later)
 

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 
 from s3z_core.engine import BatchHandle, Engine
-from s3z_core.filesystem import pool
+from s3z_core.filesystem import fs_call
 from s3z_core.specs import NO_UPLOAD_OPTIONS, UploadOptions
 from s3z_core.transfer.paths import DestinationGuard
 from s3z_core.transfer.plans import (
@@ -104,8 +104,7 @@ async def resolve_conflicts(
 
 
 async def _exists(path: str) -> bool:
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(pool(), os.path.lexists, path)
+    return await fs_call(os.path.lexists, path)
 
 
 async def resolve_download_conflicts(
