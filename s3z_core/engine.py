@@ -25,23 +25,30 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Awaitable
-from typing import Any, Unpack
+from typing import TYPE_CHECKING, Any, Unpack
 
 from s3z_core import auth
-from s3z_core.config import ClientConfig, TransferConfig, connections_for, journal_endpoint
+from s3z_core.config import (
+    DELETE_BATCH,
+    ClientConfig,
+    TransferConfig,
+    connections_for,
+    journal_endpoint,
+)
 from s3z_core.credentials import CredentialProvider, Credentials
 from s3z_core.engine_batches import BatchCalls
 from s3z_core.engine_transfers import TransferCalls
 from s3z_core.errors import CredentialsError
 from s3z_core.events import EventSink, RequestRetried, TransferEvent, ignore_event
 from s3z_core.handles import BatchHandle, TransferHandle
-from s3z_core.journal import Journal
 from s3z_core.operations import S3Operations
 from s3z_core.transfer.control import TransferContext, TransferIds, process_transfer_ids
-from s3z_core.transfer.deletes import DELETE_BATCH
 from s3z_core.transport.bandwidth import TokenBucket
 from s3z_core.transport.client import S3Client
 from s3z_core.transport.messages import RetryNotice
+
+if TYPE_CHECKING:
+    from s3z_core.journal import Journal
 
 
 class Engine(BatchCalls, TransferCalls):

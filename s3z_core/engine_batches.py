@@ -2,31 +2,25 @@
 (a local walk or a listing streamed into ``PlanItem``s, ``transfer/plans.py``) and run by
 one ``Batch`` with ``workers`` files at a time. The CLI, the GUI, sync and the cluster's
 workers all come through these calls: there is no second runner. Mixed into ``Engine``;
-no state of its own."""
+no state of its own. The transfer modules load in the call that runs them: an engine that
+only lists (``ls``, ``du``, ``rm``) never imports them."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from s3z_core.filters import PathFilter
 from s3z_core.handles import BatchHandle
 from s3z_core.objects import FilterRules, ObjectCalls
 from s3z_core.specs import NO_UPLOAD_OPTIONS, TransferSpec, UploadOptions
-from s3z_core.transfer.batch import Batch
-from s3z_core.transfer.control import TransferContext
-from s3z_core.transfer.copy import check_copy_prefixes
-from s3z_core.transfer.paths import DestinationGuard
-from s3z_core.transfer.plans import (
-    Listed,
-    PlanItem,
-    plan_copies,
-    plan_downloads,
-    plan_uploads,
-    planned,
-)
+
+if TYPE_CHECKING:
+    from s3z_core.transfer.control import TransferContext
+    from s3z_core.transfer.paths import DestinationGuard
+    from s3z_core.transfer.plans import Listed, PlanItem
 
 
 class BatchCalls(ObjectCalls):
@@ -46,6 +40,9 @@ class BatchCalls(ObjectCalls):
         """Run planned items (or plain specs) with ``workers`` files at a time.
         ``resume_id``: the journal's batch record (``journal.open_batch``): what it lists
         as done is not sent again."""
+        from s3z_core.transfer.batch import Batch  # here, not at import: start-up of ls
+        from s3z_core.transfer.plans import planned
+
         items = plan if isinstance(plan, AsyncIterator) else planned(plan)
         batch = Batch(self._ctx, self.transfer_config.workers, keep_results, guard, resume_id)
         task: asyncio.Task[Any] = self._spawn(batch.run(items, where))
@@ -65,6 +62,8 @@ class BatchCalls(ObjectCalls):
         """Files upload as ``prefix + name``; a folder ``d`` as ``prefix + d/relative/path``
         (``keep_dir_names=False``: its contents go straight under ``prefix``, like ``aws s3
         cp -r``). ``filters``: include/exclude rules; ``options``: Content-Type & co."""
+        from s3z_core.transfer.plans import plan_uploads
+
         cfg = self.transfer_config
         plan = plan_uploads(
             sources,
@@ -116,6 +115,9 @@ class BatchCalls(ObjectCalls):
         where: str = "",
         resume_id: int | None = None,
     ) -> BatchHandle:
+        from s3z_core.transfer.paths import DestinationGuard
+        from s3z_core.transfer.plans import plan_downloads
+
         dest_root = Path(dest_dir)
         plan = plan_downloads(
             objects,
@@ -142,6 +144,9 @@ class BatchCalls(ObjectCalls):
         """Copies of every key under ``src_prefix`` to ``dst_prefix + rest`` (server-side, or
         relayed from ``source``); a destination inside the source is refused at once
         (``InvalidValueError``)."""
+        from s3z_core.transfer.copy import check_copy_prefixes
+        from s3z_core.transfer.plans import plan_copies
+
         side = self.source
         if side is None:
             side = self

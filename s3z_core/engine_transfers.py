@@ -1,22 +1,24 @@
 """The Engine's single transfers and the queue's buttons: a ``TransferSpec`` becomes a job
 (``transfer/jobs.py``) started as a task on the running loop, and a handle to await, cancel,
 pause or resume it. Mixed into ``Engine``, which owns the context and the task set; no
-state of its own, so the facade stays the one place that builds and closes things."""
+state of its own, so the facade stays the one place that builds and closes things. The
+transfer modules load in the call that starts one: an engine that only lists never imports
+them."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterable, Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from s3z_core.errors import InvalidValueError
 from s3z_core.handles import TransferHandle
-from s3z_core.specs import TransferSpec
-from s3z_core.transfer.batch import run_tracked, track_task
-from s3z_core.transfer.control import TransferContext, TransferControl
-from s3z_core.transfer.jobs import Runner, build_job, queue_job
-from s3z_core.transfer.stream_upload import STREAM_SOURCE, upload_stream
+from s3z_core.specs import STREAM_SOURCE, TransferSpec
+
+if TYPE_CHECKING:
+    from s3z_core.transfer.control import TransferContext, TransferControl
+    from s3z_core.transfer.jobs import Runner
 
 
 class TransferCalls:
@@ -41,11 +43,15 @@ class TransferCalls:
     def transfer(self, spec: TransferSpec) -> TransferHandle:
         """Run one spec now. A download into a folder (``local_root`` set) has its path
         derived from the key again and checked by the destination guard (``build_job``)."""
+        from s3z_core.transfer.jobs import build_job  # here, not at import: start-up of ls
+
         job = build_job(self._ctx, spec)
         assert job.run is not None
         return self._start(job.control, spec, job.run)
 
     def _start(self, control: TransferControl, spec: TransferSpec, run: Runner) -> TransferHandle:
+        from s3z_core.transfer.batch import run_tracked, track_task
+
         task: asyncio.Task[Any] = self._spawn(run_tracked(self._ctx, control, run))
         track_task(self._ctx, control, task)
         return TransferHandle(self._ctx, control, task, spec)
@@ -63,6 +69,9 @@ class TransferCalls:
         """Upload bytes as they arrive (an HTTP body, another store's GET) in a few parts'
         memory; a failing or cancelled source aborts it. See ``transfer/stream_upload.py``.
         Its spec names no local file: such a transfer cannot be restarted from the spec."""
+        from s3z_core.transfer.jobs import queue_job
+        from s3z_core.transfer.stream_upload import upload_stream
+
         meta = tuple((metadata or {}).items())
         spec = TransferSpec.upload(
             STREAM_SOURCE, bucket, key, size=size, content_type=content_type, metadata=meta

@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Generator
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from s3z_core.errors import S3zError
 from s3z_core.models import BatchResult, TransferResult
-from s3z_core.specs import TransferSpec
-from s3z_core.transfer.batch import Batch
-from s3z_core.transfer.control import TransferContext, TransferControl
-from s3z_core.transfer.jobs import SpecEnds
+from s3z_core.specs import SpecEnds, TransferSpec
+
+if TYPE_CHECKING:
+    from s3z_core.transfer.batch import Batch
+    from s3z_core.transfer.control import TransferContext, TransferControl
 
 
 class TransferHandle(SpecEnds):

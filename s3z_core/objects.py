@@ -1,20 +1,20 @@
 """The Engine's bucket and object calls: each a thin, typed door to the operation or pipeline
 that does the work (listings stream page by page, deletes go 1000 keys a request, a local
-walk or delete runs in the file-system pool). Mixed into ``Engine``; no state of its own."""
+walk or delete runs in the file-system pool). Mixed into ``Engine``; no state of its own.
+What only some calls use (the parallel listing, deletes, the local walk) loads in them:
+``ls`` of one folder level imports none of it."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping
 from contextlib import aclosing, asynccontextmanager
-from typing import Unpack
+from typing import TYPE_CHECKING, Unpack
 
 from s3z_core.config import GiB, TransferConfig, require_positive
 from s3z_core.errors import NoSuchBucketError, ObjectChangedError, S3zError, ServiceError
 from s3z_core.filesystem import iterate
 from s3z_core.filters import FilterKind, PathFilter
-from s3z_core.listing import object_batches, paginate_objects
-from s3z_core.listing.pages import PageOptions, one_at_a_time
-from s3z_core.listing.parallel import paginate_parallel
+from s3z_core.listing.pages import PageOptions, object_batches, one_at_a_time, paginate_objects
 from s3z_core.listing.versions import paginate_versions
 from s3z_core.models import (
     BucketInfo,
@@ -27,12 +27,12 @@ from s3z_core.models import (
     VersionPage,
 )
 from s3z_core.operations import S3Operations
-from s3z_core.search import KeyQuery
-from s3z_core.transfer.deletes import delete_keys, delete_local_files
-from s3z_core.transfer.download import VersionPin
-from s3z_core.transfer.walk import LocalEntry, walk_tree
 from s3z_core.transport.client import S3Client
 from s3z_core.transport.messages import StreamHead
+
+if TYPE_CHECKING:
+    from s3z_core.search import KeyQuery
+    from s3z_core.transfer.walk import LocalEntry
 
 COPY_OBJECT_LIMIT = 5 * GiB
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
@@ -92,6 +92,8 @@ class ObjectCalls:
         concurrency = self.transfer_config.list_concurrency
         if concurrency == 1:
             return object_batches(self.ops, bucket, prefix)
+        from s3z_core.listing.parallel import paginate_parallel  # not for ls of one level
+
         return paginate_parallel(self.ops, bucket, prefix, concurrency=concurrency, ordered=ordered)
 
     async def search(
@@ -100,6 +102,8 @@ class ObjectCalls:
         """Objects under ``prefix`` whose key below it matches ``query`` (a glob if it has
         ``*?[``, else a case-insensitive substring), streamed as the parallel listing's ranges
         arrive (not in key order). Stop iterating (or cancel the task) to stop the listing."""
+        from s3z_core.search import KeyQuery
+
         wanted = query if isinstance(query, KeyQuery) else KeyQuery(query)
         start = len(prefix)
         objects = self.iter_objects(bucket, prefix, ordered=False)
@@ -118,12 +122,16 @@ class ObjectCalls:
         self, bucket: str, keys: Iterable[str] | AsyncIterator[str]
     ) -> DeleteResult:
         """Batched by 1000 keys, a few batches in flight; per-key failures are returned."""
+        from s3z_core.transfer.deletes import delete_keys
+
         return await delete_keys(self.ops, bucket, keys)
 
     async def delete_prefix(
         self, bucket: str, prefix: str, filters: FilterRules = None
     ) -> DeleteResult:
         """Every key under ``prefix`` (filtered on the name after it), listed as it goes."""
+        from s3z_core.transfer.deletes import delete_keys
+
         rules = PathFilter.of(filters)
 
         async def keys() -> AsyncIterator[str]:
@@ -134,10 +142,14 @@ class ObjectCalls:
         return await delete_keys(self.ops, bucket, keys())
 
     async def delete_local_files(self, paths: Iterable[str]) -> DeleteResult:
+        from s3z_core.transfer.deletes import delete_local_files
+
         return await delete_local_files(paths)
 
     def walk_local(self, root: str, filters: FilterRules = None) -> AsyncIterator[LocalEntry]:
         """The engine's one local walk of a folder (``sync`` compares it), off the loop."""
+        from s3z_core.transfer.walk import walk_tree
+
         follow = self.transfer_config.follow_symlinks
         walk = walk_tree(root, follow_symlinks=follow, filters=PathFilter.of(filters))
         return iterate(walk)
@@ -173,6 +185,8 @@ class ObjectCalls:
         wanted = min(limit, head.size)
         if not wanted:
             return Preview(head, b"")
+        from s3z_core.transfer.download import VersionPin
+
         pin = VersionPin(head.etag)
 
         def pinned(answer: StreamHead) -> None:

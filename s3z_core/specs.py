@@ -180,3 +180,23 @@ class UploadOptions:
 
 
 NO_UPLOAD_OPTIONS = UploadOptions()
+
+#: An upload's ``local_path`` when its bytes come from a stream (``Engine.upload_stream``):
+#: what a stream is called where a file would show its path; such a spec cannot be rerun.
+STREAM_SOURCE = "<stream>"
+
+
+class SpecEnds:
+    """``source`` and ``destination`` as the spec names them: a job and the handle to it
+    describe a transfer the same way."""
+
+    __slots__ = ()
+    spec: TransferSpec
+
+    @property
+    def source(self) -> str:
+        return self.spec.source
+
+    @property
+    def destination(self) -> str:
+        return self.spec.destination

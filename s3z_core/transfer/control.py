@@ -12,15 +12,17 @@ import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from s3z_core.config import WRITE_BACKLOG_BATCHES, TransferConfig
 from s3z_core.events import EventSink, TransferPaused, TransferResumed, Verification
-from s3z_core.journal import Journal
 from s3z_core.models import TransferResult
 from s3z_core.operations import S3Operations
 from s3z_core.specs import TransferSpec
 from s3z_core.transfer.budget import ByteBudget
+
+if TYPE_CHECKING:
+    from s3z_core.journal import Journal
 
 
 class PauseGate:

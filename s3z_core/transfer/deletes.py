@@ -12,13 +12,13 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Iterable
 
+from s3z_core.config import DELETE_BATCH
 from s3z_core.errors import ServiceError
 from s3z_core.filesystem import fs_call
 from s3z_core.models import DeleteFailure, DeleteResult
 from s3z_core.operations import S3Operations
 from s3z_core.transfer.plans import each
 
-DELETE_BATCH = 1000
 DELETE_PARALLEL = 4
 
 

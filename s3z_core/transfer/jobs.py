@@ -17,7 +17,7 @@ from s3z_core.errors import LocalFileError, S3zError
 from s3z_core.events import TransferQueued, TransferStarted
 from s3z_core.filesystem import fs_call
 from s3z_core.models import TransferResult
-from s3z_core.specs import TransferSpec
+from s3z_core.specs import SpecEnds, TransferSpec
 from s3z_core.transfer.control import (
     PauseGate,
     TransferContext,
@@ -31,22 +31,6 @@ from s3z_core.transfer.relay import relay_object
 from s3z_core.transfer.upload import upload_file
 
 Runner = Callable[[], Awaitable[TransferResult]]
-
-
-class SpecEnds:
-    """``source`` and ``destination`` as the spec names them: a job and the handle to it
-    describe a transfer the same way."""
-
-    __slots__ = ()
-    spec: TransferSpec
-
-    @property
-    def source(self) -> str:
-        return self.spec.source
-
-    @property
-    def destination(self) -> str:
-        return self.spec.destination
 
 
 @dataclass(slots=True)

@@ -35,6 +35,7 @@ from s3z_core.events import TransferStarted, Verification
 from s3z_core.metadata import PART_SIZE_META
 from s3z_core.models import TransferResult
 from s3z_core.operations import ObjectAttributes
+from s3z_core.specs import STREAM_SOURCE
 from s3z_core.transfer.budget import ByteBudget
 from s3z_core.transfer.control import TransferContext, TransferControl
 from s3z_core.transfer.guard import multipart_abort_guard
@@ -50,7 +51,6 @@ from s3z_core.transfer.progress import ProgressReporter
 from s3z_core.transfer.sending import create_upload, put_part, put_whole
 
 STREAM_PART_BYTES = 8 * MiB
-STREAM_SOURCE = "<stream>"  # what a stream is called where a file would show its path
 
 
 def stream_part_size(size: int | None, config: TransferConfig) -> int:

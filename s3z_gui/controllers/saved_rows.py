@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from s3z_core.journal_cleanup import discard_for
+from s3z_core.specs import STREAM_SOURCE
 from s3z_core.transfer.plans import Planned
-from s3z_core.transfer.stream_upload import STREAM_SOURCE
 from s3z_gui.models.queue_order import ranked
 from s3z_gui.models.transfer_store import Status, TransferRow
 

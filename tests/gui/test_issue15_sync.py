@@ -96,17 +96,17 @@ def _model_rows(dialog: Any) -> list[tuple[str, str, int, str]]:
 @pytest.fixture
 def walk_threads(monkeypatch: pytest.MonkeyPatch) -> set[str]:
     """The names of the threads the engine's local walk ran on."""
-    import s3z_core.objects as objects
+    import s3z_core.transfer.walk as walking
 
     seen: set[str] = set()
-    walk = objects.walk_tree
+    walk = walking.walk_tree
 
     def recording(*args: Any, **kwargs: Any) -> Iterator[Any]:
         for entry in walk(*args, **kwargs):
             seen.add(threading.current_thread().name)
             yield entry
 
-    monkeypatch.setattr(objects, "walk_tree", recording)
+    monkeypatch.setattr(walking, "walk_tree", recording)
     return seen
 
 

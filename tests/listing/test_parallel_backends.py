@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 from listing_servers import client_ops, delete_all, drop_bucket, put_all, run
 from servers import S3Endpoint
 
-from s3z_core.listing import iter_objects, iter_objects_parallel
+from s3z_core.listing import iter_objects
+from s3z_core.listing.parallel import iter_objects_parallel
 from s3z_core.listing.ranges import KeyOrder
 from s3z_core.models import ListPage
 from s3z_core.operations import S3Operations

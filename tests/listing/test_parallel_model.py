@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from listing_model import ModelBucket
 
 from s3z_core.errors import InvalidValueError, ProtocolError, ServiceError
-from s3z_core.listing import iter_objects_parallel, paginate_parallel, parallel
+from s3z_core.listing import parallel
+from s3z_core.listing.parallel import iter_objects_parallel, paginate_parallel
 from s3z_core.listing.ranges import KeyOrder
 from s3z_core.models import ListPage
 
