@@ -10,26 +10,19 @@
 5. EC2 instance metadata (unless ``AWS_EC2_METADATA_DISABLED``)
 
 Building the chain reads no network and runs nothing: what needs a fetch becomes a
-``RefreshingProvider`` that fetches on first use (and again before expiry).
+``RefreshingProvider`` that fetches on first use (and again before expiry). A provider's
+module (STS, SSO, ``credential_process``, the metadata services) is imported where the
+chain picks it: ``ls`` with keys in the environment loads none of them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from s3z_core.auth.metadata import (
-    ContainerCredentials,
-    InstanceMetadata,
-    container_configured,
-    imds_disabled,
-    imds_url,
-)
-from s3z_core.auth.process import CredentialProcess
 from s3z_core.auth.refresh import CredentialsObserver, Fetcher, RefreshingProvider
 from s3z_core.auth.roles import AssumeRole, MfaPrompt, WebIdentity
-from s3z_core.auth.sso import SsoCredentials, is_sso_profile, sso_config
-from s3z_core.auth.sts import StsClient, sts_endpoint
 from s3z_core.aws_files import AwsFiles, sso_cache_dir
 from s3z_core.config import ClientConfig
 from s3z_core.credentials import (
@@ -40,6 +33,10 @@ from s3z_core.credentials import (
     static_profile_credentials,
 )
 from s3z_core.errors import ConfigError, CredentialProviderError, CredentialsError
+
+if TYPE_CHECKING:
+    from s3z_core.auth.metadata import InstanceMetadata
+    from s3z_core.auth.sts import StsClient
 
 NO_CREDENTIALS = (
     "no credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
@@ -85,13 +82,18 @@ def _env_credentials(env: Mapping[str, str]) -> Credentials | None:
     return None
 
 
-def _sts(ctx: ChainContext) -> StsClient:
+def sts_client(ctx: ChainContext) -> StsClient:
+    """STS at the endpoint botocore would use for this profile and region."""
+    from s3z_core.auth.sts import StsClient, sts_endpoint
+
     return StsClient(
         sts_endpoint(ctx.env, ctx.files, ctx.profile, ctx.region), ctx.region, ctx.http
     )
 
 
 def _imds(ctx: ChainContext) -> InstanceMetadata:
+    from s3z_core.auth.metadata import InstanceMetadata, imds_url
+
     profile = ctx.files.profile(ctx.profile)
     v1_off = (
         profile.get("ec2_metadata_v1_disabled") or ctx.env.get("AWS_EC2_METADATA_V1_DISABLED") or ""
@@ -123,6 +125,13 @@ def credential_chain(
         web = _web_identity(ctx, name, {}, allow_env=True)
         if web is not None:
             return Chain(web)
+    return _metadata_services(ctx)
+
+
+def _metadata_services(ctx: ChainContext) -> Chain:
+    """The chain's last steps: container credentials, then EC2 instance metadata."""
+    from s3z_core.auth.metadata import ContainerCredentials, container_configured, imds_disabled
+
     if container_configured(ctx.env):
         return Chain(_refreshing(ctx, ContainerCredentials(ctx.env, ctx.http)))
     if imds_disabled(ctx.env):
@@ -174,13 +183,16 @@ def _web_identity(
     from_env = allow_env and ctx.env.get("AWS_WEB_IDENTITY_TOKEN_FILE") is not None
     where = "environment" if from_env else f"profile {name}"
     session = pick("role_session_name", "AWS_ROLE_SESSION_NAME")
-    return _refreshing(ctx, WebIdentity(token_file, role_arn, session, _sts(ctx), where))
+    return _refreshing(ctx, WebIdentity(token_file, role_arn, session, sts_client(ctx), where))
 
 
 def _profile_providers(
     ctx: ChainContext, name: str, *, allow_env: bool
 ) -> CredentialProvider | None:
     """botocore's per-profile providers after AssumeRole: web identity, SSO, files, process."""
+    from s3z_core.auth.process import CredentialProcess
+    from s3z_core.auth.sso import SsoCredentials, is_sso_profile, sso_config
+
     section = ctx.files.profile(name)
     web = _web_identity(ctx, name, section, allow_env=allow_env)
     if web is not None:
@@ -215,7 +227,7 @@ def _assume_role(ctx: ChainContext, name: str, visited: list[str]) -> Credential
         raise ConfigError(
             f"profile {name!r} has role_arn but neither source_profile nor credential_source"
         )
-    return _refreshing(ctx, AssumeRole(name, section, source, _sts(ctx), ctx.mfa_prompt))
+    return _refreshing(ctx, AssumeRole(name, section, source, sts_client(ctx), ctx.mfa_prompt))
 
 
 def _source_profile(
@@ -249,6 +261,8 @@ def _named_source(ctx: ChainContext, profile: str, name: str) -> CredentialProvi
     if kind == "ec2instancemetadata":
         return _refreshing(ctx, _imds(ctx))
     if kind == "ecscontainer":
+        from s3z_core.auth.metadata import ContainerCredentials, container_configured
+
         if not container_configured(ctx.env):
             raise CredentialProviderError(
                 f"container-role (credential_source of profile {profile})",

@@ -14,12 +14,11 @@ import asyncio
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import TypedDict, Unpack
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
-from s3z_core.auth.chain import Chain, ChainContext, credential_chain
+from s3z_core.auth.chain import Chain, ChainContext, credential_chain, sts_client
 from s3z_core.auth.refresh import CredentialsObserver
 from s3z_core.auth.roles import MfaPrompt
-from s3z_core.auth.sts import StsClient, sts_endpoint
 from s3z_core.aws_files import read_aws_files
 from s3z_core.config import AddressingStyle, ClientConfig, RetryPolicy
 from s3z_core.credentials import (
@@ -31,6 +30,9 @@ from s3z_core.credentials import (
 )
 from s3z_core.errors import ConfigError
 from s3z_core.transport.connection import tls_setting
+
+if TYPE_CHECKING:
+    from s3z_core.auth.sts import StsClient
 
 
 class ConnectionOptions(TypedDict, total=False):
@@ -56,7 +58,12 @@ class Connection:
     provider: CredentialProvider
     settings: ResolvedSettings
     chain: Chain
-    sts: StsClient
+    context: ChainContext  # the profile, region and files STS is reached with
+
+    @property
+    def sts(self) -> StsClient:
+        """STS for these credentials (``whoami``), made when asked for: ``ls`` never loads it."""
+        return sts_client(self.context)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +128,7 @@ def resolve_connection(
     )
     explicit = settings.credentials if settings.source == "explicit" else None
     chain = credential_chain(ctx, explicit=explicit, profile_explicit=bool(options.get("profile")))
-    sts = StsClient(sts_endpoint(env, files, name, settings.region), settings.region, config)
-    return Connection(config, chain.provider, settings, chain, sts)
+    return Connection(config, chain.provider, settings, chain, ctx)
 
 
 async def open_connection(

@@ -17,10 +17,13 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from s3z_core.auth.sts import StsClient
 from s3z_core.credentials import CredentialProvider, Credentials
 from s3z_core.errors import ConfigError, CredentialProviderError, MfaRequiredError
+
+if TYPE_CHECKING:
+    from s3z_core.auth.sts import StsClient
 
 MfaPrompt = Callable[[str], Awaitable[str]]
 
