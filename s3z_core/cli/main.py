@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Coroutine, Sequence
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import argparse
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from s3z_core.cli.render import Console
     from s3z_core.cli.session import Session
     from s3z_core.errors import S3zError
+    from s3z_core.loop_lag import EnvProbe
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -54,29 +55,6 @@ _COMMANDS = {
 _SYNC_COMMANDS = frozenset({"serve-local", "completion"})
 
 
-class _RedactingStream:
-    """Wraps stderr so no known secret is ever written, even inside a --debug traceback."""
-
-    def __init__(self, stream: TextIO, secrets: set[str]) -> None:
-        self._stream = stream
-        self._secrets = secrets
-
-    def write(self, text: str) -> int:
-        for secret in self._secrets:
-            if secret and secret in text:
-                text = text.replace(secret, "<redacted>")
-        return self._stream.write(text)
-
-    def flush(self) -> None:
-        self._stream.flush()
-
-    def isatty(self) -> bool:
-        return self._stream.isatty()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
-
-
 def _run_until_signal(
     coro: Coroutine[Any, Any, int], on_signal_first: Callable[[int], str | None] | None = None
 ) -> int:
@@ -90,10 +68,12 @@ def _run_until_signal(
     import os
     import signal
 
-    from s3z_core.loop_lag import EnvProbe
-
     loop = asyncio.new_event_loop()
-    lag_probe = EnvProbe.from_env(loop)  # S3Z_LOOP_LAG_FILE: the bench measures the loop
+    lag_probe: EnvProbe | None = None
+    if os.environ.get("S3Z_LOOP_LAG_FILE"):  # the bench measures the loop (loop_lag.ENV_FILE)
+        from s3z_core.loop_lag import EnvProbe
+
+        lag_probe = EnvProbe.from_env(loop)
     task = loop.create_task(coro)
     received: list[int] = []
     said: list[str] = []
@@ -180,10 +160,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if own_command_line:
         pause_collection()  # until the command's imports are done (s3z_core/collector.py)
     from s3z_core.cli.arguments import parse_args
-    from s3z_core.cli.session import SECRETS
+    from s3z_core.cli.redaction import SECRETS, RedactingStream
 
     real_stderr = sys.stderr
-    sys.stderr = _RedactingStream(real_stderr, SECRETS)
+    sys.stderr = RedactingStream(real_stderr, SECRETS)
     debug = "--debug" in argv
     try:
         try:

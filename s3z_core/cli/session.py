@@ -10,6 +10,7 @@ import argparse
 import time
 from typing import TYPE_CHECKING
 
+from s3z_core.cli.redaction import SECRETS, remember_secrets
 from s3z_core.cli.render import Console, JsonProgress, NoProgress, make_progress
 from s3z_core.cli.resumable import open_batch_record, wants_journal
 from s3z_core.filters import PathFilter
@@ -17,21 +18,10 @@ from s3z_core.filters import PathFilter
 if TYPE_CHECKING:
     from s3z_core.auth.connection import ConnectionOptions
     from s3z_core.config import TransferConfig
-    from s3z_core.credentials import Credentials
     from s3z_core.engine import Engine
     from s3z_core.events import TransferEvent
     from s3z_core.journal import Journal
     from s3z_core.specs import UploadOptions
-
-# Secret values seen in this process; main() scrubs them from everything on stderr.
-SECRETS: set[str] = set()
-
-
-def remember_secrets(credentials: Credentials) -> None:
-    """Every credential a provider hands out (refreshes too) joins the scrub list."""
-    SECRETS.add(credentials.secret_key)
-    if credentials.session_token:
-        SECRETS.add(credentials.session_token)
 
 
 class _EngineOpening:
