@@ -18,14 +18,19 @@ are ``objects.py``. This module builds, connects and closes: it owns the client,
 transfer context and the tasks the calls start. Cancel and ``close()`` abort multipart
 uploads and remove temp files; after ``suspend()`` the journal keeps them for a later
 resume.
+
+The calls import the code they run when first made (``ls`` loads no transfer code); an
+entry point whose loop will run some kind of work calls ``prepare`` for it first, since an
+import blocks the loop like any other work (the CLI for its command, the app for all).
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import importlib
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any, Unpack
+from typing import TYPE_CHECKING, Any, Literal, Unpack
 
 from s3z_core import auth
 from s3z_core.config import (
@@ -49,6 +54,42 @@ from s3z_core.transport.messages import RetryNotice
 
 if TYPE_CHECKING:
     from s3z_core.journal import Journal
+
+Work = Literal[
+    "upload",
+    "download",
+    "copy",
+    "relay",
+    "stream",
+    "list",
+    "walk",
+    "delete",
+    "search",
+    "whoami",
+    "journal",
+]
+# The modules each kind of work runs (and that its calls import when first made).
+WORK_MODULES: dict[Work, tuple[str, ...]] = {
+    "upload": ("s3z_core.transfer.batch", "s3z_core.transfer.walk", "s3z_core.transfer.upload"),
+    "download": ("s3z_core.transfer.batch", "s3z_core.transfer.download"),
+    "copy": ("s3z_core.transfer.batch", "s3z_core.transfer.copy"),
+    "relay": ("s3z_core.transfer.batch", "s3z_core.transfer.relay"),
+    "stream": ("s3z_core.transfer.batch", "s3z_core.transfer.stream_upload"),
+    "list": ("s3z_core.listing.parallel",),  # a whole prefix: ls -r, du, rm -r, cp -r
+    "walk": ("s3z_core.transfer.walk",),  # walk_local (sync)
+    "delete": ("s3z_core.transfer.deletes",),
+    "search": ("s3z_core.search", "s3z_core.listing.parallel"),
+    "whoami": ("s3z_core.auth.sts",),
+    "journal": ("s3z_core.journal",),  # what a resumable command records in
+}
+
+
+def prepare(*work: Work) -> None:
+    """Import what ``work`` runs now, before a loop starts: the engine's calls would import
+    it when first made, on the loop (``prepare(*WORK_MODULES)``: everything)."""
+    for kind in work:
+        for name in WORK_MODULES[kind]:
+            importlib.import_module(name)
 
 
 class Engine(BatchCalls, TransferCalls):
@@ -209,4 +250,13 @@ class Engine(BatchCalls, TransferCalls):
         return task
 
 
-__all__ = ["DELETE_BATCH", "BatchHandle", "Engine", "TransferHandle", "journal_endpoint"]
+__all__ = [
+    "DELETE_BATCH",
+    "WORK_MODULES",
+    "BatchHandle",
+    "Engine",
+    "TransferHandle",
+    "Work",
+    "journal_endpoint",
+    "prepare",
+]

@@ -96,11 +96,13 @@ def close_on_signals(
 
 async def main_async(automation: Automation | None = None) -> int:
     from s3z_core.collector import settle_collection
+    from s3z_core.engine import WORK_MODULES, prepare
     from s3z_gui.desktop_offer import offer_once
     from s3z_gui.session import AppSession
 
     loop = asyncio.get_running_loop()
     session = AppSession(app_settings())
+    prepare(*WORK_MODULES)  # the app runs every kind of work: its code loads with the window's
     settle_collection()  # the window's modules are in: see s3z_core/collector.py
     closed = asyncio.Event()
     received: list[int] = []

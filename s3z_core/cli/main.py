@@ -126,16 +126,24 @@ def _dispatch(args: argparse.Namespace, session: Session) -> int:
     if args.command in _SYNC_COMMANDS:
         settle_collection()
         return int(run(session))
-    # The engine (aiohttp and all) is imported before the loop starts: imports are blocking
-    # work like any other, and the loop must only ever wait on sockets and timers. A bad URL
-    # is still refused first, without that import (a usage error answers at once).
+    # The engine (aiohttp and all) is imported before the loop starts, and with it the code
+    # the command will run (its module's ``work_of``; ls of one level: nothing more):
+    # imports are blocking work like any other, and the loop must only ever wait on sockets
+    # and timers. A bad URL is still refused first, without that import (a usage error
+    # answers at once).
+    from s3z_core.cli.resumable import wants_journal
     from s3z_core.cli.urls import parse_location
 
     for name in ("url", "source", "destination"):
         value = getattr(args, name, None)
         if isinstance(value, str) and value:
             parse_location(value)
-    importlib.import_module("s3z_core.engine")
+    from s3z_core.engine import prepare
+
+    work_of = getattr(module, "work_of", None)
+    prepare(*(work_of(session) if work_of else ()))
+    if wants_journal(args):
+        prepare("journal")
     settle_collection()  # the imports are done: see s3z_core/collector.py
     return _run_until_signal(run(session), session.interrupted)
 

@@ -25,6 +25,7 @@ from s3z_core.metadata import stored_mtime, stored_part_size
 from s3z_core.models import TransferResult
 from s3z_core.transfer.control import TransferContext, TransferControl
 from s3z_core.transfer.guard import finish_despite_cancel
+from s3z_core.transfer.hashing import PartHasher
 from s3z_core.transfer.landing import TEMP_SUFFIX, Landing, temp_name
 from s3z_core.transfer.paths import DestinationGuard
 from s3z_core.transfer.planning import DownloadPlan, Part, plan_download, streams_for_size
@@ -36,7 +37,7 @@ from s3z_core.transfer.resume import (
     find_download,
     hash_file,
 )
-from s3z_core.transfer.writer import FileWriter, PartHasher, PooledWriter
+from s3z_core.transfer.writer import FileWriter, PooledWriter
 from s3z_core.transport.messages import RetryNotice, StreamHead
 
 __all__ = ["TEMP_SUFFIX", "VersionPin", "download_file", "temp_name"]

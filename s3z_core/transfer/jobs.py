@@ -24,11 +24,7 @@ from s3z_core.transfer.control import (
     TransferControl,
     size_only_result,
 )
-from s3z_core.transfer.copy import copy_object
-from s3z_core.transfer.download import download_file
 from s3z_core.transfer.paths import DestinationGuard
-from s3z_core.transfer.relay import relay_object
-from s3z_core.transfer.upload import upload_file
 
 Runner = Callable[[], Awaitable[TransferResult]]
 
@@ -85,10 +81,15 @@ def bind(
     guard: DestinationGuard | None = None,
 ) -> Runner:
     """The coroutine function that runs ``spec`` (``guard``: a download's path came from its
-    key, and is checked against the destination folder before anything is written)."""
+    key, and is checked against the destination folder before anything is written). Each
+    direction's module is imported here, for the spec that needs it (an entry point imports
+    it before its loop: ``engine.prepare``): a download loads no upload code, and the
+    reverse."""
     if spec.direction == "upload":
         if spec.marker:
             return lambda: _put_marker(ctx, control, spec)
+        from s3z_core.transfer.upload import upload_file
+
         metadata = dict(spec.metadata) or None
         return lambda: upload_file(
             ctx,
@@ -103,6 +104,8 @@ def bind(
     if spec.direction == "download":
         if spec.marker:
             return lambda: _make_folder(ctx, control, spec, guard)
+        from s3z_core.transfer.download import download_file
+
         return lambda: download_file(
             ctx,
             control,
@@ -115,7 +118,10 @@ def bind(
             guard=guard,
             version_id=spec.version_id,
         )
-    copy = copy_object if ctx.source_ops is None else relay_object
+    if ctx.source_ops is None:
+        from s3z_core.transfer.copy import copy_object as copy
+    else:
+        from s3z_core.transfer.relay import relay_object as copy
     return lambda: copy(ctx, control, spec)
 
 

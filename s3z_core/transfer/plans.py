@@ -21,7 +21,6 @@ from s3z_core.filters import EVERYTHING, PathFilter
 from s3z_core.models import ObjectInfo
 from s3z_core.specs import NO_UPLOAD_OPTIONS, TransferSpec, UploadOptions
 from s3z_core.transfer.paths import is_dir_marker, planned_path, relative_key
-from s3z_core.transfer.walk import walk_sources
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +62,8 @@ async def plan_uploads(
     """A file uploads as ``prefix + name``; a folder ``d`` as ``prefix + d/relative``
     (``keep_dir_names=False``: its contents straight under ``prefix``, like ``cp -r``);
     each file with ``options`` (Content-Type, Cache-Control, metadata)."""
+    from s3z_core.transfer.walk import walk_sources  # a download's plans walk nothing
+
     walk = walk_sources(
         sources,
         keep_dir_names=keep_dir_names,

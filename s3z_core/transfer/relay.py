@@ -38,8 +38,8 @@ from s3z_core.models import ObjectHead, TransferResult
 from s3z_core.operations import S3Operations
 from s3z_core.specs import TransferSpec
 from s3z_core.transfer.control import TransferContext, TransferControl
+from s3z_core.transfer.hashing import PartHasher
 from s3z_core.transfer.stream_upload import stream_part_size, upload_stream
-from s3z_core.transfer.writer import PartHasher
 from s3z_core.transport.messages import StreamHead
 
 _MD5_ETAG = re.compile(r"^[0-9a-f]{32}(-[0-9]+)?$")

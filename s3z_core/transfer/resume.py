@@ -26,8 +26,8 @@ from s3z_core.operations import S3Operations
 from s3z_core.specs import TransferSpec
 from s3z_core.transfer.control import TransferContext, TransferControl
 from s3z_core.transfer.guard import finish_despite_cancel
+from s3z_core.transfer.hashing import PartHasher
 from s3z_core.transfer.planning import Part, split
-from s3z_core.transfer.writer import PartHasher
 
 log = logging.getLogger("s3z.transfer")
 RESUMABLE_DOWNLOAD_BYTES = 8 << 20  # a journalled download this big goes in ranges

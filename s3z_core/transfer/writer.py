@@ -8,8 +8,9 @@ Network tasks hand over lists of chunks (≥ 512 KiB) with their file offset; th
 writes each list with one ``os.pwritev`` (aiohttp returns fresh bytes objects, so
 joining or copying into a buffer would only add a copy — measured in PY_PERF.md). The
 queue is bounded by an asyncio semaphore the thread releases, so a slow disk slows the
-network instead of growing memory. Hashing (per-part MD5 for ETag verification) also
-runs here, off the event loop; hashlib releases the GIL on large buffers.
+network instead of growing memory. Hashing (per-part MD5 for ETag verification,
+``hashing.py``) also runs here, off the event loop; hashlib releases the GIL on large
+buffers.
 """
 
 from __future__ import annotations
@@ -18,52 +19,19 @@ import _thread
 import asyncio
 import contextlib
 import functools
-import hashlib
 import os
 import queue
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from s3z_core.config import WRITER_QUEUE_DEPTH
-from s3z_core.errors import LocalFileError, S3zError, VerificationError
+from s3z_core.errors import LocalFileError, S3zError
 from s3z_core.filesystem import pool
+from s3z_core.transfer.hashing import PartHasher
 from s3z_core.transfer.landing import Landing
 
 _IOV_MAX = 512
 T = TypeVar("T")
-
-
-class PartHasher:
-    """MD5 per upload part, fed in order within each part (ranges align with parts)."""
-
-    def __init__(self, size: int, part_size: int, *, composite: bool = False) -> None:
-        self.part_size = part_size
-        self.composite = composite  # a multipart object: ``md5-N`` even when N == 1
-        count = max(1, -(-size // part_size))
-        self._md5 = [hashlib.md5(usedforsecurity=False) for _ in range(count)]
-        self._next = [i * part_size for i in range(count)]
-
-    def update(self, offset: int, chunks: Sequence[bytes]) -> None:
-        for chunk in chunks:
-            view = memoryview(chunk)
-            while view:
-                index = offset // self.part_size
-                if index >= len(self._md5):
-                    raise VerificationError("received more bytes than the object's size")
-                if offset != self._next[index]:
-                    raise LocalFileError("internal: part bytes arrived out of order for hashing")
-                take = min(len(view), (index + 1) * self.part_size - offset)
-                self._md5[index].update(view[:take])
-                self._next[index] += take
-                offset += take
-                view = view[take:]
-
-    def etag(self) -> str:
-        """The ETag S3 gives this data: plain MD5 for a single PUT, ``md5-N`` for multipart."""
-        if len(self._md5) == 1 and not self.composite:
-            return self._md5[0].hexdigest()
-        joined = b"".join(m.digest() for m in self._md5)
-        return f"{hashlib.md5(joined, usedforsecurity=False).hexdigest()}-{len(self._md5)}"
 
 
 class FileWriter:

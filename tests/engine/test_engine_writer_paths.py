@@ -17,8 +17,9 @@ from servers import boto3_client
 
 from s3z_core.config import MiB
 from s3z_core.errors import LocalFileError, UnsafeKeyError
+from s3z_core.transfer.hashing import PartHasher
 from s3z_core.transfer.paths import is_dir_marker, safe_local_path
-from s3z_core.transfer.writer import FileWriter, PartHasher
+from s3z_core.transfer.writer import FileWriter
 
 
 def _chunks(data: bytes, rng: random.Random, biggest: int = 300_000) -> list[bytes]:

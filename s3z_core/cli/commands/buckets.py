@@ -8,6 +8,12 @@ from s3z_core.cli.urls import parse_remote
 
 if TYPE_CHECKING:
     from s3z_core.cli.session import Session
+    from s3z_core.engine import Work
+
+
+def work_of(session: Session) -> tuple[Work, ...]:
+    """What main imports before the loop: ``rb --force`` lists and deletes the bucket's keys."""
+    return ("delete", "list") if getattr(session.args, "force", False) else ()
 
 
 async def run_mb(session: Session) -> int:

@@ -25,10 +25,31 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from s3z_core.cli.session import Session
-    from s3z_core.engine import Engine
+    from s3z_core.engine import Engine, Work
     from s3z_core.handles import BatchHandle
     from s3z_core.models import BatchResult
     from s3z_core.transfer.plans import PlanItem
+
+
+def work_of(session: Session) -> tuple[Work, ...]:
+    """What main imports before the loop: one direction's code (a download loads no upload
+    code, an upload no download code), a recursive source's listing, mv's deletes."""
+    args = session.args
+    if args.command == "upload":
+        return ("upload",)
+    if args.command == "download":
+        return ("download", "list")
+    src, dst = parse_location(args.source), parse_location(args.destination)
+    work: tuple[Work, ...]
+    if not src.is_remote:
+        work = ("upload",)
+    elif not dst.is_remote:
+        work = ("download",)
+    else:  # a second connection to copy from: relayed, else server-side
+        work = ("copy",) if session.sides()[1] is None else ("relay",)
+    if args.recursive and src.is_remote:
+        work = (*work, "list")
+    return (*work, "delete") if args.command == "mv" else work
 
 
 def _key_prefix(prefix: str) -> str:

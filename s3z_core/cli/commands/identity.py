@@ -6,6 +6,12 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from s3z_core.cli.session import Session
+    from s3z_core.engine import Work
+
+
+def work_of(session: Session) -> tuple[Work, ...]:
+    """What main imports before the loop: the STS client."""
+    return ("whoami",)
 
 
 async def run_whoami(session: Session) -> int:

@@ -11,8 +11,17 @@ from s3z_core.errors import DamagedListingError
 
 if TYPE_CHECKING:
     from s3z_core.cli.session import Session
-    from s3z_core.engine import Engine
+    from s3z_core.engine import Engine, Work
     from s3z_core.models import ObjectInfo, ObjectVersion
+
+
+def work_of(session: Session) -> tuple[Work, ...]:
+    """What main imports before the loop: the ranged listing of a whole prefix (``ls`` of
+    one level needs nothing more than the engine)."""
+    args = session.args
+    if args.command == "find":
+        return ("search",)
+    return ("list",) if args.command == "du" or args.recursive else ()
 
 
 def _when(moment: datetime | None) -> str:

@@ -13,8 +13,13 @@ from s3z_core.errors import ConfigError
 if TYPE_CHECKING:
     from s3z_core.cli.session import Session
     from s3z_core.cli.urls import Location
-    from s3z_core.engine import Engine
+    from s3z_core.engine import Engine, Work
     from s3z_core.models import DeleteResult
+
+
+def work_of(session: Session) -> tuple[Work, ...]:
+    """What main imports before the loop: the deletes, and a recursive one's listing."""
+    return ("delete", "list") if session.args.recursive else ("delete",)
 
 
 def report_deletes(session: Session, bucket: str, result: DeleteResult) -> int:

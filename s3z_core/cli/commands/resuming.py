@@ -24,6 +24,14 @@ from s3z_core.transfer.resume import discard_journalled, forget_local
 
 if TYPE_CHECKING:
     from s3z_core.cli.session import Session
+    from s3z_core.engine import Work
+
+
+def work_of(session: Session) -> tuple[Work, ...]:
+    """What main imports before the loop: any command may run again, so every kind of work."""
+    from s3z_core.engine import WORK_MODULES
+
+    return tuple(WORK_MODULES)
 
 
 def _describe(record: dict[str, Any]) -> str:

@@ -28,9 +28,24 @@ from s3z_core.sync import (
 
 if TYPE_CHECKING:
     from s3z_core.cli.session import Session
-    from s3z_core.engine import Engine
+    from s3z_core.engine import Engine, Work
     from s3z_core.models import DeleteResult, ObjectInfo
     from s3z_core.sync_plan import SyncPlan
+
+
+def work_of(session: Session) -> tuple[Work, ...]:
+    """What main imports before the loop: the direction's code, the walk of a local side,
+    the listing of the remote ones, and --delete's deletes."""
+    args = session.args
+    src, dst = parse_location(args.source), parse_location(args.destination)
+    work: tuple[Work, ...]
+    if not src.is_remote:
+        work = ("upload", "list")
+    elif not dst.is_remote:
+        work = ("download", "walk", "list")
+    else:  # a second connection to copy from: relayed, else server-side
+        work = ("copy" if session.sides()[1] is None else "relay", "list")
+    return (*work, "delete") if args.delete else work
 
 
 def _side(location: Location) -> SyncSide:
