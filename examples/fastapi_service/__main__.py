@@ -20,7 +20,7 @@ from examples.fastapi_service.app import (
     create_app,
     default_engine,
 )
-from s3z_core.engine import Engine
+from s3z_core.engine import WORK_MODULES, Engine, prepare
 from s3z_core.errors import S3zError
 
 DEMO_BUCKET = "demo"
@@ -74,6 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"s3z example: {exc}", file=sys.stderr)
             return 2
         print(f"s3z example: API docs on http://{args.host}:{args.port}/docs", flush=True)
+        prepare(*WORK_MODULES)  # the engine's code, imported before uvicorn's loop runs it
         uvicorn.run(create_app(factory), host=args.host, port=args.port)
     return 0
 

@@ -39,6 +39,9 @@ CLOCK_SLACK_S = 300.0  # uploads begun this long before the run started are neve
 
 def run_shard(task: ShardTask, run_id: str, run_started: float) -> ShardReport:
     """The Dask task: one shard, on a loop of its own; ``run_id`` names the run's Events."""
+    from s3z_core.engine import WORK_MODULES, prepare
+
+    prepare(*WORK_MODULES)  # before the shard's loop (imports block it): any kind of shard
     retry = _seen_before(f"s3z-{run_id}-shard-{task.index}")
     return asyncio.run(run_shard_async(task, retry=retry, run_started=run_started))
 
