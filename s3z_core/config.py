@@ -13,10 +13,11 @@ slow disk cannot queue 32 × 4 MiB.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal
 
 from s3z_core.errors import InvalidValueError
+from s3z_core.records import record
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -46,7 +47,7 @@ def require_positive(name: str, value: int | float) -> None:
         raise InvalidValueError(f"{name} must be positive, got {value!r}")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RetryPolicy:
     """Exponential backoff with equal jitter; ``max_attempts`` counts the first try."""
 
@@ -60,7 +61,7 @@ class RetryPolicy:
         require_positive("max_delay_s", self.max_delay_s)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProxySettings:
     """``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY`` as read once from the environment.
 
@@ -86,7 +87,7 @@ class ProxySettings:
         return cls(https=pick("HTTPS_PROXY"), http=pick("HTTP_PROXY"), no_proxy=pick("NO_PROXY"))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ClientConfig:
     """How to reach the server. ``endpoint_url`` None means AWS for ``region``.
 
@@ -122,7 +123,7 @@ class ClientConfig:
             raise InvalidValueError("region must not be empty")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TransferConfig:
     """Transfer knobs. ``None`` part sizes and concurrency mean "plan from the file size".
 

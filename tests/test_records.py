@@ -1,22 +1,27 @@
 """``@record`` against its oracle, ``dataclasses.dataclass``: each class is defined twice, once
 with each decorator, and must behave the same (signature, defaults, factories, __post_init__,
 kw_only, eq, hash, repr with repr=False, frozenness, replace/asdict, pickle and copy,
-inheritance, match)."""
+inheritance, match). And a command's imports compile no dataclass methods at all."""
 
 from __future__ import annotations
 
 import copy
 import dataclasses
 import inspect
+import json
 import pickle
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import FrozenInstanceError, InitVar, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from s3z_core.records import record
 
+ROOT = Path(__file__).resolve().parent.parent
 Decorator = Callable[[type[Any]], type[Any]]
 FROZEN: list[Decorator] = [record, dataclasses.dataclass(frozen=True, slots=True)]
 MUTABLE: list[Decorator] = [record(frozen=False), dataclasses.dataclass(slots=True)]
@@ -290,3 +295,64 @@ def test_pickle_and_copy_round_trip(protocol: int) -> None:
         assert back is not report
     assert copy.copy(report.shard) == report.shard
     assert Shard(1).__getstate__() == [1, (), ""]  # dataclass's state: a list of every field
+
+
+IMPORTS = r"""
+import builtins, dataclasses, json, sys
+
+wrote, compiled, real_dataclass, real_exec = [], [], dataclasses.dataclass, builtins.exec
+
+def spy_dataclass(cls=None, /, **flags):
+    def wrap(cls):
+        cheap = dict(init=False, repr=False, eq=False)
+        if any(flags.get(k, True) for k in cheap) or flags.get("frozen"):
+            wrote.append(cls.__qualname__)  # dataclass writes methods for it
+        return real_dataclass(cls, **flags)
+    return wrap if cls is None else wrap(cls)
+
+def spy_exec(*args, **kwargs):
+    compiled.append(sys._getframe(1).f_globals.get("__name__"))
+    return real_exec(*args, **kwargs)
+
+dataclasses.dataclass, builtins.exec = spy_dataclass, spy_exec
+for name in sys.argv[1:]:
+    __import__(name)
+builtins.exec = real_exec
+classes = [
+    c for m in list(sys.modules.values()) if m.__name__.startswith("s3z_core")
+    for c in vars(m).values()
+    if isinstance(c, type) and c.__module__ == m.__name__ and "__dataclass_fields__" in vars(c)
+]
+plain = sorted(c.__qualname__ for c in classes if "__record__" not in vars(c))
+built = sorted(
+    c.__qualname__ for c in classes
+    if "__record__" in vars(c) and type(vars(c)["__init__"]).__name__ != "_LazyInit"
+)
+print(json.dumps({"wrote": wrote, "compiled": compiled, "plain": plain, "built": built}))
+"""
+
+
+@pytest.mark.parametrize(
+    "modules",
+    [
+        ["s3z_core.cli.main", "s3z_core.cli.commands.listing", "s3z_core.engine"],
+        ["s3z_core.cli.main", "s3z_core.cli.commands.copying", "s3z_core.engine"],
+    ],
+)
+def test_a_commands_imports_compile_no_dataclass_methods(modules: list[str]) -> None:
+    """The ``ls`` and ``cp`` paths in a fresh interpreter: the only plain dataclass is
+    ServiceError (an exception: not slotted, it calls super() in __post_init__), and the
+    only records built are three module constants (their ``__init__`` compiled then)."""
+    out = subprocess.run(
+        [sys.executable, "-c", IMPORTS, *modules],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    seen = json.loads(out.stdout)
+    assert seen["wrote"] == ["ServiceError"]
+    assert seen["plain"] == ["ServiceError"]
+    assert seen["compiled"].count("dataclasses") <= 1  # ServiceError's __init__
+    assert seen["built"] == ["GiveUp", "PathFilter", "UploadOptions"]  # GIVE_UP, EVERYTHING, …
+    assert seen["compiled"].count("s3z_core.records") == len(seen["built"])

@@ -16,7 +16,6 @@ Building the chain reads no network and runs nothing: what needs a fetch becomes
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from s3z_core.auth.metadata import (
     ContainerCredentials,
@@ -40,6 +39,7 @@ from s3z_core.credentials import (
     static_profile_credentials,
 )
 from s3z_core.errors import ConfigError, CredentialProviderError, CredentialsError
+from s3z_core.records import record
 
 NO_CREDENTIALS = (
     "no credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
@@ -47,7 +47,7 @@ NO_CREDENTIALS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ChainContext:
     """What every provider may need: the environment, the files, how to reach STS/SSO/IMDS."""
 
@@ -60,7 +60,7 @@ class ChainContext:
     on_credentials: CredentialsObserver | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Chain:
     provider: CredentialProvider
     instance_metadata: InstanceMetadata | None = None  # set when IMDS is the source
