@@ -16,15 +16,16 @@ from __future__ import annotations
 import configparser
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from s3z_core.errors import ConfigError
+from s3z_core.records import record
 
 Section = Mapping[str, str]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AwsFiles:
     config_path: Path
     credentials_path: Path

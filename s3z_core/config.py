@@ -13,10 +13,11 @@ slow disk cannot queue 32 × 4 MiB.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal
 
 from s3z_core.errors import InvalidValueError
+from s3z_core.records import record
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -47,7 +48,7 @@ def require_positive(name: str, value: int | float) -> None:
         raise InvalidValueError(f"{name} must be positive, got {value!r}")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RetryPolicy:
     """Exponential backoff with equal jitter; ``max_attempts`` counts the first try."""
 
@@ -61,7 +62,7 @@ class RetryPolicy:
         require_positive("max_delay_s", self.max_delay_s)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ProxySettings:
     """``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``NO_PROXY`` as read once from the environment.
 
@@ -87,7 +88,7 @@ class ProxySettings:
         return cls(https=pick("HTTPS_PROXY"), http=pick("HTTP_PROXY"), no_proxy=pick("NO_PROXY"))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ClientConfig:
     """How to reach the server. ``endpoint_url`` None means AWS for ``region``.
 
@@ -123,7 +124,7 @@ class ClientConfig:
             raise InvalidValueError("region must not be empty")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TransferConfig:
     """Transfer knobs. ``None`` part sizes and concurrency mean "plan from the file size".
 

@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from typing import Protocol
 
 from s3z_core.aws_files import AwsFiles, nested, read_aws_files
 from s3z_core.config import AddressingStyle, ProxySettings
 from s3z_core.errors import ConfigError, CredentialsError
+from s3z_core.records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Credentials:
     """One set of keys; ``expiration`` (aware UTC) is set for temporary credentials only."""
 
@@ -92,7 +93,7 @@ def as_provider(
     return credentials
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ResolvedSettings:
     """Everything a profile can say about a connection, after precedence is applied."""
 

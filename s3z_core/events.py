@@ -9,10 +9,10 @@ thousands of events, not millions; a negative ``delta`` means a retried part rew
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import StrEnum
 
 from s3z_core.errors import S3zError
+from s3z_core.records import record
 from s3z_core.specs import Direction, TransferSpec
 
 
@@ -25,7 +25,7 @@ class Verification(StrEnum):
     UNVERIFIED = "unverified"  # verification off
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TransferFact:
     """The part every event of one transfer shares: the id its ``TransferQueued`` gave it,
     which a UI keys its row on. Subclasses add their fields after it, so it is always the
@@ -34,7 +34,7 @@ class TransferFact:
     transfer_id: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TransferQueued(TransferFact):
     """``spec`` says exactly what the transfer is (bucket, key, local folder …): a UI acts
     on it (retry is ``Engine.restart(spec)``) instead of parsing the display strings."""
@@ -46,18 +46,18 @@ class TransferQueued(TransferFact):
     spec: TransferSpec | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TransferStarted(TransferFact):
     size: int
     parts: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BytesTransferred(TransferFact):
     delta: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PartRetried(TransferFact):
     """``throttled``: the server asked us to slow down (by error type, never by text)."""
 
@@ -68,17 +68,17 @@ class PartRetried(TransferFact):
     throttled: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TransferPaused(TransferFact):
     """No new part starts until ``TransferResumed``; parts already in flight finish."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TransferResumed(TransferFact):
     """Parts are scheduled again from where the pause stopped them."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TransferCompleted(TransferFact):
     size: int
     verification: Verification
@@ -86,18 +86,18 @@ class TransferCompleted(TransferFact):
     elapsed_s: float
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TransferFailed(TransferFact):
     error: S3zError
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TransferCancelled(TransferFact):
     """A terminal event, like ``TransferCompleted`` and ``TransferFailed``: every queued
     transfer gets exactly one, so no UI row is left hanging."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RequestRetried:
     """A non-transfer request (listing, delete, head) was retried; feeds the GUI chart."""
 
@@ -108,7 +108,7 @@ class RequestRetried:
     throttled: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PathSkipped:
     """A local path a batch left out on purpose (a symlink while links are not followed):
     not a failure, but said at once, never silent."""

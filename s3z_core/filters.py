@@ -13,16 +13,16 @@ S3 keys.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Literal
 
 from s3z_core.errors import ConfigError
+from s3z_core.records import record
 
 FilterKind = Literal["include", "exclude"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PathFilter:
     rules: tuple[tuple[FilterKind, str], ...] = ()
 

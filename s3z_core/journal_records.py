@@ -10,9 +10,11 @@ import os
 import sqlite3
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any, TypeVar
+
+from s3z_core.records import record
 
 T = TypeVar("T")
 
@@ -75,7 +77,7 @@ def state_dir(env: Mapping[str, str] | None = None) -> Path:
     return Path(env.get("XDG_STATE_HOME") or home / ".local" / "state") / "s3z"
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class JobRecord:
     id: int
     direction: str
@@ -103,7 +105,7 @@ class JobRecord:
         return sum(self.ranges.values())
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BatchRecord:
     id: int
     identity: str

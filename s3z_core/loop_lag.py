@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from s3z_core.records import record
 
 if TYPE_CHECKING:
     import asyncio
@@ -34,7 +36,7 @@ _LOG_RATIO = math.log(_RATIO)
 _BUCKETS = 2 + math.ceil(math.log(600_000 / _FLOOR_MS) / _LOG_RATIO)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LoopLagStats:
     """Percentiles are bucket upper edges (never below the true value, at most 2 % above it),
     capped at the exact maximum. All zero when no beat has run yet."""

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 
 from s3z_core.errors import S3zError, ServiceError
 from s3z_core.events import Verification
+from s3z_core.records import record
 from s3z_core.specs import TransferSpec
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BucketInfo:
     name: str
     created: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ObjectInfo:
     key: str
     size: int
@@ -25,7 +26,7 @@ class ObjectInfo:
     storage_class: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DamagedEntry:
     """A listed object whose fields did not parse (a size that is no number …): the key,
     when it could be read, and why. The rest of the page is still good."""
@@ -35,7 +36,7 @@ class DamagedEntry:
     good_before: int = 0  # how many good objects precede it on its page (where it stands)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ListPage:
     objects: list[ObjectInfo]
     common_prefixes: list[str]
@@ -44,7 +45,7 @@ class ListPage:
     damaged: list[DamagedEntry] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ObjectVersion:
     """One version of a key in a versioned bucket, or a delete marker (which has no bytes:
     ``size`` 0, ``etag`` empty). A key's newest entry is ``is_latest``; when that is a delete
@@ -59,7 +60,7 @@ class ObjectVersion:
     last_modified: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class VersionPage:
     """One ListObjectVersions page: versions and delete markers interleaved as the server
     sends them (by key, newest first within a key)."""
@@ -72,7 +73,7 @@ class VersionPage:
     damaged: list[DamagedEntry] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ObjectHead:
     key: str
     size: int
@@ -85,7 +86,7 @@ class ObjectHead:
     cache_control: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Preview:
     """The first bytes of an object for a quick look, and what it is. ``complete``: the
     whole object fit under the limit (a text can be shown whole, an image decoded)."""
@@ -98,34 +99,34 @@ class Preview:
         return len(self.data) == self.head.size
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MultipartUploadInfo:
     key: str
     upload_id: str
     initiated: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PartInfo:
     part_number: int
     etag: str
     size: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DeleteFailure:
     key: str
     code: str
     message: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DeleteResult:
     deleted: list[str]
     failures: list[DeleteFailure]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TransferResult:
     """One file that arrived, with how it was verified."""
 
@@ -139,7 +140,7 @@ class TransferResult:
     elapsed_s: float
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TransferFailure:
     """One file that did not arrive, and why (typed). ``spec`` is None for a failure of the
     plan itself (a listing or walk that broke off), which names its source instead."""
@@ -155,7 +156,7 @@ class TransferFailure:
         return self.spec.direction if self.spec is not None else "list"
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class BatchResult:
     """Every file of a batch is counted as done or listed as failed: nothing silently skipped.
 

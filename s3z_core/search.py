@@ -11,15 +11,16 @@ listed key, cheap enough to run on the loop as pages arrive.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from fnmatch import translate
 
 from s3z_core.errors import ConfigError
+from s3z_core.records import record
 
 _GLOB = set("*?[")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class KeyQuery:
     text: str
     case_sensitive: bool = False

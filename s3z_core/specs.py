@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from dataclasses import dataclass
 from typing import Literal, TypedDict, Unpack
 
 from s3z_core.errors import InvalidValueError
+from s3z_core.records import record
 
 Direction = Literal["upload", "download", "copy"]
 
@@ -49,7 +49,7 @@ class _DownloadFields(_FoundObject, total=False):
     version_id: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TransferSpec:
     direction: Direction
     bucket: str  # the S3 side: destination of an upload or copy, source of a download
@@ -145,7 +145,7 @@ def checked_metadata(pairs: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str
     return tuple(out.items())
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class UploadOptions:
     """What an upload sets on its objects besides the bytes, as ``aws s3 cp --content-type
     --cache-control --metadata`` do (and the window's "Upload with options…"). Checked when

@@ -22,10 +22,10 @@ import contextlib
 import os
 import signal
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from s3z_core.errors import S3zError
+from s3z_core.records import record
 
 _PROC = Path("/proc")
 _STOP_TIMEOUT_S = 30.0
@@ -36,7 +36,7 @@ class StaleServerError(S3zError):
     """The data folder is served by a server another running program owns."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Proc:
     pid: int
     ppid: int

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -26,6 +26,7 @@ from s3z_core.filters import EVERYTHING, PathFilter
 from s3z_core.handles import BatchHandle, finish
 from s3z_core.metadata import stored_mtime
 from s3z_core.models import BatchResult, DeleteResult, ObjectInfo
+from s3z_core.records import record
 from s3z_core.specs import TransferSpec, UploadOptions
 from s3z_core.sync_plan import SyncEntry, SyncPlan, plan_sync, settle
 
@@ -37,7 +38,7 @@ HEAD_CONCURRENCY = 32
 Direction = Literal["upload", "download", "copy"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SyncSide:
     """A local folder (``path``) or an S3 ``bucket`` and folder ``prefix`` ("" or ending in
     ``/``, as ``remote`` makes it)."""
@@ -79,14 +80,14 @@ class SyncSide:
         return self.name_of("") if self.is_remote else self.path
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SyncOptions:
     delete: bool = False
     size_only: bool = False
     filters: PathFilter = EVERYTHING
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Unreadable:
     """A local path the walk could not use: an ``upload`` to ``destination`` when it is the
     source's, a ``read`` when it is the destination's."""
@@ -97,7 +98,7 @@ class Unreadable:
     error: LocalFileError
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class PlannedSync:
     """A plan and what running it needs: the listed source objects (a download is planned
     from them, with their ETags), plus what the walks could not use or left out."""
@@ -286,7 +287,7 @@ async def delete_extraneous(engine: Engine, planned: PlannedSync) -> DeleteResul
     return await engine.delete_local_files([dst.path_of(e.name) for e in deletes])
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SyncOutcome:
     copied: BatchResult
     deleted: DeleteResult

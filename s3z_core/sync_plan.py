@@ -25,13 +25,15 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal
+
+from s3z_core.records import record
 
 Reason = Literal["new", "size", "newer", "changed"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SyncEntry:
     """One file on either side. ``name`` is relative to the synced root, ``/``-separated.
 
@@ -45,14 +47,14 @@ class SyncEntry:
     mtime_is_upper_bound: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SyncAction:
     source: SyncEntry
     destination: SyncEntry | None
     reason: Reason
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class SyncPlan:
     copies: list[SyncAction] = field(default_factory=list)
     deletes: list[SyncEntry] = field(default_factory=list)

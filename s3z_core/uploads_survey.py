@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from s3z_core.config import journal_endpoint
 from s3z_core.errors import ServiceError
+from s3z_core.records import record
 
 if TYPE_CHECKING:
     from s3z_core.engine import Engine
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 LIST_PARTS_AT_ONCE = 8
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Incomplete:
     key: str
     upload_id: str

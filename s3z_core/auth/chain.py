@@ -18,7 +18,6 @@ chain picks it: ``ls`` with keys in the environment loads none of them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from s3z_core.auth.refresh import CredentialsObserver, Fetcher, RefreshingProvider
@@ -33,6 +32,7 @@ from s3z_core.credentials import (
     static_profile_credentials,
 )
 from s3z_core.errors import ConfigError, CredentialProviderError, CredentialsError
+from s3z_core.records import record
 
 if TYPE_CHECKING:
     from s3z_core.auth.metadata import InstanceMetadata
@@ -44,7 +44,7 @@ NO_CREDENTIALS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ChainContext:
     """What every provider may need: the environment, the files, how to reach STS/SSO/IMDS."""
 
@@ -57,7 +57,7 @@ class ChainContext:
     on_credentials: CredentialsObserver | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Chain:
     provider: CredentialProvider
     instance_metadata: InstanceMetadata | None = None  # set when IMDS is the source

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, TypedDict, Unpack
 
 from s3z_core.auth.chain import Chain, ChainContext, credential_chain, sts_client
@@ -29,6 +29,7 @@ from s3z_core.credentials import (
     resolve_settings,
 )
 from s3z_core.errors import ConfigError
+from s3z_core.records import record
 from s3z_core.transport.connection import tls_setting
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ class ConnectionOptions(TypedDict, total=False):
     on_credentials: CredentialsObserver | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Connection:
     config: ClientConfig
     provider: CredentialProvider
@@ -66,7 +67,7 @@ class Connection:
         return sts_client(self.context)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Identity:
     """Who the credentials belong to; never a secret."""
 

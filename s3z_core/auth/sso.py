@@ -15,7 +15,6 @@ import asyncio
 import hashlib
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -23,12 +22,13 @@ from s3z_core.config import ClientConfig
 from s3z_core.credentials import Credentials
 from s3z_core.errors import ConfigError, CredentialProviderError, TransportError
 from s3z_core.protocol.sts import parse_json, parse_sso_role_credentials, parse_timestamp
+from s3z_core.records import record
 from s3z_core.transport.http import HttpClient
 
 SSO_TIMEOUT_S = 30.0
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SsoConfig:
     profile: str
     account_id: str

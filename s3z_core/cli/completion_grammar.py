@@ -9,10 +9,10 @@ means a new option is completed the day it is added.
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
 from typing import Any
 
 from s3z_core.cli.arguments import build_parser
+from s3z_core.records import record
 
 #: The hidden command the scripts call for ``s3://`` words (never listed, never parsed by argparse).
 COMPLETE_COMMAND = "__complete"
@@ -21,7 +21,7 @@ COMPLETE_COMMAND = "__complete"
 SETUP_COMMANDS = frozenset({"completion"})
 
 
-@dataclass(frozen=True)
+@record
 class Option:
     names: tuple[str, ...]
     takes_value: bool
@@ -30,7 +30,7 @@ class Option:
     hidden: bool  # kept for value-skipping (``-r REGION``), never offered
 
 
-@dataclass(frozen=True)
+@record
 class Command:
     name: str
     help: str
@@ -39,7 +39,7 @@ class Command:
     offered: bool  # listed when TAB completes a command name
 
 
-@dataclass(frozen=True)
+@record
 class Grammar:
     top: tuple[Option, ...]  # accepted before the command
     commands: tuple[Command, ...]

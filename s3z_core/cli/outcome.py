@@ -8,18 +8,18 @@ outside a batch, such as an unreadable local folder while planning a sync).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from s3z_core.cli.units import format_size
 from s3z_core.errors import S3zError
+from s3z_core.records import record
 
 if TYPE_CHECKING:
     from s3z_core.cli.render import Console
     from s3z_core.models import BatchResult
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Failed:
     """One failed item: what was being done, to what, and the typed error."""
 

@@ -16,10 +16,11 @@ import shutil
 import sys
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from s3z_core.cli.units import format_duration, format_size
+from s3z_core.records import record
 
 if TYPE_CHECKING:
     from s3z_core.errors import S3zError
@@ -42,7 +43,7 @@ def error_record(error: BaseException) -> dict[str, Any]:
     return record
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class _Transfer:
     direction: str
     source: str
@@ -51,7 +52,7 @@ class _Transfer:
     done: int = 0
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class ProgressTally:
     """Aggregate progress folded from events: bytes, files, failures, a windowed rate."""
 

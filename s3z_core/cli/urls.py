@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from s3z_core.errors import ConfigError
+from s3z_core.records import record
 
 # Lenient on purpose: legacy and S3-compatible stores allow upper case and underscores;
 # we only refuse what can never be a bucket in a URL path segment.
@@ -14,7 +14,7 @@ _BUCKET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Location:
     """Where data lives: an S3 bucket (+ key or prefix), or a local path.
 

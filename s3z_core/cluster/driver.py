@@ -22,13 +22,13 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from s3z_core.cluster import require_dask
 from s3z_core.cluster.reports import FileFailed, ShardReport
 from s3z_core.cluster.shards import ShardTask
 from s3z_core.errors import ConfigError
+from s3z_core.records import record
 
 _LOCAL = re.compile(r"^local:([0-9]+)$")
 MAX_LOCAL_WORKERS = 256
@@ -52,7 +52,7 @@ class Submission:
             self._cancel()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ClusterInfo:
     """What the driver tells its user once the cluster answers."""
 

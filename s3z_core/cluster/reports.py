@@ -8,7 +8,7 @@ run. Each report names its worker, so the summary can say who did how many files
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from s3z_core import errors
 from s3z_core.events import Verification
@@ -19,17 +19,18 @@ from s3z_core.models import (
     TransferFailure,
     TransferResult,
 )
+from s3z_core.records import record
 from s3z_core.specs import TransferSpec
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FileFailed:
     spec: TransferSpec
     error_type: str
     message: str
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class ShardReport:
     index: int
     worker: str  # the Dask worker's address
@@ -60,7 +61,7 @@ def rebuild_error(type_name: str, message: str) -> errors.S3zError:
         return error
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class Aggregate:
     """Every shard's report folded together, as a local run would have counted it."""
 

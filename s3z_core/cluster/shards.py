@@ -15,10 +15,11 @@ the driver's environment. The tests pickle tasks and look for the secret.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal
 
 from s3z_core.config import GiB, TransferConfig
+from s3z_core.records import record
 from s3z_core.specs import TransferSpec
 
 SHARD_FILES = 1_000
@@ -29,7 +30,7 @@ PUBLIC_OPTIONS = ("profile", "endpoint_url", "region", "addressing_style", "veri
 Kind = Literal["transfer", "delete"]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Side:
     """Where one side connects, by name only (see the module docstring)."""
 
@@ -43,7 +44,7 @@ class Side:
         return {name: getattr(self, name) for name in PUBLIC_OPTIONS}
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ShardTask:
     """One Dask task: a shard of specs (or of keys to delete) and where to run it."""
 

@@ -33,7 +33,7 @@ import heapq
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing, suppress
-from dataclasses import dataclass, field
+from dataclasses import field
 from fractions import Fraction
 from typing import ParamSpec
 
@@ -49,9 +49,10 @@ from s3z_core.listing.ranges import (
 )
 from s3z_core.models import ListPage, ObjectInfo
 from s3z_core.operations import S3Operations
+from s3z_core.records import record
 
 
-@dataclass(eq=False, slots=True)
+@record(frozen=False, eq=False)
 class _Piece:
     """One key range: from ``start`` (exclusive) to where the next piece's keys begin."""
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
 from s3z_core.errors import ConfigError
 from s3z_core.protocol.keys import encode_key_path
 from s3z_core.protocol.signing import canonical_query
+from s3z_core.records import record
 
 __all__ = [
     "ACCELERATE_EXCLUDED",
@@ -35,7 +35,7 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _DNS_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Endpoint:
     """Scheme and Host header value of an S3 service; ``is_aws`` marks the default AWS one."""
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -21,13 +20,14 @@ from lxml import etree
 
 from s3z_core.credentials import Credentials
 from s3z_core.errors import CredentialProviderError
+from s3z_core.records import record
 
 STS_VERSION = "2011-06-15"
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded; charset=utf-8"
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CallerIdentity:
     account: str
     arn: str

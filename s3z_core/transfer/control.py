@@ -11,13 +11,14 @@ import asyncio
 import itertools
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
 from s3z_core.config import WRITE_BACKLOG_BATCHES, TransferConfig
 from s3z_core.events import EventSink, TransferPaused, TransferResumed, Verification
 from s3z_core.models import TransferResult
 from s3z_core.operations import S3Operations
+from s3z_core.records import record
 from s3z_core.specs import TransferSpec
 from s3z_core.transfer.budget import ByteBudget
 
@@ -47,7 +48,7 @@ class PauseGate:
             await self._open.wait()
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class TransferControl:
     transfer_id: int
     gate: PauseGate = field(default_factory=PauseGate)

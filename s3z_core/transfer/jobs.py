@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from s3z_core.errors import LocalFileError, S3zError
 from s3z_core.events import TransferQueued, TransferStarted
 from s3z_core.filesystem import fs_call
 from s3z_core.models import TransferResult
+from s3z_core.records import record
 from s3z_core.specs import SpecEnds, TransferSpec
 from s3z_core.transfer.control import (
     PauseGate,
@@ -29,7 +29,7 @@ from s3z_core.transfer.paths import DestinationGuard
 Runner = Callable[[], Awaitable[TransferResult]]
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class Job(SpecEnds):
     control: TransferControl
     spec: TransferSpec

@@ -9,10 +9,9 @@ The original s3z capped parts at 256 MiB and could not plan files above ~2.4 TiB
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from s3z_core.config import GiB, MiB, TransferConfig, require_positive
 from s3z_core.errors import ConfigError
+from s3z_core.records import record
 
 MIN_PART_BYTES = 5 * MiB
 MAX_PART_BYTES = 5 * GiB
@@ -26,14 +25,14 @@ class ObjectTooLargeError(ConfigError):
     """No valid multipart plan exists (more than 10,000 × 5 GiB)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Part:
     number: int  # 1-based, as S3 numbers parts
     offset: int
     length: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class UploadPlan:
     size: int
     multipart: bool
@@ -42,7 +41,7 @@ class UploadPlan:
     streams: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DownloadPlan:
     size: int
     ranged: bool

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -19,11 +18,12 @@ from s3z_core.errors import DamagedListingError, ProtocolError, S3zError, Unsafe
 from s3z_core.filesystem import iterate
 from s3z_core.filters import EVERYTHING, PathFilter
 from s3z_core.models import ObjectInfo
+from s3z_core.records import record
 from s3z_core.specs import NO_UPLOAD_OPTIONS, TransferSpec, UploadOptions
 from s3z_core.transfer.paths import is_dir_marker, planned_path, relative_key
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Planned:
     spec: TransferSpec
     error: S3zError | None = None
@@ -31,7 +31,7 @@ class Planned:
     transfer_id: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Skipped:
     path: str
     reason: str
@@ -102,7 +102,7 @@ async def each(items: Iterable[T] | AsyncIterator[T]) -> AsyncIterator[T]:
             yield item
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Entry:
     key: str
     rel: str  # the key minus the listed prefix

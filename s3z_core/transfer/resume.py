@@ -16,13 +16,14 @@ import contextlib
 import logging
 import os
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from s3z_core.errors import NoSuchKeyError, S3zError, ServiceError
 from s3z_core.filesystem import fs_call
 from s3z_core.journal import RANGE_STEP_BYTES, JobRecord, Journal
 from s3z_core.operations import S3Operations
+from s3z_core.records import record
 from s3z_core.specs import TransferSpec
 from s3z_core.transfer.control import TransferContext, TransferControl
 from s3z_core.transfer.guard import finish_despite_cancel
@@ -58,7 +59,7 @@ def _gone(exc: ServiceError) -> bool:
     return exc.code == "NoSuchUpload" or exc.status == 404
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class UploadState:
     """A multipart upload to carry on: its id, the parts the server already holds."""
 
@@ -183,7 +184,7 @@ async def start_upload_job(
 # -- downloads ---------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
+@record(frozen=False)
 class DownloadState:
     """A ranged download's journal entry: its ranges, and what an earlier run left."""
 

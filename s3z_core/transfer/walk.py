@@ -22,15 +22,15 @@ import errno
 import os
 import stat
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
 from s3z_core.errors import LocalFileError
 from s3z_core.filters import EVERYTHING, PathFilter
+from s3z_core.records import record
 
 NOT_FOLLOWED = "symbolic link not followed (following links is off)"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LocalEntry:
     """One path of a walk. ``relative`` is ``/``-separated, relative to the walked folder (a
     lone file: its name; a folder: ends with ``/``); ``under`` is the folder's own name plus

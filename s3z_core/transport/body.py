@@ -18,16 +18,16 @@ import asyncio
 import os
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing
-from dataclasses import dataclass
 from typing import TypeVar
 
 from s3z_core.config import UPLOAD_CHUNK_BYTES
 from s3z_core.errors import LocalFileError
 from s3z_core.filesystem import FsPool, pool
+from s3z_core.records import record
 from s3z_core.transport.bandwidth import Pace
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FileRange:
     path: str
     offset: int

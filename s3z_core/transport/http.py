@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import TracebackType
 from urllib.parse import urlsplit
 
@@ -21,13 +20,14 @@ from yarl import URL
 from s3z_core.config import ClientConfig
 from s3z_core.errors import ProtocolError
 from s3z_core.filesystem import fs_call
+from s3z_core.records import record
 from s3z_core.transport.connection import open_session, proxy_for, proxy_settings, tls_setting
 from s3z_core.transport.error_mapping import TRANSPORT_EXCEPTIONS, transport_error
 
 MAX_ANSWER_BYTES = 1 << 20
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class HttpAnswer:
     status: int
     headers: Mapping[str, str]

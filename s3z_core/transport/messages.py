@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
 from s3z_core.protocol.responses import etag_of
+from s3z_core.records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RetryNotice:
     """Told to the caller before each backoff sleep (feeds PartRetried / RequestRetried).
 
@@ -26,7 +26,7 @@ class RetryNotice:
 RetryCallback = Callable[[RetryNotice], None]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class S3Response:
     status: int
     headers: Mapping[str, str]
@@ -37,7 +37,7 @@ class S3Response:
         return etag_of(self.headers)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class StreamHead:
     """The headers of one streamed GET attempt, told to the caller before its body.
 

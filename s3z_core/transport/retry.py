@@ -16,30 +16,30 @@ Every kind of decision spends one attempt of the same budget, so no failure mode
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Final
 
 from s3z_core.config import RetryPolicy
 from s3z_core.errors import ClockSkewError, S3zError, WrongRegionError
+from s3z_core.records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Retry:
     delay_s: float
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ResignForRegion:
     region: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CorrectClock:
     offset_s: float
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GiveUp:
     pass
 
