@@ -19,13 +19,6 @@ from s3z_core.local_server import LocalS3Server
 
 
 @pytest.fixture
-def home(tmp_path: Path) -> Path:
-    path = tmp_path / "home"
-    path.mkdir()
-    return path
-
-
-@pytest.fixture
 def tree(tmp_path: Path) -> Path:
     """A small folder: nested files, an excluded kind, a non-ASCII name."""
     root = tmp_path / "tree"

@@ -50,12 +50,6 @@ def scripts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return made
 
 
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    (tmp_path / "home").mkdir()
-    return tmp_path / "home"
-
-
 def _path_env(server: Any | None, home: Path) -> dict[str, str]:
     """The CLI environment with ``s3z-core`` on PATH, as an installed one would be."""
     env = cli_env(server, home)

@@ -20,13 +20,6 @@ from s3z_core.local_server import LocalS3Server
 from s3z_core.transfer.walk import NOT_FOLLOWED, walk_tree
 
 
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    path = tmp_path / "home"
-    path.mkdir()
-    return path
-
-
 def keys(client: Any, bucket: str) -> set[str]:
     pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket)
     return {o["Key"] for page in pages for o in page.get("Contents", [])}

@@ -95,13 +95,6 @@ def imports_of(
 
 
 @pytest.fixture
-def home(tmp_path: Path) -> Path:
-    path = tmp_path / "home"
-    path.mkdir()
-    return path
-
-
-@pytest.fixture
 def filled(seaweed: LocalS3Server, bucket: Callable[[LocalS3Server], str]) -> str:
     name = bucket(seaweed)
     client = boto3_client(seaweed)

@@ -17,13 +17,6 @@ FLAGS = ["--content-type", "text/x-log", "--cache-control", "max-age=300"]
 
 
 @pytest.fixture
-def home(tmp_path: Path) -> Path:
-    path = tmp_path / "home"
-    path.mkdir()
-    return path
-
-
-@pytest.fixture
 def tree(tmp_path: Path) -> Path:
     root = tmp_path / "tree"
     (root / "sub").mkdir(parents=True)
