@@ -168,7 +168,7 @@ async def download_file(
                 on_written=progress,
             )
         else:
-            writer = PooledWriter(landing, loop, hasher=hasher, backlog=ctx.write_backlog)
+            writer = PooledWriter(landing, hasher=hasher, backlog=ctx.write_backlog)
 
         async def work(w: FileWriter | PooledWriter) -> None:
             while queue:

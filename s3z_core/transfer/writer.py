@@ -182,13 +182,11 @@ class PooledWriter:
     def __init__(
         self,
         landing: Landing,
-        loop: asyncio.AbstractEventLoop,
         *,
         hasher: PartHasher | None = None,
         backlog: asyncio.Semaphore | None = None,
     ) -> None:
         self._landing = landing
-        self._loop = loop
         self._hasher = hasher
         self._backlog = backlog
         self._last: asyncio.Future[S3zError | None] | None = None
