@@ -12,9 +12,13 @@ import os
 import pickle
 import signal
 import subprocess
+import threading
+import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import psutil
 import pytest
 from cli.clirun import cli_env, command, run
 from clusterkit import bucket_sums, open_uploads, profiles_home
@@ -75,11 +79,35 @@ def test_cluster_copy_is_identical_and_shared_by_two_workers(
     assert open_uploads(seaweed_b, dst) == []
 
 
+def kill_in_a_shard(pid: int, ports: set[int | None], killed: list[int]) -> None:
+    """SIGKILL ``pid`` (a worker this test's CLI started) once it has an established
+    connection to one of ``ports``; give up after a minute (the test then says so)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            links = psutil.Process(pid).net_connections(kind="tcp")
+        except psutil.NoSuchProcess:
+            return
+        if any(
+            c.status == psutil.CONN_ESTABLISHED and c.raddr and c.raddr.port in ports for c in links
+        ):
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+            return
+        time.sleep(0.005)
+
+
 def test_worker_killed_mid_run_still_ends_complete(
     seaweed: LocalS3Server, seaweed_b: LocalS3Server, source_tree, bucket, tmp_path: Path
 ) -> None:
-    """SIGKILL one worker process as soon as it reported its first shard (it is on its next
-    one by then): Dask reschedules the lost shard, whose re-run skips what arrived."""
+    """SIGKILL one worker process while it is inside a shard: Dask reschedules the lost
+    shard, whose re-run skips what arrived.
+
+    "Inside" is observed, not assumed: the worker has reported its first shard and holds an
+    open connection to either server, which only a running shard's engine has (each shard
+    closes its engine; the worker's own links go to the scheduler). Killing on the first report
+    alone raced the next shard's start: a worker killed before that shard marked itself begun
+    lost nothing, so nothing ran twice."""
     src, sums = source_tree
     dst = bucket(seaweed_b)
     home = profiles_home(tmp_path, a=seaweed, b=seaweed_b)
@@ -104,21 +132,26 @@ def test_worker_killed_mid_run_still_ends_complete(
         env=cli_env(None, home),
         cwd=home,
     )
-    killed = None
+    ports = {urlsplit(seaweed.endpoint_url).port, urlsplit(seaweed_b.endpoint_url).port}
+    killer: threading.Thread | None = None
+    killed: list[int] = []
     lines = []
     try:
         assert proc.stdout is not None
-        for line in proc.stdout:
+        for line in proc.stdout:  # read on while the killer waits: the pipe must not fill
             lines.append(line)
-            if killed is None and '"type": "shard"' in line:
-                killed = json.loads(line)["pid"]
-                os.kill(killed, signal.SIGKILL)  # a worker process this test's CLI started
+            if killer is None and '"type": "shard"' in line:
+                pid = json.loads(line)["pid"]
+                killer = threading.Thread(target=kill_in_a_shard, args=(pid, ports, killed))
+                killer.start()
         _, stderr = proc.communicate(timeout=600)
     finally:
         if proc.poll() is None:
             proc.kill()
+        if killer is not None:
+            killer.join()
     assert proc.returncode == 0, stderr[-3000:]
-    assert killed is not None
+    assert killed, "the worker never held a server connection after its first shard"
     summary = summary_of("".join(lines))
     assert summary["ok"]
     assert summary["files_done"] == len(sums)
