@@ -111,6 +111,8 @@ class ClientConfig:
     use_accelerate_endpoint: bool = False
     use_dualstack_endpoint: bool = False
     us_east_1_regional_endpoint: bool = False
+    # Small requests skip aiohttp (transport/direct.py); False sends all through aiohttp.
+    direct_requests: bool = True
 
     def __post_init__(self) -> None:
         require_positive("max_connections", self.max_connections)

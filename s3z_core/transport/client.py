@@ -50,13 +50,15 @@ from s3z_core.transport.body import (
     stream_file_range,
     stream_memory,
 )
-from s3z_core.transport.connection import open_session, proxy_for, proxy_settings
+from s3z_core.transport.direct import DirectResponse
 from s3z_core.transport.error_mapping import TRANSPORT_EXCEPTIONS, service_error, transport_error
 from s3z_core.transport.messages import RetryCallback, RetryNotice, S3Response, StreamHead
 from s3z_core.transport.retry import GIVE_UP, CorrectClock, Decision, ResignForRegion, Retry, decide
+from s3z_core.transport.routes import Routes
 
 log = logging.getLogger("s3z.transport")
 T = TypeVar("T")
+DIRECT_GET_BYTES = 1024 * 1024  # GETs up to this size skip aiohttp (transport/direct.py)
 
 
 class S3Client:
@@ -76,10 +78,8 @@ class S3Client:
         self.addressing = Addressing(config, credentials)
         self.endpoint = self.addressing.endpoint
         self.presign = self.addressing.presign  # a URL to hand out: signed, never sent
-        self._proxies = proxy_settings(config)
-        self._proxy_by_origin: dict[tuple[str, str, int | None], str | None] = {}
+        self.routes = Routes(config, https=self.endpoint.scheme == "https")
         self._rng = rng or random.Random()
-        self._session: aiohttp.ClientSession | None = None
         self.on_retry = on_retry
 
     def __repr__(self) -> str:
@@ -99,25 +99,11 @@ class S3Client:
         return self.addressing.region_for(bucket)
 
     # -- session ---------------------------------------------------------------------------
-    def _ensure_session(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = open_session(self.config, https=self.endpoint.scheme == "https")
-        return self._session
-
     async def close(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
-        self._session = None
+        await self.routes.close()
         closer = getattr(self.addressing.provider, "aclose", None)  # a refresh may be in flight
         if closer is not None:
             await closer()
-
-    def _proxy(self, url: URL) -> str | None:
-        """The proxy for this request's origin (HTTPS_PROXY/HTTP_PROXY/NO_PROXY), decided once."""
-        origin = (url.scheme, url.host or "", url.explicit_port)
-        if origin not in self._proxy_by_origin:
-            self._proxy_by_origin[origin] = proxy_for(str(url.origin()), self._proxies)
-        return self._proxy_by_origin[origin]
 
     async def __aenter__(self) -> S3Client:
         return self
@@ -231,14 +217,14 @@ class S3Client:
             base_headers["Content-Length"] = str(length)
         # Streamed bodies report progress per chunk (and rewind it on a retry).
         streamed = isinstance(body, FileRange) or length > UPLOAD_CHUNK_BYTES
-        session = self._ensure_session()
+        direct = not streamed and method != "HEAD"  # httptools cannot tell a HEAD's answer
+        session = self.routes.aiohttp()
         describe = _describe(bucket, key)
 
         async def attempt(_number: int, region: str) -> S3Response:
             where, signed = await self.addressing.sign(
                 method, bucket, key, operation, region, query, base_headers, payload_hash
             )
-            url = URL(where, encoded=True)
             counter = SentCounter()
             data: Any
             if isinstance(body, FileRange):
@@ -252,18 +238,27 @@ class S3Client:
                 # go as they are: aiohttp sends bytes in one write, where a BytesIO copied
                 # them first (its getbuffer unshares). Raw bytes warn only over 1 MiB.
                 data = body or None
+            route = self.routes.direct(where) if direct else None
             try:
-                async with session.request(
-                    method,
-                    url,
-                    headers=signed,
-                    data=data,
-                    allow_redirects=False,
-                    proxy=self._proxy(url),
-                ) as resp:
-                    payload = await resp.read()
-                    resp_headers = resp.headers
-                    status = resp.status
+                if route is not None:
+                    pool, origin, target = route
+                    timeout = self.config.read_timeout_s
+                    status, resp_headers, payload = await pool.exchange(
+                        origin, method, target, signed, data, timeout
+                    )
+                else:
+                    url = URL(where, encoded=True)
+                    async with session.request(
+                        method,
+                        url,
+                        headers=signed,
+                        data=data,
+                        allow_redirects=False,
+                        proxy=self.routes.proxy(url),
+                    ) as resp:
+                        payload = await resp.read()
+                        resp_headers = resp.headers
+                        status = resp.status
             except TRANSPORT_EXCEPTIONS as exc:
                 _rewind(counter, progress)
                 if counter.local_error is not None:
@@ -311,7 +306,7 @@ class S3Client:
         A body that breaks or ends early is resumed from the next byte as another attempt.
         ``query``: e.g. ``versionId`` (every attempt reads that one version).
         """
-        session = self._ensure_session()
+        session = self.routes.aiohttp()
         describe = _describe(bucket, key)
         pos = start
         number = 0
@@ -371,7 +366,7 @@ class S3Client:
         end: int | None,
         ranged: bool,
         query: Sequence[tuple[str, str]],
-    ) -> aiohttp.ClientResponse:
+    ) -> aiohttp.ClientResponse | DirectResponse:
         """Send one GET (from ``pos``) and return its response once the status is good."""
         headers: dict[str, str] = {}
         if ranged or pos > start:
@@ -379,11 +374,19 @@ class S3Client:
         where, signed = await self.addressing.sign(
             "GET", bucket, key, "GetObject", region, query, headers, EMPTY_SHA256
         )
-        url = URL(where, encoded=True)
+        route = None
+        if end is not None and end - pos <= DIRECT_GET_BYTES:
+            route = self.routes.direct(where)
+        resp: aiohttp.ClientResponse | DirectResponse
         try:
-            resp = await session.get(
-                url, headers=signed, allow_redirects=False, proxy=self._proxy(url)
-            )
+            if route is not None:
+                pool, origin, target = route
+                resp = await pool.request(origin, "GET", target, signed, self.config.read_timeout_s)
+            else:
+                url = URL(where, encoded=True)
+                resp = await session.get(
+                    url, headers=signed, allow_redirects=False, proxy=self.routes.proxy(url)
+                )
         except TRANSPORT_EXCEPTIONS as exc:
             raise transport_error(
                 exc, operation="GetObject", target=_describe(bucket, key)

@@ -26,6 +26,11 @@ from s3z_core.errors import (
     WrongRegionError,
 )
 from s3z_core.protocol.responses import parse_error
+from s3z_core.transport.direct import (
+    BrokenResponseError,
+    CannotConnectError,
+    CertificateRejectedError,
+)
 from s3z_core.transport.retry import clock_offset_s
 
 # The server is shedding load: back off (and a UI may mark it as throttling).
@@ -117,13 +122,18 @@ def transport_error(exc: BaseException, *, operation: str, target: str) -> Trans
     """aiohttp/asyncio failures while sending or receiving → our retryable transport errors."""
     if isinstance(exc, asyncio.TimeoutError | aiohttp.ServerTimeoutError):
         return ReadTimeoutError("timed out", operation=operation, target=target)
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
+    rejected = aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError
+    if isinstance(exc, CertificateRejectedError | rejected):
         return TLSVerificationError(
             f"TLS certificate verification failed ({exc}); fix the certificate or trust its CA "
             "(SSL_CERT_FILE) — verification is never skipped silently",
             operation=operation,
             target=target,
         )
+    if isinstance(exc, CannotConnectError):  # the direct path's (transport/direct.py)
+        return ConnectError(f"cannot connect ({exc})", operation=operation, target=target)
+    if isinstance(exc, BrokenResponseError):
+        return TransportError(str(exc), operation=operation, target=target)
     if isinstance(exc, aiohttp.ClientConnectorError):
         return ConnectError(
             f"cannot connect ({exc.os_error.strerror or exc.os_error})",

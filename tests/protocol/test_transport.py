@@ -34,36 +34,36 @@ def test_constructor_outside_a_loop_opens_nothing(seaweed: S3Endpoint) -> None:
     with pytest.raises(RuntimeError):
         asyncio.get_running_loop()
     client = S3Client(client_config(seaweed), _creds(seaweed))
-    assert client._session is None
+    assert client.routes.session is None
     # Closing a client that never sent anything is fine, and leaves no session behind.
     asyncio.run(client.close())
-    assert client._session is None
+    assert client.routes.session is None
 
 
 @pytest.mark.asyncio
 async def test_session_is_created_on_first_request_and_closed(seaweed: S3Endpoint) -> None:
     client = S3Client(client_config(seaweed, max_connections=3), _creds(seaweed))
-    assert client._session is None
+    assert client.routes.session is None
     ops = S3Operations(client)
     await ops.list_buckets()
-    session = client._session
+    session = client.routes.session
     assert session is not None
     assert not session.closed
     assert session.connector is not None
     assert session.connector.limit == 3
     assert session.connector.limit_per_host == 3
     await ops.list_buckets()
-    assert client._session is session  # one session, reused
+    assert client.routes.session is session  # one session, reused
     await client.close()
     assert session.closed
-    assert client._session is None
+    assert client.routes.session is None
     await client.close()  # idempotent
     # A closed client can be used again: it makes a new session lazily.
     async with client:
         await ops.list_buckets()
-        assert client._session is not None
-        assert client._session is not session
-    assert client._session is None
+        assert client.routes.session is not None
+        assert client.routes.session is not session
+    assert client.routes.session is None
 
 
 @pytest.mark.parametrize("field", ["max_connections", "connect_timeout_s", "read_timeout_s"])

@@ -224,7 +224,7 @@ async def capture(name: str, endpoint: str, access: str, secret: str) -> None:
 
 
 async def _error_body(client: S3Client, kw: dict[str, str]) -> bytes:
-    session = client._ensure_session()
+    session = client.routes.aiohttp()
     region = client.region_for(kw["bucket"])
     _, host, path = client.addressing.target(kw["bucket"], kw["key"], region)
     signer = await client.addressing.signer(region)
