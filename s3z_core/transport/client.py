@@ -1,4 +1,4 @@
-"""S3Client: owns the aiohttp session, signs at send time, and runs the one attempt loop.
+"""S3Client: owns the connections (``routes``), signs at send time, runs the one attempt loop.
 
 Every request — buffered (``request``) or streamed (``stream``) — goes through
 ``_attempts``: sign with the credentials and region current *now*, send, map the outcome
@@ -9,10 +9,11 @@ is learned from the server's answer and cached per bucket (two buckets in two re
 served from one client without flip-flopping); the clock offset is adopted only when a
 decision says so.
 
-One ``ClientSession`` per client, created lazily inside the running loop (the constructor
-does no I/O). HTTP/1.1, TCP_NODELAY, pool sized to the concurrency, TLS verification on
-unless explicitly disabled. Every request with a body carries an explicit Content-Length
-and is never chunked (some stores answer 411/501 otherwise).
+Connections are made lazily inside the running loop (the constructor does no I/O): small
+requests on the direct pool, streamed ones through aiohttp (``routes.py``). HTTP/1.1,
+TCP_NODELAY, pools sized to the concurrency, TLS verification on unless explicitly disabled.
+Every request with a body carries an explicit Content-Length and is never chunked (some
+stores answer 411/501 otherwise).
 """
 
 from __future__ import annotations
@@ -23,10 +24,7 @@ import logging
 import random
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
-from typing import Any, TypeVar
-
-import aiohttp
-from yarl import URL
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from s3z_core.config import UPLOAD_CHUNK_BYTES, ClientConfig
 from s3z_core.credentials import CredentialProvider, Credentials
@@ -55,6 +53,9 @@ from s3z_core.transport.error_mapping import TRANSPORT_EXCEPTIONS, service_error
 from s3z_core.transport.messages import RetryCallback, RetryNotice, S3Response, StreamHead
 from s3z_core.transport.retry import GIVE_UP, CorrectClock, Decision, ResignForRegion, Retry, decide
 from s3z_core.transport.routes import Routes
+
+if TYPE_CHECKING:
+    from s3z_core.transport.via_aiohttp import Streamed
 
 log = logging.getLogger("s3z.transport")
 T = TypeVar("T")
@@ -217,8 +218,7 @@ class S3Client:
             base_headers["Content-Length"] = str(length)
         # Streamed bodies report progress per chunk (and rewind it on a retry).
         streamed = isinstance(body, FileRange) or length > UPLOAD_CHUNK_BYTES
-        direct = not streamed and method != "HEAD"  # httptools cannot tell a HEAD's answer
-        session = self.routes.aiohttp()
+        direct = not streamed
         describe = _describe(bucket, key)
 
         async def attempt(_number: int, region: str) -> S3Response:
@@ -247,18 +247,9 @@ class S3Client:
                         origin, method, target, signed, data, timeout
                     )
                 else:
-                    url = URL(where, encoded=True)
-                    async with session.request(
-                        method,
-                        url,
-                        headers=signed,
-                        data=data,
-                        allow_redirects=False,
-                        proxy=self.routes.proxy(url),
-                    ) as resp:
-                        payload = await resp.read()
-                        resp_headers = resp.headers
-                        status = resp.status
+                    status, resp_headers, payload = await self.routes.exchange(
+                        method, where, signed, data
+                    )
             except TRANSPORT_EXCEPTIONS as exc:
                 _rewind(counter, progress)
                 if counter.local_error is not None:
@@ -306,7 +297,6 @@ class S3Client:
         A body that breaks or ends early is resumed from the next byte as another attempt.
         ``query``: e.g. ``versionId`` (every attempt reads that one version).
         """
-        session = self.routes.aiohttp()
         describe = _describe(bucket, key)
         pos = start
         number = 0
@@ -316,9 +306,7 @@ class S3Client:
             try:
                 if end is not None and pos >= end and (ranged or pos > start):
                     return  # nothing (left) to read
-                resp = await self._open(
-                    session, bucket, key, region, start, pos, end, ranged, query
-                )
+                resp = await self._open(bucket, key, region, start, pos, end, ranged, query)
                 try:
                     head = StreamHead(resp.status, resp.headers, pos, resp.content_length)
                     if end is None and head.content_length is not None:
@@ -357,7 +345,6 @@ class S3Client:
 
     async def _open(
         self,
-        session: aiohttp.ClientSession,
         bucket: str,
         key: str,
         region: str,
@@ -366,7 +353,7 @@ class S3Client:
         end: int | None,
         ranged: bool,
         query: Sequence[tuple[str, str]],
-    ) -> aiohttp.ClientResponse | DirectResponse:
+    ) -> DirectResponse | Streamed:
         """Send one GET (from ``pos``) and return its response once the status is good."""
         headers: dict[str, str] = {}
         if ranged or pos > start:
@@ -377,16 +364,13 @@ class S3Client:
         route = None
         if end is not None and end - pos <= DIRECT_GET_BYTES:
             route = self.routes.direct(where)
-        resp: aiohttp.ClientResponse | DirectResponse
+        resp: DirectResponse | Streamed
         try:
             if route is not None:
                 pool, origin, target = route
                 resp = await pool.request(origin, "GET", target, signed, self.config.read_timeout_s)
             else:
-                url = URL(where, encoded=True)
-                resp = await session.get(
-                    url, headers=signed, allow_redirects=False, proxy=self.routes.proxy(url)
-                )
+                resp = await self.routes.open_get(where, signed)
         except TRANSPORT_EXCEPTIONS as exc:
             raise transport_error(
                 exc, operation="GetObject", target=_describe(bucket, key)

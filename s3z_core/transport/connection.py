@@ -1,9 +1,7 @@
-"""The aiohttp session every request shares: sized to the concurrency, lean per request.
+"""What every connection shares, direct or through aiohttp: TLS, proxies, the User-Agent.
 
-What a request does not need is switched off once here rather than paid per request: no
-cookie jar (S3 sets none), no automatic ``Accept-Encoding``/``Content-Type`` (the signer
-decides the headers), no decompression (bytes are stored as sent). TLS verification is on
-unless the config explicitly turns it off; there is no other way to weaken it. A CA bundle
+TLS verification is on unless the config explicitly turns it off; there is no other way to
+weaken it. A CA bundle
 (``AWS_CA_BUNDLE`` / ``ca_bundle``) replaces the trusted roots, as botocore does; it never
 turns checking off.
 
@@ -19,8 +17,6 @@ import os
 import ssl
 from functools import lru_cache
 from urllib.parse import urlsplit
-
-import aiohttp
 
 from s3z_core import __version__
 from s3z_core.config import ClientConfig, ProxySettings
@@ -90,34 +86,3 @@ def bypasses(host: str, port: int | None, no_proxy: str) -> bool:
         except ValueError:
             continue
     return False
-
-
-def open_session(
-    config: ClientConfig, *, https: bool = True, limit: int | None = None
-) -> aiohttp.ClientSession:
-    """A session for one client (created inside the running loop, closed by the client).
-
-    ``https=False`` (a plain-http endpoint) builds no TLS context at all: reading the system
-    CA store costs ~20 ms here. Were such a session ever asked for TLS, aiohttp would fall
-    back to its own module context, which trusts nothing (see the package docstring).
-    """
-    connections = limit or config.max_connections
-    connector = aiohttp.TCPConnector(
-        limit=connections,
-        limit_per_host=connections,
-        ssl=tls_setting(config) if https else True,
-        ttl_dns_cache=300,
-        keepalive_timeout=30,
-    )
-    return aiohttp.ClientSession(
-        connector=connector,
-        timeout=aiohttp.ClientTimeout(
-            total=None,
-            sock_connect=config.connect_timeout_s,
-            sock_read=config.read_timeout_s,
-        ),
-        cookie_jar=aiohttp.DummyCookieJar(),
-        auto_decompress=False,
-        skip_auto_headers=("Accept-Encoding", "Content-Type"),
-        headers={"User-Agent": USER_AGENT},
-    )

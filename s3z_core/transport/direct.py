@@ -154,6 +154,8 @@ class _Link(asyncio.Protocol):
         self._head_bytes = 0
         self._paused = False
         self._keep = False
+        self._head_only = False  # a HEAD's answer: no body, whatever Content-Length says
+        self._renew = False
         self.reused = False
         self.idle_since = 0.0
         self.last_data = 0.0
@@ -172,6 +174,9 @@ class _Link(asyncio.Protocol):
             return
         try:
             self._parser.feed_data(data)
+            if self._renew:  # after a HEAD's answer: the parser waits for a body that is not
+                self._parser = httptools.HttpResponseParser(self)
+                self._renew = False
         except httptools.HttpParserUpgrade:
             self._fail(BrokenResponseError("malformed response: an upgrade S3 never asks for"))
             return
@@ -216,6 +221,9 @@ class _Link(asyncio.Protocol):
         self._names, self._values = [], []
         response = DirectResponse(self, self._parser.get_status_code(), headers)
         self._response = response
+        if self._head_only:
+            self._keep, self._renew = self._parser.should_keep_alive(), True
+            response._ended()
         if self._head is not None and not self._head.done():
             self._head.set_result(response)
 
@@ -251,11 +259,12 @@ class _Link(asyncio.Protocol):
             self.transport.abort()
             self.transport = None
 
-    async def send(self, data: bytes, read_timeout_s: float) -> DirectResponse:
+    async def send(self, data: bytes, read_timeout_s: float, head_only: bool) -> DirectResponse:
         """Write one request and wait for its answer's head (the body follows on its own)."""
         transport = self.transport
         if transport is None:
             raise _ClosedError("server closed the connection")
+        self._head_only = head_only
         loop = self._pool.loop
         self._head = loop.create_future()
         self._response = None
@@ -348,7 +357,7 @@ class DirectPool:
         headers: Mapping[str, str],
         body: bytes | bytearray | memoryview | None,
         read_timeout_s: float,
-    ) -> tuple[int, CIMultiDictProxy[str], bytes]:
+    ) -> tuple[int, Mapping[str, str], bytes]:
         """One request and its whole answer: (status, headers, body)."""
         answer = await self.request(origin, method, target, headers, read_timeout_s, body)
         try:
@@ -378,7 +387,7 @@ class DirectPool:
                     link = await self._connect(origin)
                 try:
                     self.sent += 1
-                    return await link.send(data, read_timeout_s)
+                    return await link.send(data, read_timeout_s, method == "HEAD")
                 except _ClosedError:
                     link.close()
                     if fresh or not link.reused:

@@ -1,4 +1,4 @@
-"""The one boundary where HTTP statuses, S3 error codes and aiohttp exceptions become our types.
+"""The one boundary where HTTP statuses, S3 error codes and transport exceptions become our types.
 
 Retryability follows from the class chosen here (by status and code), never from message text.
 """
@@ -8,8 +8,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping
-
-import aiohttp
 
 from s3z_core.errors import (
     AccessDeniedError,
@@ -118,37 +116,42 @@ def service_error(
     )
 
 
+class LibraryError(ConnectionError):
+    """An exception of aiohttp, carried as a ``ConnectionError`` so that the one ``except
+    TRANSPORT_EXCEPTIONS`` catches it without this module importing aiohttp."""
+
+    def __init__(self, original: BaseException) -> None:
+        super().__init__(str(original))
+        self.original = original
+
+
+def tls_rejected(exc: BaseException, operation: str, target: str) -> TLSVerificationError:
+    return TLSVerificationError(
+        f"TLS certificate verification failed ({exc}); fix the certificate or trust its CA "
+        "(SSL_CERT_FILE) — verification is never skipped silently",
+        operation=operation,
+        target=target,
+    )
+
+
 def transport_error(exc: BaseException, *, operation: str, target: str) -> TransportError:
-    """aiohttp/asyncio failures while sending or receiving → our retryable transport errors."""
-    if isinstance(exc, asyncio.TimeoutError | aiohttp.ServerTimeoutError):
+    """Failures while sending or receiving → our retryable transport errors."""
+    if isinstance(exc, LibraryError):
+        exc = exc.original
+    if type(exc).__module__.startswith("aiohttp"):  # raised only once aiohttp is loaded
+        from s3z_core.transport.via_aiohttp import map_failure
+
+        return map_failure(exc, operation, target)
+    if isinstance(exc, asyncio.TimeoutError):
         return ReadTimeoutError("timed out", operation=operation, target=target)
-    rejected = aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError
-    if isinstance(exc, CertificateRejectedError | rejected):
-        return TLSVerificationError(
-            f"TLS certificate verification failed ({exc}); fix the certificate or trust its CA "
-            "(SSL_CERT_FILE) — verification is never skipped silently",
-            operation=operation,
-            target=target,
-        )
+    if isinstance(exc, CertificateRejectedError):
+        return tls_rejected(exc, operation, target)
     if isinstance(exc, CannotConnectError):  # the direct path's (transport/direct.py)
         return ConnectError(f"cannot connect ({exc})", operation=operation, target=target)
     if isinstance(exc, BrokenResponseError):
         return TransportError(str(exc), operation=operation, target=target)
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return ConnectError(
-            f"cannot connect ({exc.os_error.strerror or exc.os_error})",
-            operation=operation,
-            target=target,
-        )
-    if isinstance(exc, aiohttp.ServerDisconnectedError):
-        return TransportError("server closed the connection", operation=operation, target=target)
-    if isinstance(exc, aiohttp.ClientPayloadError):
-        return TransportError("response body cut short", operation=operation, target=target)
     return TransportError(f"{type(exc).__name__}: {exc}", operation=operation, target=target)
 
 
-TRANSPORT_EXCEPTIONS: tuple[type[BaseException], ...] = (
-    aiohttp.ClientError,
-    asyncio.TimeoutError,
-    ConnectionError,
-)
+# aiohttp's own exceptions reach the client as LibraryError (via_aiohttp.py wraps them).
+TRANSPORT_EXCEPTIONS: tuple[type[BaseException], ...] = (asyncio.TimeoutError, ConnectionError)

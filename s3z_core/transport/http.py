@@ -12,17 +12,19 @@ from __future__ import annotations
 import ssl
 from collections.abc import Mapping
 from types import TracebackType
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import aiohttp
-from yarl import URL
 
 from s3z_core.config import ClientConfig
 from s3z_core.errors import ProtocolError
 from s3z_core.filesystem import fs_call
 from s3z_core.records import record
-from s3z_core.transport.connection import open_session, proxy_for, proxy_settings, tls_setting
+from s3z_core.transport.connection import proxy_for, proxy_settings, tls_setting
 from s3z_core.transport.error_mapping import TRANSPORT_EXCEPTIONS, transport_error
+from s3z_core.transport.via_aiohttp import fetch_once, open_session
+
+if TYPE_CHECKING:
+    import aiohttp
 
 MAX_ANSWER_BYTES = 1 << 20
 
@@ -93,19 +95,19 @@ class HttpClient:
         target = shown_url(url)
         tls = await self._tls_for(url)
         try:
-            async with self._session.request(
+            status, answer_headers, payload = await fetch_once(
+                self._session,
                 method,
-                URL(url, encoded=True),
-                headers=dict(headers or {}),
-                data=body or None,
-                allow_redirects=False,
-                proxy=proxy_for(url, self._proxies),
-                ssl=tls,
-                timeout=aiohttp.ClientTimeout(total=timeout_s, sock_connect=timeout_s),
-            ) as resp:
-                payload = await resp.content.read(MAX_ANSWER_BYTES + 1)
-                if len(payload) > MAX_ANSWER_BYTES:
-                    raise ProtocolError(f"{operation} {target}: answer larger than 1 MiB")
-                return HttpAnswer(resp.status, resp.headers, payload)
+                url,
+                headers or {},
+                body,
+                proxy_for(url, self._proxies),
+                tls,
+                timeout_s,
+                MAX_ANSWER_BYTES,
+            )
         except TRANSPORT_EXCEPTIONS as exc:
             raise transport_error(exc, operation=operation, target=target) from None
+        if len(payload) > MAX_ANSWER_BYTES:
+            raise ProtocolError(f"{operation} {target}: answer larger than 1 MiB")
+        return HttpAnswer(status, answer_headers, payload)

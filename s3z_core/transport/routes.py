@@ -1,23 +1,41 @@
-"""The two ways a request leaves the client: aiohttp's session, or the direct pool.
+"""The two ways a request leaves the client: the direct pool, or aiohttp's session.
 
 Small requests whose body is in memory go direct (``direct.py``: a fraction of aiohttp's
-loop time per request); streamed bodies, HEAD, proxied origins and TLS with verification
-switched off go through aiohttp. Both are made on first use, inside the running loop (a
-client's constructor does no I/O), and closed together.
+loop time per request); streamed bodies, proxied origins and TLS with verification switched
+off go through aiohttp (``via_aiohttp.py``). Both are made on first use, inside the running
+loop (a client's constructor does no I/O), and closed together. aiohttp itself is imported
+on first use too, in the file-system pool: an import on the loop would stall it ~0.2 s.
 """
 
 from __future__ import annotations
 
+import importlib
 import ssl
-
-import aiohttp
-from yarl import URL
+import sys
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from s3z_core.config import ClientConfig
-from s3z_core.transport.connection import open_session, proxy_for, proxy_settings, tls_setting
+from s3z_core.filesystem import fs_call
+from s3z_core.transport.connection import proxy_for, proxy_settings, tls_setting
 from s3z_core.transport.direct import DirectPool, Origin
 
+if TYPE_CHECKING:
+    import aiohttp
+
+    from s3z_core.transport.via_aiohttp import Streamed
+
+VIA_AIOHTTP = "s3z_core.transport.via_aiohttp"
 Route = tuple[DirectPool, Origin, str]  # the pool, the origin, the request target
+
+
+async def load_aiohttp() -> Any:
+    """``via_aiohttp`` (and aiohttp), imported in the file-system pool the first time."""
+    module = sys.modules.get(VIA_AIOHTTP)
+    if module is None:
+        module = await fs_call(importlib.import_module, VIA_AIOHTTP)
+    return module
 
 
 class Routes:
@@ -27,12 +45,29 @@ class Routes:
         self.proxies = proxy_settings(config)
         self.session: aiohttp.ClientSession | None = None
         self.pool: DirectPool | None = None
-        self._proxy_by_origin: dict[tuple[str, str, int | None], str | None] = {}
+        self._proxy_by_origin: dict[str, str | None] = {}
 
-    def aiohttp(self) -> aiohttp.ClientSession:
+    async def aiohttp(self) -> tuple[Any, aiohttp.ClientSession]:
+        """``via_aiohttp`` and the session (made on first use: its TLS context off the loop)."""
+        via = await load_aiohttp()
         if self.session is None or self.session.closed:
-            self.session = open_session(self.config, https=self.https)
-        return self.session
+            if self.https:
+                await fs_call(tls_setting, self.config)  # reads the CA store once (cached)
+            self.session = via.open_session(self.config, https=self.https)
+        return via, self.session
+
+    async def exchange(
+        self, method: str, where: str, headers: Mapping[str, str], data: Any
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        via, session = await self.aiohttp()
+        answer: tuple[int, Mapping[str, str], bytes]
+        answer = await via.exchange(session, method, where, headers, data, self.proxy(where))
+        return answer
+
+    async def open_get(self, where: str, headers: Mapping[str, str]) -> Streamed:
+        via, session = await self.aiohttp()
+        streamed: Streamed = await via.open_get(session, where, headers, self.proxy(where))
+        return streamed
 
     def direct(self, where: str) -> Route | None:
         """The direct route to the URL ``where``, or None when it goes through aiohttp."""
@@ -49,11 +84,12 @@ class Routes:
         route = self.pool.origin(where)
         return None if route is None else (self.pool, *route)
 
-    def proxy(self, url: URL) -> str | None:
+    def proxy(self, where: str) -> str | None:
         """The proxy for this request's origin (HTTPS_PROXY/HTTP_PROXY/NO_PROXY), decided once."""
-        origin = (url.scheme, url.host or "", url.explicit_port)
+        parts = urlsplit(where)
+        origin = f"{parts.scheme}://{parts.netloc}"
         if origin not in self._proxy_by_origin:
-            self._proxy_by_origin[origin] = proxy_for(str(url.origin()), self.proxies)
+            self._proxy_by_origin[origin] = proxy_for(origin, self.proxies)
         return self._proxy_by_origin[origin]
 
     async def close(self) -> None:

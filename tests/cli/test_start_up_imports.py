@@ -10,11 +10,13 @@ download code)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from clirun import cli_env
@@ -25,7 +27,16 @@ from s3z_core.local_server import LocalS3Server
 # Runs ``main(argv)`` and prints, as the last line, every module it ended with and the ones
 # imported after _run_until_signal was entered (the loop's start).
 _PROBE = """
-import json, sys
+import json, sys, threading
+
+threads = {}
+
+class Watch:  # notes the thread that imports aiohttp, finds nothing itself
+    def find_spec(self, name, path=None, target=None):
+        if name == "aiohttp":
+            threads.setdefault(name, threading.current_thread().name)
+
+sys.meta_path.insert(0, Watch())
 import s3z_core.cli.main as cli
 
 before = set()
@@ -39,7 +50,8 @@ cli._run_until_signal = probe
 code = cli.main(sys.argv[1:])
 sys.stdout.flush()
 late = sorted(set(sys.modules) - before) if before else []
-print("\\n" + json.dumps({"code": code, "modules": sorted(sys.modules), "late": late}))
+report = {"code": code, "modules": sorted(sys.modules), "late": late, "threads": threads}
+print("\\n" + json.dumps(report))
 """
 
 TRANSFER_STACK = {
@@ -77,6 +89,14 @@ DOWNLOAD_CODE = {
 def imports_of(
     server: LocalS3Server, home: Path, *argv: str, probe: str = _PROBE
 ) -> tuple[set[str], list[str]]:
+    report = probe_run(server, home, *argv, probe=probe)
+    modules: set[str] = set(report["modules"])
+    assert "s3z_core.engine" in modules  # the probe sees a real run, so the checks can fail
+    late = [m for m in report["late"] if m.startswith("s3z_core")]
+    return modules, late
+
+
+def probe_run(server: LocalS3Server, home: Path, *argv: str, probe: str = _PROBE) -> Any:
     proc = subprocess.run(
         [sys.executable, "-c", probe, *argv],
         capture_output=True,
@@ -88,10 +108,7 @@ def imports_of(
     )
     report = json.loads(proc.stdout.splitlines()[-1])
     assert report["code"] == 0, proc.stderr
-    modules: set[str] = set(report["modules"])
-    assert "s3z_core.engine" in modules  # the probe sees a real run, so the checks can fail
-    late = [m for m in report["late"] if m.startswith("s3z_core")]
-    return modules, late
+    return report
 
 
 @pytest.fixture
@@ -123,6 +140,7 @@ def test_listing_commands_import_no_transfer_code(
     uses = {"s3z_core.transfer.plans"} if argv[0] == "rm" else set()  # deletes' ``each``
     assert modules & TRANSFER_STACK == uses
     assert modules & PROVIDERS == set()  # keys in the environment: no other provider loads
+    assert "aiohttp" not in modules  # every request was small: all of them went direct
     if argv[0] in ("ls", "presign") and "-r" not in argv:
         assert "s3z_core.listing.parallel" not in modules
         assert "s3z_core.transfer.deletes" not in modules
@@ -134,6 +152,7 @@ def test_a_download_imports_no_upload_code(seaweed: LocalS3Server, home: Path, f
     assert "s3z_core.transfer.download" in modules
     assert modules & UPLOAD_CODE == set()
     assert modules & {"s3z_core.transfer.relay", "s3z_core.transfer.stream_upload"} == set()
+    assert "aiohttp" not in modules
     assert (home / "t").read_bytes() == b"x" * 100
 
     modules, late = imports_of(seaweed, home, "cp", "-r", f"s3://{filled}/d/", str(home / "d"))
@@ -151,6 +170,24 @@ def test_an_upload_imports_no_download_code(
     assert "s3z_core.transfer.upload" in modules
     assert modules & DOWNLOAD_CODE == set()
     assert modules & {"s3z_core.transfer.relay", "s3z_core.transfer.copy"} == set()
+    assert "aiohttp" not in modules
+
+
+def test_a_big_download_imports_aiohttp_in_the_pool_not_on_the_loop(
+    seaweed: LocalS3Server, home: Path, filled: str
+) -> None:
+    """A GET over DIRECT_GET_BYTES streams through aiohttp, imported when first needed: by
+    a file-system pool thread (an import on the loop would stall it ~0.2 s)."""
+    body = hashlib.sha256(b"big").digest() * (3 * 2**20 // 32)  # 3 MiB: ranged or not, big
+    boto3_client(seaweed).put_object(Bucket=filled, Key="big.bin", Body=body)
+    report = probe_run(seaweed, home, "cp", f"s3://{filled}/big.bin", str(home / "big.bin"))
+    assert "aiohttp" in report["modules"]
+    assert [m for m in report["late"] if m.startswith("s3z_core")] == [
+        "s3z_core.transport.via_aiohttp"
+    ]
+    assert report["threads"]["aiohttp"] != "MainThread"
+    got = hashlib.sha256((home / "big.bin").read_bytes()).hexdigest()
+    assert got == hashlib.sha256(body).hexdigest()
 
 
 @pytest.mark.parametrize(

@@ -121,15 +121,38 @@ async def test_small_gets_and_pages_match_aiohttp_on_the_real_servers(
                 got[direct][key] = b"".join(chunks)
             page = await S3Operations(client).list_objects_v2(bucket_name)
             assert sorted(o.key for o in page.objects) == sorted(bodies)
+            head = await S3Operations(client).head_object(bucket_name, "big")
+            assert head.size == len(bodies["big"])
             assert (client.routes.pool is not None) == direct
             if direct:
                 assert client.routes.pool is not None
-                assert client.routes.pool.sent == len(bodies) + 1  # the GETs and the page
+                assert client.routes.pool.sent == len(bodies) + 2  # GETs, the page, the HEAD
         finally:
             await client.close()
     expected = {k: hashlib.sha256(v).hexdigest() for k, v in bodies.items()}
     for direct in (True, False):
         assert {k: hashlib.sha256(v).hexdigest() for k, v in got[direct].items()} == expected
+
+
+async def test_a_head_answer_has_no_body_and_its_connection_serves_the_next() -> None:
+    async def answer(n: int, head: bytes, w: asyncio.StreamWriter) -> bool:
+        if head.startswith(b"HEAD "):
+            w.write(b'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nETag: "e"\r\n\r\n')
+        else:
+            w.write(ok(b"hello"))
+        return True
+
+    async with Scripted(answer) as server:
+        client = scripted_client(server.url)
+        try:
+            head = await S3Operations(client).head_object("bkt", "k")
+            assert head.size == 5
+            assert await fetch(client, size=5) == b"hello"
+            assert (await S3Operations(client).head_object("bkt", "k")).etag == "e"
+        finally:
+            await client.close()
+    assert server.connections == 1
+    assert [h.split(b" ")[0] for h in server.heads] == [b"HEAD", b"GET", b"HEAD"]
 
 
 async def test_a_chunked_answer_is_joined() -> None:

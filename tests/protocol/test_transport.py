@@ -42,7 +42,9 @@ def test_constructor_outside_a_loop_opens_nothing(seaweed: S3Endpoint) -> None:
 
 @pytest.mark.asyncio
 async def test_session_is_created_on_first_request_and_closed(seaweed: S3Endpoint) -> None:
-    client = S3Client(client_config(seaweed, max_connections=3), _creds(seaweed))
+    """aiohttp's session (``direct_requests=False`` sends every request through it)."""
+    config = client_config(seaweed, max_connections=3, direct_requests=False)
+    client = S3Client(config, _creds(seaweed))
     assert client.routes.session is None
     ops = S3Operations(client)
     await ops.list_buckets()
@@ -230,6 +232,7 @@ def test_importing_the_transport_reads_no_ca_store_and_weakens_nothing() -> None
         """
         import ssl
         import s3z_core.transport.connection as connection
+        import s3z_core.transport.via_aiohttp  # the one import of aiohttp by the client
         import aiohttp.connector as c
         from s3z_core.config import ClientConfig
         placeholder = c._SSL_CONTEXT_VERIFIED
