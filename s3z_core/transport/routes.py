@@ -33,8 +33,8 @@ Route = tuple[DirectPool, Origin, str]  # the pool, the origin, the request targ
 async def load_aiohttp() -> Any:
     """``via_aiohttp`` (and aiohttp), imported in the file-system pool the first time."""
     module = sys.modules.get(VIA_AIOHTTP)
-    if module is None:
-        module = await fs_call(importlib.import_module, VIA_AIOHTTP)
+    if not getattr(module, "READY", False):  # not imported, or being imported by another call
+        module = await fs_call(importlib.import_module, VIA_AIOHTTP)  # waits for that import
     return module
 
 

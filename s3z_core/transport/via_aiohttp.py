@@ -187,3 +187,6 @@ async def fetch_once(
             return response.status, response.headers, await response.content.read(limit + 1)
     except aiohttp.ClientError as exc:
         raise LibraryError(exc) from None
+
+
+READY = True  # the last line: routes.load_aiohttp never takes a half-imported module

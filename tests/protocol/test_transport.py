@@ -258,3 +258,35 @@ def test_a_body_sent_whole_is_small_enough_for_aiohttp_raw_bytes() -> None:
     from s3z_core.config import UPLOAD_CHUNK_BYTES
 
     assert UPLOAD_CHUNK_BYTES <= aiohttp.payload.TOO_LARGE_BYTES_BODY
+
+
+def test_concurrent_first_uses_of_aiohttp_all_get_the_whole_module() -> None:
+    """aiohttp is imported on first use in the pool; requests that need it while that import
+    runs must wait for it, never take the half-initialised module from sys.modules."""
+    import subprocess
+    import sys
+    import textwrap
+
+    probe = textwrap.dedent(
+        """
+        import asyncio, sys
+        from s3z_core.transport.routes import load_aiohttp
+
+        async def use():  # what a request does with it: at once
+            return hasattr(await load_aiohttp(), "fetch_once")
+
+        async def main():
+            loaded = "aiohttp" in sys.modules
+            first = asyncio.ensure_future(use())
+            while "s3z_core.transport.via_aiohttp" not in sys.modules:  # its import began
+                await asyncio.sleep(0.0005)
+            complete = await asyncio.gather(first, *(use() for _ in range(8)))
+            print(loaded, all(complete))
+
+        asyncio.run(main())
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.split()
+    assert out == ["False", "True"]
