@@ -39,6 +39,7 @@ from s3z_core.errors import (
 from s3z_core.protocol.responses import is_error_document
 from s3z_core.protocol.signing import EMPTY_SHA256, UNSIGNED_PAYLOAD
 from s3z_core.transport.addressing import Addressing
+from s3z_core.transport.answers import DirectResponse
 from s3z_core.transport.bandwidth import TokenBucket
 from s3z_core.transport.body import (
     Body,
@@ -48,7 +49,6 @@ from s3z_core.transport.body import (
     stream_file_range,
     stream_memory,
 )
-from s3z_core.transport.direct import DirectResponse
 from s3z_core.transport.error_mapping import TRANSPORT_EXCEPTIONS, service_error, transport_error
 from s3z_core.transport.messages import RetryCallback, RetryNotice, S3Response, StreamHead
 from s3z_core.transport.retry import GIVE_UP, CorrectClock, Decision, ResignForRegion, Retry, decide

@@ -20,126 +20,31 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 import httptools
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict
 
 from s3z_core.errors import ProtocolError
+from s3z_core.transport.answers import (
+    PAUSE_BYTES,
+    BrokenResponseError,
+    CannotConnectError,
+    CertificateRejectedError,
+    ClosedError,
+    DirectResponse,
+)
 from s3z_core.transport.connection import USER_AGENT
 
 HEAD_LIMIT_BYTES = 64 * 1024  # a response head larger than this is not S3's
-ANSWER_LIMIT_BYTES = 64 * 1024 * 1024  # a whole answer read at once (a listing page: ~1 MiB)
-PAUSE_BYTES = 1024 * 1024  # received, not yet read: stop reading the socket
 KEEPALIVE_S = 30.0  # an idle connection older than this may be gone at the server
 Origin = tuple[str, int, bool]  # host, port, TLS
 _VIA_AIOHTTP: Origin = ("", 0, False)  # an origin reached through a proxy, or TLS not ours
 
 
-class BrokenResponseError(ConnectionError):
-    """The server's answer was cut short or malformed: retryable, like aiohttp's."""
-
-
-class CannotConnectError(ConnectionError):
-    """The TCP (or TLS) connection could not be made."""
-
-
-class CertificateRejectedError(ConnectionError):
-    """The server's certificate failed verification (never skipped)."""
-
-
-class _ClosedError(BrokenResponseError):
-    """A connection ended before any byte of the answer (a reused one may be stale)."""
-
-
-class DirectResponse:
-    """One answer: its status and headers at once, the body as it arrives (``readchunk``),
-    with the part of aiohttp's ClientResponse the client uses (``content`` is itself)."""
-
-    __slots__ = (
-        "_chunks",
-        "_done",
-        "_error",
-        "_link",
-        "_waiter",
-        "buffered",
-        "content_length",
-        "headers",
-        "status",
-    )
-
-    def __init__(self, link: _Link, status: int, headers: CIMultiDict[str]) -> None:
-        self._link: _Link | None = link
-        self.status = status
-        self.headers = CIMultiDictProxy(headers)
-        length = headers.get("Content-Length")
-        self.content_length = int(length) if length and length.isdigit() else None
-        self._chunks: deque[bytes] = deque()
-        self.buffered = 0
-        self._done = False
-        self._error: BaseException | None = None
-        self._waiter: asyncio.Future[None] | None = None
-
-    @property
-    def content(self) -> DirectResponse:
-        return self
-
-    def _wake(self) -> None:
-        waiter, self._waiter = self._waiter, None
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    def _fed(self, chunk: bytes) -> None:
-        self._chunks.append(chunk)
-        self.buffered += len(chunk)
-        self._wake()
-
-    def _ended(self, error: BaseException | None = None) -> None:
-        if error is None:
-            self._done = True
-        elif not self._done:
-            self._error = error
-        self._wake()
-
-    async def readchunk(self) -> tuple[bytes, bool]:
-        """The next piece of the body (``b""`` at its end), as aiohttp's reader returns it."""
-        while not self._chunks:
-            if self._error is not None:
-                raise self._error
-            if self._done:
-                return b"", False
-            self._waiter = asyncio.get_running_loop().create_future()
-            await self._waiter
-        chunk = self._chunks.popleft()
-        self.buffered -= len(chunk)
-        if self._link is not None and self.buffered < PAUSE_BYTES // 2:
-            self._link.resume()
-        return chunk, False
-
-    async def read(self) -> bytes:
-        """The whole body; a hostile server's endless one fails at ANSWER_LIMIT_BYTES."""
-        parts = []
-        total = 0
-        while chunk := (await self.readchunk())[0]:
-            parts.append(chunk)
-            total += len(chunk)
-            if total > ANSWER_LIMIT_BYTES:
-                raise BrokenResponseError(
-                    f"malformed response: its body is over {ANSWER_LIMIT_BYTES // 2**20} MiB"
-                )
-        return parts[0] if len(parts) == 1 else b"".join(parts)
-
-    def release(self) -> None:
-        """Give the connection back when the answer was read to its end, else close it."""
-        link, self._link = self._link, None
-        if link is not None:
-            link.finished(self._done and not self._chunks and self._error is None)
-
-
-class _Link(asyncio.Protocol):
+class Link(asyncio.Protocol):
     """One connection and the one answer it is waiting for (HTTP/1.1, no pipelining)."""
 
     def __init__(self, pool: DirectPool, origin: Origin) -> None:
@@ -195,15 +100,15 @@ class _Link(asyncio.Protocol):
         self.transport = None
         self._pool.links.discard(self)
         response = self._response
-        if response is not None and not response._done:
+        if response is not None and not response.done:
             framed = "Content-Length" in response.headers or "Transfer-Encoding" in response.headers
             if framed or exc is not None:
-                response._ended(BrokenResponseError("response body cut short"))
+                response.ended(BrokenResponseError("response body cut short"))
             else:
-                response._ended()  # read until close: its end is the body's end
+                response.ended()  # read until close: its end is the body's end
         head = self._head
         if head is not None and not head.done():
-            head.set_exception(_ClosedError("server closed the connection"))
+            head.set_exception(ClosedError("server closed the connection"))
 
     # -- httptools callbacks -----------------------------------------------------------------
     def on_header(self, name: bytes, value: bytes) -> None:
@@ -223,14 +128,14 @@ class _Link(asyncio.Protocol):
         self._response = response
         if self._head_only:
             self._keep, self._renew = self._parser.should_keep_alive(), True
-            response._ended()
+            response.ended()
         if self._head is not None and not self._head.done():
             self._head.set_result(response)
 
     def on_body(self, body: bytes) -> None:
         response = self._response
         if response is not None:
-            response._fed(body)
+            response.fed(body)
             if response.buffered >= PAUSE_BYTES and not self._paused and self.transport:
                 self._paused = True
                 self.transport.pause_reading()
@@ -238,7 +143,7 @@ class _Link(asyncio.Protocol):
     def on_message_complete(self) -> None:
         if self._response is not None:
             self._keep = self._parser.should_keep_alive()
-            self._response._ended()
+            self._response.ended()
 
     # -- our side ------------------------------------------------------------------------------
     def resume(self) -> None:
@@ -250,7 +155,7 @@ class _Link(asyncio.Protocol):
         if self._head is not None and not self._head.done():
             self._head.set_exception(error)
         if self._response is not None:
-            self._response._ended(error)
+            self._response.ended(error)
         self.close()
 
     def close(self) -> None:
@@ -263,7 +168,7 @@ class _Link(asyncio.Protocol):
         """Write one request and wait for its answer's head (the body follows on its own)."""
         transport = self.transport
         if transport is None:
-            raise _ClosedError("server closed the connection")
+            raise ClosedError("server closed the connection")
         self._head_only = head_only
         loop = self._pool.loop
         self._head = loop.create_future()
@@ -289,7 +194,7 @@ class _Link(asyncio.Protocol):
     def _watch(self, read_timeout_s: float) -> None:
         """No byte for ``read_timeout_s``: the request times out (the answer is abandoned)."""
         self._watchdog = None
-        if self._head is None and (self._response is None or self._response._done):
+        if self._head is None and (self._response is None or self._response.done):
             return  # answered (or idle): nothing to time out
         if self._paused:  # the reader is behind, not the server
             self.last_data = self._pool.loop.time()
@@ -327,9 +232,9 @@ class DirectPool:
         self._tls = tls
         self._connect_timeout_s = connect_timeout_s
         self._direct = direct
-        self._idle: dict[Origin, list[_Link]] = {}
+        self._idle: dict[Origin, list[Link]] = {}
         self._origins: dict[str, Origin] = {}
-        self.links: set[_Link] = set()  # every open connection, closed with the pool
+        self.links: set[Link] = set()  # every open connection, closed with the pool
         self.sent = 0  # requests written (what a test or a profile counts)
 
     def origin(self, url: str) -> tuple[Origin, str] | None:
@@ -388,19 +293,19 @@ class DirectPool:
                 try:
                     self.sent += 1
                     return await link.send(data, read_timeout_s, method == "HEAD")
-                except _ClosedError:
+                except ClosedError:
                     link.close()
                     if fresh or not link.reused:
                         raise
                 except BaseException:
                     link.close()
                     raise
-            raise _ClosedError("server closed the connection")
+            raise ClosedError("server closed the connection")
         except BaseException:
             self.slots.release()
             raise
 
-    def _take(self, origin: Origin) -> _Link | None:
+    def _take(self, origin: Origin) -> Link | None:
         idle = self._idle.get(origin)
         now = self.loop.time()
         while idle:
@@ -412,10 +317,10 @@ class DirectPool:
             link.close()
         return None
 
-    async def _connect(self, origin: Origin) -> _Link:
+    async def _connect(self, origin: Origin) -> Link:
         host, port, https = origin
         tls: Any = self._tls if https else None
-        link = _Link(self, origin)
+        link = Link(self, origin)
         try:
             async with asyncio.timeout(self._connect_timeout_s):
                 await self.loop.create_connection(
@@ -429,7 +334,7 @@ class DirectPool:
             raise CannotConnectError(exc.strerror or str(exc)) from None
         return link
 
-    def give_back(self, link: _Link) -> None:
+    def give_back(self, link: Link) -> None:
         link.idle_since = self.loop.time()
         self._idle.setdefault(link.origin, []).append(link)
 

@@ -24,7 +24,7 @@ from s3z_core.errors import (
     WrongRegionError,
 )
 from s3z_core.protocol.responses import parse_error
-from s3z_core.transport.direct import (
+from s3z_core.transport.answers import (
     BrokenResponseError,
     CannotConnectError,
     CertificateRejectedError,

@@ -24,7 +24,7 @@ from s3z_core.config import ClientConfig, ProxySettings, RetryPolicy
 from s3z_core.credentials import Credentials
 from s3z_core.errors import ProtocolError, ReadTimeoutError, TLSVerificationError, TransportError
 from s3z_core.operations import S3Operations
-from s3z_core.transport import direct as direct_module
+from s3z_core.transport import answers
 from s3z_core.transport.client import S3Client
 from s3z_core.transport.direct import DirectPool, request_head
 
@@ -396,7 +396,7 @@ async def test_an_endless_answer_to_a_buffered_request_is_refused(
 ) -> None:
     """A listing page is read whole: a server streaming a body without end (chunked, so no
     length gives it away) fails at the answer limit instead of filling memory."""
-    monkeypatch.setattr(direct_module, "ANSWER_LIMIT_BYTES", 1024 * 1024)
+    monkeypatch.setattr(answers, "ANSWER_LIMIT_BYTES", 1024 * 1024)
     chunk = b"%x\r\n%s\r\n" % (65536, b"<" * 65536)
 
     async def answer(n: int, head: bytes, w: asyncio.StreamWriter) -> bool:
