@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,8 @@ if TYPE_CHECKING:
     from s3z_core.cli.session import Session
     from s3z_core.engine import Engine, Work
     from s3z_core.models import ObjectInfo, ObjectVersion
+
+ROWS_PER_STEP = 256  # ``ls -r`` rows formatted per loop step: ~2 ms, a full page ~20 ms
 
 
 def work_of(session: Session) -> tuple[Work, ...]:
@@ -96,16 +99,19 @@ async def _list_recursively(session: Session, engine: Engine, bucket: str, prefi
         return
     stamps: dict[datetime | None, str] = {}
     async for batch in batches:
-        rows = []
-        for obj in batch:
-            moment = obj.last_modified
-            stamp = stamps.get(moment)
-            if stamp is None:
-                if len(stamps) > 4096:
-                    stamps.clear()
-                stamp = stamps[moment] = _when(moment)
-            rows.append(f"{stamp} {_size(obj.size, human)} {obj.key}")
-        console.results_text(rows)
+        for start in range(0, len(batch), ROWS_PER_STEP):
+            if start:
+                await asyncio.sleep(0)  # let the loop serve sockets and timers between rows
+            rows = []
+            for obj in batch[start : start + ROWS_PER_STEP]:
+                moment = obj.last_modified
+                stamp = stamps.get(moment)
+                if stamp is None:
+                    if len(stamps) > 4096:
+                        stamps.clear()
+                    stamp = stamps[moment] = _when(moment)
+                rows.append(f"{stamp} {_size(obj.size, human)} {obj.key}")
+            console.results_text(rows)
 
 
 def _version_row(
