@@ -67,6 +67,7 @@ Work = Literal[
     "search",
     "whoami",
     "journal",
+    "http",
 ]
 # The modules each kind of work runs (and that its calls import when first made).
 WORK_MODULES: dict[Work, tuple[str, ...]] = {
@@ -81,6 +82,9 @@ WORK_MODULES: dict[Work, tuple[str, ...]] = {
     "search": ("s3z_core.search", "s3z_core.listing.parallel"),
     "whoami": ("s3z_core.auth.sts",),
     "journal": ("s3z_core.journal",),  # what a resumable command records in
+    # aiohttp, for streamed bodies: a command leaves it to its first such request (imported
+    # in the pool then); the app and a cluster worker, which run everything, load it at start.
+    "http": ("s3z_core.transport.via_aiohttp",),
 }
 
 
