@@ -338,12 +338,16 @@ class DirectPool:
         link.idle_since = self.loop.time()
         self._idle.setdefault(link.origin, []).append(link)
 
-    def close(self) -> None:
-        """Close every connection, idle or in use (an answer still read fails as cut short)."""
+    async def close(self) -> None:
+        """Close every connection, idle or in use (an answer still read fails as cut short).
+
+        An aborted transport closes its socket in a callback of the next loop step: that step
+        is awaited here, or a loop stopped right after (an app quitting) left sockets open."""
         for link in list(self.links):
             link.close()
         self.links.clear()
         self._idle.clear()
+        await asyncio.sleep(0)
 
 
 def request_head(method: str, target: str, headers: Mapping[str, str]) -> str:

@@ -96,6 +96,6 @@ class Routes:
         if self.session is not None and not self.session.closed:
             await self.session.close()
         self.session = None
-        if self.pool is not None:
-            self.pool.close()
-            self.pool = None
+        pool, self.pool = self.pool, None
+        if pool is not None:
+            await pool.close()

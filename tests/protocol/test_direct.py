@@ -340,7 +340,7 @@ async def test_a_large_answer_pauses_the_socket_until_it_is_read() -> None:
         response.release()
         assert hashlib.sha256(got).digest() == hashlib.sha256(body).digest()
         assert pool.links  # read to its end: kept for the next request
-        pool.close()
+        await pool.close()
 
 
 async def test_proxies_and_unverified_tls_stay_on_aiohttp() -> None:
@@ -413,3 +413,23 @@ async def test_an_endless_answer_to_a_buffered_request_is_refused(
                 await S3Operations(client).list_objects_v2("bkt")
         finally:
             await client.close()
+
+
+async def test_closing_the_client_closes_its_sockets_before_it_returns() -> None:
+    """An app that quits stops its loop right after closing: a socket left for a later loop
+    step would stay open (and warn as unclosed when collected)."""
+
+    async def answer(n: int, head: bytes, w: asyncio.StreamWriter) -> bool:
+        w.write(ok(b"kept"))
+        return True
+
+    async with Scripted(answer) as server:
+        client = scripted_client(server.url)
+        assert await fetch(client, size=4) == b"kept"
+        assert client.routes.pool is not None
+        (link,) = client.routes.pool.links  # kept alive after the answer
+        assert link.transport is not None
+        sock = link.transport.get_extra_info("socket")
+        assert sock.fileno() >= 0
+        await client.close()
+        assert sock.fileno() == -1
