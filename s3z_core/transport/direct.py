@@ -282,7 +282,7 @@ class DirectPool:
     ) -> DirectResponse:
         """Send one request; the caller reads and releases the answer. A reused connection
         found closed before any byte of the answer is replaced once, at once."""
-        head = request_head(method, target, headers).encode("latin-1")
+        head = request_head(method, target, headers).encode()  # UTF-8, as aiohttp sends them
         data = b"".join((head, body)) if body else head
         await self.slots.acquire()  # cancelled here: nothing taken, nothing to give back
         try:
