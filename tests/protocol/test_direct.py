@@ -102,6 +102,16 @@ async def fetch(client: S3Client, key: str = "k", size: int | None = None) -> by
     return b"".join(chunks)
 
 
+async def fetch_all(answer: Answer, *sizes: int) -> tuple[list[bytes], Scripted]:
+    """GET ``k`` once per size from a scripted server, on one client (kept-alive links)."""
+    async with Scripted(answer) as server:
+        client = scripted_client(server.url)
+        try:
+            return [await fetch(client, size=n) for n in sizes], server
+        finally:
+            await client.close()
+
+
 async def test_small_gets_and_pages_match_aiohttp_on_the_real_servers(
     any_server: S3Endpoint, bucket: Callable[[S3Endpoint], str]
 ) -> None:
@@ -161,13 +171,8 @@ async def test_a_chunked_answer_is_joined() -> None:
         w.write(b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
         return True
 
-    async with Scripted(answer) as server:
-        client = scripted_client(server.url)
-        try:
-            assert await fetch(client, size=11) == b"hello world"
-            assert await fetch(client, size=11) == b"hello world"
-        finally:
-            await client.close()
+    bodies, server = await fetch_all(answer, 11, 11)
+    assert bodies == [b"hello world"] * 2
     assert server.connections == 1  # the chunked answer ended cleanly: kept alive
 
 
@@ -272,13 +277,8 @@ async def test_connection_close_and_a_body_read_to_the_close_are_honoured() -> N
             w.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end")
         return False
 
-    async with Scripted(answer) as server:
-        client = scripted_client(server.url)
-        try:
-            assert await fetch(client, size=5) == b"first"
-            assert await fetch(client, size=13) == b"until the end"
-        finally:
-            await client.close()
+    bodies, server = await fetch_all(answer, 5, 13)
+    assert bodies == [b"first", b"until the end"]
     assert server.connections == 2
 
 
