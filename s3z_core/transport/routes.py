@@ -46,13 +46,15 @@ class Routes:
         self.session: aiohttp.ClientSession | None = None
         self.pool: DirectPool | None = None
         self._proxy_by_origin: dict[str, str | None] = {}
+        self._tls_ready = False
 
     async def aiohttp(self) -> tuple[Any, aiohttp.ClientSession]:
         """``via_aiohttp`` and the session (made on first use: its TLS context off the loop)."""
         via = await load_aiohttp()
-        if self.session is None or self.session.closed:
-            if self.https:
-                await fs_call(tls_setting, self.config)  # reads the CA store once (cached)
+        if self.https and not self._tls_ready:
+            await fs_call(tls_setting, self.config)  # reads the CA store once (cached)
+            self._tls_ready = True
+        if self.session is None or self.session.closed:  # no await from here: one session
             self.session = via.open_session(self.config, https=self.https)
         return via, self.session
 

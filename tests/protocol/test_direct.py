@@ -433,3 +433,19 @@ async def test_closing_the_client_closes_its_sockets_before_it_returns() -> None
         assert sock.fileno() >= 0
         await client.close()
         assert sock.fileno() == -1
+
+
+async def test_requests_that_first_need_aiohttp_together_share_one_session(
+    seaweed: S3Endpoint, tls_front: tuple[str, Path]
+) -> None:
+    """Over https the session's TLS context is built off the loop first: requests arriving
+    during that wait must not each make a session (all but one would never be closed)."""
+    url, cert = tls_front
+    client = S3Client(
+        client_config(seaweed, endpoint_url=url, ca_bundle=str(cert)), _creds(seaweed)
+    )
+    try:
+        sessions = await asyncio.gather(*(client.routes.aiohttp() for _ in range(4)))
+        assert len({id(session) for _, session in sessions}) == 1
+    finally:
+        await client.close()
