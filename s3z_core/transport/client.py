@@ -238,18 +238,10 @@ class S3Client:
                 # go as they are: aiohttp sends bytes in one write, where a BytesIO copied
                 # them first (its getbuffer unshares). Raw bytes warn only over 1 MiB.
                 data = body or None
-            route = self.routes.direct(where) if direct else None
             try:
-                if route is not None:
-                    pool, origin, target = route
-                    timeout = self.config.read_timeout_s
-                    status, resp_headers, payload = await pool.exchange(
-                        origin, method, target, signed, data, timeout
-                    )
-                else:
-                    status, resp_headers, payload = await self.routes.exchange(
-                        method, where, signed, data
-                    )
+                status, resp_headers, payload = await self.routes.exchange(
+                    method, where, signed, data, direct=direct
+                )
             except TRANSPORT_EXCEPTIONS as exc:
                 _rewind(counter, progress)
                 if counter.local_error is not None:
@@ -361,16 +353,9 @@ class S3Client:
         where, signed = await self.addressing.sign(
             "GET", bucket, key, "GetObject", region, query, headers, EMPTY_SHA256
         )
-        route = None
-        if end is not None and end - pos <= DIRECT_GET_BYTES:
-            route = self.routes.direct(where)
-        resp: DirectResponse | Streamed
+        small = end is not None and end - pos <= DIRECT_GET_BYTES
         try:
-            if route is not None:
-                pool, origin, target = route
-                resp = await pool.request(origin, "GET", target, signed, self.config.read_timeout_s)
-            else:
-                resp = await self.routes.open_get(where, signed)
+            resp = await self.routes.open_get(where, signed, direct=small)
         except TRANSPORT_EXCEPTIONS as exc:
             raise transport_error(
                 exc, operation="GetObject", target=_describe(bucket, key)

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from s3z_core.config import ClientConfig
 from s3z_core.filesystem import fs_call
+from s3z_core.transport.answers import DirectResponse
 from s3z_core.transport.connection import proxy_for, proxy_settings, tls_setting
 from s3z_core.transport.direct import DirectPool, Origin
 
@@ -59,14 +60,28 @@ class Routes:
         return via, self.session
 
     async def exchange(
-        self, method: str, where: str, headers: Mapping[str, str], data: Any
+        self, method: str, where: str, headers: Mapping[str, str], data: Any, *, direct: bool
     ) -> tuple[int, Mapping[str, str], bytes]:
+        """One request and its whole answer; ``direct``: it may skip aiohttp (its body is
+        in memory), when its origin allows."""
+        route = self.direct(where) if direct else None
+        if route is not None:
+            pool, origin, target = route
+            timeout = self.config.read_timeout_s
+            return await pool.exchange(origin, method, target, headers, data, timeout)
         via, session = await self.aiohttp()
         answer: tuple[int, Mapping[str, str], bytes]
         answer = await via.exchange(session, method, where, headers, data, self.proxy(where))
         return answer
 
-    async def open_get(self, where: str, headers: Mapping[str, str]) -> Streamed:
+    async def open_get(
+        self, where: str, headers: Mapping[str, str], *, direct: bool
+    ) -> DirectResponse | Streamed:
+        """A GET whose body is read as it arrives; ``direct``: a small one, as above."""
+        route = self.direct(where) if direct else None
+        if route is not None:
+            pool, origin, target = route
+            return await pool.request(origin, "GET", target, headers, self.config.read_timeout_s)
         via, session = await self.aiohttp()
         streamed: Streamed = await via.open_get(session, where, headers, self.proxy(where))
         return streamed
