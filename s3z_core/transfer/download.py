@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import time
 from datetime import datetime
 from pathlib import Path
@@ -62,14 +61,6 @@ class VersionPin:
             raise VerificationError(
                 f"s3://{bucket}/{key} changed while downloading (ETag {self.etag} became {etag})"
             )
-
-
-def _md5_file(path: str) -> str:
-    digest = hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as fh:
-        while chunk := fh.read(4 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 async def download_file(
@@ -198,15 +189,10 @@ async def download_file(
             verification = await writer.finish(land)
         else:
             await writer.close()
-            if state is not None and state.resumed:
-                computed = await _hash_kept(ctx, landing, size, etag, composite_part)
-                verification = _judge(
-                    ctx.config.verify, computed, etag, bucket, key, multipart_etag
-                )
-            else:
-                verification = await _verify(
-                    ctx, writer, landing, etag, bucket, key, multipart_etag
-                )
+            computed = writer.etag
+            if computed is None:  # nothing streamed saw every byte in order
+                computed = await _hash_read_back(ctx, landing, size, etag, composite_part)
+            verification = _judge(ctx.config.verify, computed, etag, bucket, key, multipart_etag)
             if journal is not None and state is not None:  # a crash from here: see landed
                 await journal.set_state(state.job_id, "landing")
             await fs_call(landing.commit, size, mtime_s)
@@ -248,17 +234,18 @@ def _downloaded(
     )
 
 
-async def _hash_kept(
+async def _hash_read_back(
     ctx: TransferContext, landing: Landing, size: int, etag: str, composite_part: int | None
 ) -> str | None:
-    """A resumed download's hash, read back from the whole file (part of it came from an
-    earlier run, so nothing streamed saw every byte)."""
+    """The hash of the whole temp file, read back off the loop: a resumed download (part of
+    it came from an earlier run) or a single-part object fetched in ranges (its one MD5
+    needs the bytes in order). None when the ETag cannot be recomputed."""
     if not ctx.config.verify:
         return None
     if composite_part is not None:
         return await fs_call(hash_file, str(landing.tmp), size, composite_part, True)
     if "-" not in etag and len(etag) == 32:
-        return await fs_call(_md5_file, str(landing.tmp))
+        return await fs_call(hash_file, str(landing.tmp), size, max(size, 1), False)
     return None
 
 
@@ -286,22 +273,6 @@ async def _already_landed(
         verification = Verification.VERIFIED_COMPOSITE if "-" in etag else Verification.VERIFIED_MD5
     parts = len(state.ranges)
     return _downloaded(control, bucket, key, dest, size, etag, verification, parts, started)
-
-
-async def _verify(
-    ctx: TransferContext,
-    writer: FileWriter,
-    landing: Landing,
-    etag: str,
-    bucket: str,
-    key: str,
-    multipart_etag: bool,
-) -> Verification:
-    computed = writer.etag
-    if ctx.config.verify and computed is None and not multipart_etag and len(etag) == 32:
-        # A large single-part object downloaded in ranges: hash it once, off the loop.
-        computed = await fs_call(_md5_file, str(landing.tmp))
-    return _judge(ctx.config.verify, computed, etag, bucket, key, multipart_etag)
 
 
 def _judge(

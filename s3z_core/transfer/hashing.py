@@ -20,7 +20,7 @@ class PartHasher:
         self._md5 = [hashlib.md5(usedforsecurity=False) for _ in range(count)]
         self._next = [i * part_size for i in range(count)]
 
-    def update(self, offset: int, chunks: Sequence[bytes]) -> None:
+    def update(self, offset: int, chunks: Sequence[bytes | memoryview]) -> None:
         for chunk in chunks:
             view = memoryview(chunk)
             while view:
