@@ -9,8 +9,9 @@ is learned from the server's answer and cached per bucket (two buckets in two re
 served from one client without flip-flopping); the clock offset is adopted only when a
 decision says so.
 
-Connections are made lazily inside the running loop (the constructor does no I/O): small
-requests on the direct pool, streamed ones through aiohttp (``routes.py``). HTTP/1.1,
+Connections are made lazily inside the running loop (the constructor does no I/O): GETs and
+requests with an in-memory body on the direct pool, streamed uploads through aiohttp
+(``routes.py``). HTTP/1.1,
 TCP_NODELAY, pools sized to the concurrency, TLS verification on unless explicitly disabled.
 Every request with a body carries an explicit Content-Length and is never chunked (some
 stores answer 411/501 otherwise).
@@ -59,7 +60,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("s3z.transport")
 T = TypeVar("T")
-DIRECT_GET_BYTES = 1024 * 1024  # GETs up to this size skip aiohttp (transport/direct.py)
 
 
 class S3Client:
@@ -353,9 +353,8 @@ class S3Client:
         where, signed = await self.addressing.sign(
             "GET", bucket, key, "GetObject", region, query, headers, EMPTY_SHA256
         )
-        small = end is not None and end - pos <= DIRECT_GET_BYTES
         try:
-            resp = await self.routes.open_get(where, signed, direct=small)
+            resp = await self.routes.open_get(where, signed)
         except TRANSPORT_EXCEPTIONS as exc:
             raise transport_error(
                 exc, operation="GetObject", target=_describe(bucket, key)

@@ -1,12 +1,13 @@
-"""Small requests without aiohttp: one asyncio Protocol per kept-alive connection.
+"""Requests without aiohttp: one asyncio Protocol per kept-alive connection.
 
 Why: a thousand small GETs are bound by the loop thread, and aiohttp's request machinery
 (request and response objects, URL, timers, tracing hooks, its stream reader) cost ~500 µs
 of it per 64 KiB GET here, against ~230 µs for the same signed GET written and parsed by a
 bare Protocol (``bench/`` and the closing notes of issue 12). So requests whose whole body
-is already in memory and whose answer is small go here: small GETs (a small file's download,
-a listing page), small PUTs and POSTs with a bytes body. Everything else — streamed bodies,
-HEAD, proxies, switched-off TLS verification — stays on aiohttp.
+is already in memory go here — GETs of any size (their answer is read as it arrives, the
+socket paused while ``PAUSE_BYTES`` wait unread), listing pages, HEAD, small PUTs and
+POSTs with a bytes body. Streamed uploads, proxies and switched-off TLS verification stay
+on aiohttp.
 
 What a request keeps from aiohttp: the same TLS context (``connection.tls_setting``), the
 same connect and read timeouts, Content-Length framing, and failures the error mapping turns

@@ -1,10 +1,11 @@
 """The two ways a request leaves the client: the direct pool, or aiohttp's session.
 
-Small requests whose body is in memory go direct (``direct.py``: a fraction of aiohttp's
-loop time per request); streamed bodies, proxied origins and TLS with verification switched
-off go through aiohttp (``via_aiohttp.py``). Both are made on first use, inside the running
-loop (a client's constructor does no I/O), and closed together. aiohttp itself is imported
-on first use too, in the file-system pool: an import on the loop would stall it ~0.2 s.
+GETs of any size and requests whose body is in memory go direct (``direct.py``: a fraction
+of aiohttp's loop time per request); streamed uploads, proxied origins and TLS with
+verification switched off go through aiohttp (``via_aiohttp.py``). Both are made on first
+use, inside the running loop (a client's constructor does no I/O), and closed together.
+aiohttp itself is imported on first use too, in the file-system pool: an import on the
+loop would stall it ~0.2 s.
 """
 
 from __future__ import annotations
@@ -74,11 +75,11 @@ class Routes:
         answer = await via.exchange(session, method, where, headers, data, self.proxy(where))
         return answer
 
-    async def open_get(
-        self, where: str, headers: Mapping[str, str], *, direct: bool
-    ) -> DirectResponse | Streamed:
-        """A GET whose body is read as it arrives; ``direct``: a small one, as above."""
-        route = self.direct(where) if direct else None
+    async def open_get(self, where: str, headers: Mapping[str, str]) -> DirectResponse | Streamed:
+        """A GET whose body is read as it arrives: direct when its origin allows. Large GETs
+        went through aiohttp until measured: 1 GiB in ranges took 1.26-1.32 s of CPU
+        through it, 1.11-1.18 s direct (two runs each, no verification)."""
+        route = self.direct(where)
         if route is not None:
             pool, origin, target = route
             return await pool.request(origin, "GET", target, headers, self.config.read_timeout_s)

@@ -1,7 +1,7 @@
 """The requests that still go through aiohttp, and the only import of it by the S3 client.
 
-Streamed bodies (uploads over one chunk, GETs over ``DIRECT_GET_BYTES``), proxied origins and
-TLS with verification switched off go here; every other request goes direct
+Streamed uploads (bodies over one chunk), proxied origins and TLS with verification
+switched off go here; every other request goes direct
 (``direct.py``). Importing aiohttp costs ~0.2 s of CPU, so this module is imported only
 when such a request comes (``routes.load_aiohttp``, in the file-system pool, never on the
 loop) or before a loop starts (``engine.prepare``): ``ls`` and small transfers never pay it.

@@ -173,21 +173,26 @@ def test_an_upload_imports_no_download_code(
     assert "aiohttp" not in modules
 
 
-def test_a_big_download_imports_aiohttp_in_the_pool_not_on_the_loop(
+def test_a_big_download_needs_no_aiohttp_and_a_big_upload_imports_it_in_the_pool(
     seaweed: LocalS3Server, home: Path, filled: str
 ) -> None:
-    """A GET over DIRECT_GET_BYTES streams through aiohttp, imported when first needed: by
-    a file-system pool thread (an import on the loop would stall it ~0.2 s)."""
-    body = hashlib.sha256(b"big").digest() * (3 * 2**20 // 32)  # 3 MiB: ranged or not, big
+    """GETs of any size go direct; a streamed upload goes through aiohttp, imported when
+    first needed by a file-system pool thread (an import on the loop would stall it ~0.2 s)."""
+    body = hashlib.sha256(b"big").digest() * (3 * 2**20 // 32)  # 3 MiB: over one chunk
     boto3_client(seaweed).put_object(Bucket=filled, Key="big.bin", Body=body)
     report = probe_run(seaweed, home, "cp", f"s3://{filled}/big.bin", str(home / "big.bin"))
+    assert "aiohttp" not in report["modules"]
+    got = hashlib.sha256((home / "big.bin").read_bytes()).hexdigest()
+    assert got == hashlib.sha256(body).hexdigest()
+
+    report = probe_run(seaweed, home, "cp", str(home / "big.bin"), f"s3://{filled}/up.bin")
     assert "aiohttp" in report["modules"]
     assert [m for m in report["late"] if m.startswith("s3z_core")] == [
         "s3z_core.transport.via_aiohttp"
     ]
     assert report["threads"]["aiohttp"] != "MainThread"
-    got = hashlib.sha256((home / "big.bin").read_bytes()).hexdigest()
-    assert got == hashlib.sha256(body).hexdigest()
+    sent = boto3_client(seaweed).get_object(Bucket=filled, Key="up.bin")["Body"].read()
+    assert hashlib.sha256(sent).hexdigest() == hashlib.sha256(body).hexdigest()
 
 
 @pytest.mark.parametrize(
