@@ -29,6 +29,8 @@ TiB = 1024 * GiB
 UPLOAD_CHUNK_BYTES = 256 * KiB
 WRITE_COALESCE_BYTES = 512 * KiB
 WRITER_QUEUE_DEPTH = 8
+# A ranged download that verifies its MD5s is written by this many threads, a range each.
+HASHING_WRITER_THREADS = 2
 WRITE_BACKLOG_BATCHES = 64  # × WRITE_COALESCE_BYTES: received, not yet written, all files
 DELETE_BATCH = 1000  # keys in one DeleteObjects request (S3's limit)
 

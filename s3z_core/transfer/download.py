@@ -16,7 +16,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from s3z_core.config import WRITE_COALESCE_BYTES
+from s3z_core.config import HASHING_WRITER_THREADS, WRITE_COALESCE_BYTES
 from s3z_core.errors import LocalFileError, VerificationError
 from s3z_core.events import TransferStarted, Verification
 from s3z_core.filesystem import fs_call
@@ -157,6 +157,8 @@ async def download_file(
                 hasher=hasher,
                 backlog=ctx.write_backlog,
                 on_written=progress,
+                threads=HASHING_WRITER_THREADS if hasher is not None else 1,
+                span=plan.ranges[0].length,
             )
         else:
             writer = PooledWriter(landing, hasher=hasher, backlog=ctx.write_backlog)

@@ -191,6 +191,50 @@ async def test_write_after_close_is_refused_and_keeps_the_backlog_whole(tmp_path
     await asyncio.wait_for(backlog.acquire(), 1)  # the one place came back
 
 
+@pytest.mark.asyncio
+async def test_two_writer_threads_hash_their_own_ranges(tmp_path, monkeypatch):
+    """A verified ranged download is written by two threads, a range each: the bytes and the
+    composite ETag are exact, and both threads really wrote (one hashing thread was the
+    bottleneck of a 1 GiB download)."""
+    real = os.pwritev
+    writers: dict[int, set[int]] = {}
+
+    def recording_pwritev(fd, buffers, offset):
+        writers.setdefault(threading.get_ident(), set()).add(offset // span)
+        return real(fd, buffers, offset)
+
+    monkeypatch.setattr(os, "pwritev", recording_pwritev)
+    part_size, span = 1 * MiB, 2 * MiB  # a range is two parts, as plan_download aligns them
+    data = random.Random(11).randbytes(7 * MiB + 5)
+    hasher = PartHasher(len(data), part_size, composite=True)
+    path = tmp_path / "out.bin"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT)
+    rng = random.Random(12)
+    try:
+        loop = asyncio.get_running_loop()
+        writer = FileWriter(fd, str(path), loop, hasher=hasher, threads=2, span=span)
+        ranges = {
+            start: _chunks(data[start : start + span], rng, 200_000)
+            for start in range(0, len(data), span)
+        }
+        offsets = dict.fromkeys(ranges, 0)
+        while any(ranges.values()):  # the ranges' batches interleaved, as streams send them
+            for start, chunks in ranges.items():
+                if chunks:
+                    batch = [chunks.pop(0) for _ in range(min(3, len(chunks)))]
+                    await writer.submit(start + offsets[start], batch)
+                    offsets[start] += sum(len(c) for c in batch)
+        await writer.close()
+    finally:
+        os.close(fd)
+    assert path.read_bytes() == data
+    assert hasher.etag() == _composite(data, part_size)
+    assert len(writers) == 2  # two threads wrote, and no range was written by both
+    first, second = writers.values()
+    assert first.isdisjoint(second)
+    assert first | second == {0, 1, 2, 3}
+
+
 @pytest.mark.parametrize("size", [0, 1, 5 * MiB - 1, 5 * MiB, 5 * MiB + 1, 17 * MiB + 3])
 def test_part_hasher_matches_hashlib_across_part_boundaries(size):
     part_size = 5 * MiB
