@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from xml.sax.saxutils import escape
 
 _XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/"
 
 
 def _xml_text(value: str) -> str:
     # XML 1.0 cannot carry most control characters even escaped; S3 accepts them as
-    # numeric references in DeleteObjects keys, so encode every one of them.
-    out = escape(value, {'"': "&quot;"})
+    # numeric references in DeleteObjects keys, so encode every one of them. The escaping is
+    # xml.sax.saxutils.escape's, written out: importing it pulled in urllib.request,
+    # http.client and email, 24 ms of every command's start (``-X importtime``).
+    out = value.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+    out = out.replace('"', "&quot;")
     return "".join(f"&#{ord(ch)};" if ord(ch) < 0x20 or ch == "\r" else ch for ch in out)
 
 
