@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from email.utils import parsedate_to_datetime
 from urllib.parse import unquote_plus
 
 from lxml import etree
@@ -30,6 +29,7 @@ from s3z_core.models import (
     PartInfo,
     VersionPage,
 )
+from s3z_core.protocol.dates import parse_http_date
 from s3z_core.protocol.listing_columns import listed_objects
 
 META_PREFIX = "x-amz-meta-"  # user metadata travels as headers with this prefix
@@ -112,10 +112,7 @@ def etag_of(fields: Mapping[str, str]) -> str:
 def _http_time(value: str | None) -> datetime | None:
     if not value:
         return None
-    try:
-        return parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
+    return parse_http_date(value)
 
 
 def parse_head_object(headers: Mapping[str, str], bucket: str, key: str) -> ObjectHead:

@@ -16,11 +16,11 @@ Every kind of decision spends one attempt of the same budget, so no failure mode
 from __future__ import annotations
 
 import random
-from email.utils import parsedate_to_datetime
 from typing import Final
 
 from s3z_core.config import RetryPolicy
 from s3z_core.errors import ClockSkewError, S3zError, WrongRegionError
+from s3z_core.protocol.dates import parse_http_date
 from s3z_core.records import record
 
 
@@ -61,11 +61,8 @@ def clock_offset_s(server_date: str, local_now_epoch_s: float) -> float | None:
     """Server time minus our time, from an HTTP ``Date`` header; None if unparseable."""
     if not server_date:
         return None
-    try:
-        server = parsedate_to_datetime(server_date)
-    except (TypeError, ValueError):
-        return None
-    if server.tzinfo is None:
+    server = parse_http_date(server_date)
+    if server is None or server.tzinfo is None:
         return None
     return server.timestamp() - local_now_epoch_s
 
