@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import field
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
+from s3z_core import events as ev
 from s3z_core.cli.units import format_duration, format_size
 from s3z_core.records import record
 
@@ -69,8 +70,6 @@ class ProgressTally:
 
     def apply(self, event: TransferEvent, now: float) -> _Transfer | None:
         """Fold one event in; returns the transfer it finished (completed/failed), if any."""
-        from s3z_core import events as ev
-
         if self.started_at is None:
             self.started_at = now
         if isinstance(event, ev.TransferQueued):
@@ -251,10 +250,8 @@ class NoProgress:
         self.tally = ProgressTally()
 
     def __call__(self, event: TransferEvent) -> None:
-        from s3z_core.events import TransferCompleted
-
         finished = self.tally.apply(event, self.clock())
-        if finished is not None and isinstance(event, TransferCompleted):
+        if finished is not None and isinstance(event, ev.TransferCompleted):
             self.console.info(_completion_line(finished))
 
     def close(self) -> None:
@@ -311,8 +308,6 @@ class JsonProgress:
         self.last_emit: float | None = None
 
     def __call__(self, event: TransferEvent) -> None:
-        from s3z_core import events as ev
-
         now = self.clock()
         self.tally.apply(event, now)
         record: dict[str, Any] | None = None

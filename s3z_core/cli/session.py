@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from s3z_core.cli.redaction import SECRETS, remember_secrets
 from s3z_core.cli.render import Console, JsonProgress, NoProgress, make_progress
 from s3z_core.cli.resumable import open_batch_record, wants_journal
+from s3z_core.events import PathSkipped
 from s3z_core.filters import PathFilter
 
 if TYPE_CHECKING:
@@ -217,8 +218,6 @@ class Session:
 
     def on_event(self, event: TransferEvent) -> None:
         """Engine events: a path left out is said at once; the rest feed the progress view."""
-        from s3z_core.events import PathSkipped
-
         if isinstance(event, PathSkipped):
             self.console.warn(f"skipping {event.path}: {event.reason}")
             return
