@@ -53,11 +53,21 @@ class Landing:
     def __init__(self, dest: Path, resolve: Callable[[], Path] | None = None) -> None:
         self.dest = dest
         self._resolve = resolve
-        self.tmp = temp_name(dest)
+        self._tmp: Path | None = None  # named on first use: after ``resolve``, in the pool
         self.fd = -1
         self._created = False
         self._adopted = False
         self._lock = threading.Lock()  # the pool may run open and discard on two threads
+
+    @property
+    def tmp(self) -> Path:
+        if self._tmp is None:
+            self._tmp = temp_name(self.dest)
+        return self._tmp
+
+    @tmp.setter
+    def tmp(self, path: Path) -> None:
+        self._tmp = path
 
     def adopt(self, tmp: Path) -> None:
         """Continue in the temp file an earlier run left (a resumed download); no I/O."""
@@ -71,7 +81,7 @@ class Landing:
                 if self._resolve is not None:
                     self.dest, self._resolve = self._resolve(), None
                     if not self._adopted:
-                        self.tmp = temp_name(self.dest)
+                        self._tmp = None  # named for the resolved destination
                 if self._adopted:  # no O_CREAT: it must still be the file we left
                     self.fd = local_call(
                         os.open, self.dest, self.tmp, os.O_WRONLY | os.O_CLOEXEC | os.O_NOFOLLOW
