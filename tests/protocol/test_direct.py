@@ -26,7 +26,7 @@ from s3z_core.errors import ProtocolError, ReadTimeoutError, TLSVerificationErro
 from s3z_core.operations import S3Operations
 from s3z_core.transport import answers
 from s3z_core.transport.client import S3Client
-from s3z_core.transport.direct import DirectPool, request_head
+from s3z_core.transport.direct import DirectPool, Link, request_head
 
 pytestmark = pytest.mark.asyncio
 CREDS = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
@@ -174,6 +174,51 @@ async def test_a_chunked_answer_is_joined() -> None:
     bodies, server = await fetch_all(answer, 11, 11)
     assert bodies == [b"hello world"] * 2
     assert server.connections == 1  # the chunked answer ended cleanly: kept alive
+
+
+async def test_a_body_in_pieces_bypasses_the_parser_and_the_link_serves_the_next(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After the head, a Content-Length body is fed as the socket reads it, past the parser;
+    the link still ends the answer at its length, and a fresh parser reads the next one on
+    the same kept-alive connection."""
+    body = bytes(range(256)) * 64  # 16 KiB in 7 pieces, the first with the head
+
+    async def answer(n: int, head: bytes, w: asyncio.StreamWriter) -> bool:
+        whole = ok(body, f"X-N: {n}")
+        cut = len(whole) - len(body) + 100
+        w.write(whole[:cut])
+        for at in range(cut, len(whole), 3000):
+            await w.drain()
+            await asyncio.sleep(0.01)
+            w.write(whole[at : at + 3000])
+        return True
+
+    parsed: list[int] = []
+    real_on_body = Link.on_body
+
+    def on_body(self: Link, piece: bytes) -> None:
+        parsed.append(len(piece))
+        real_on_body(self, piece)
+
+    monkeypatch.setattr(Link, "on_body", on_body)
+    bodies, server = await fetch_all(answer, len(body), len(body), len(body))
+    assert bodies == [body] * 3
+    assert server.connections == 1
+    assert sum(parsed) < 3 * 1000  # only what came with each head went through the parser
+
+
+async def test_bytes_past_the_content_length_are_dropped_with_the_connection() -> None:
+    async def answer(n: int, head: bytes, w: asyncio.StreamWriter) -> bool:
+        w.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n" + b"a" * 100)
+        await w.drain()
+        await asyncio.sleep(0.01)
+        w.write(b"a" * 4900 + b"HTTP/1.1 200 OK\r\nX-Smuggled: 1\r\n\r\n")
+        return True
+
+    bodies, server = await fetch_all(answer, 5000, 5000)
+    assert bodies == [b"a" * 5000] * 2
+    assert server.connections == 2  # the first link, which got more than asked, was closed
 
 
 async def test_a_kept_alive_connection_the_server_dropped_is_replaced_without_a_retry() -> None:
