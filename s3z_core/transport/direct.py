@@ -161,7 +161,7 @@ class Link(asyncio.Protocol):
         self._response = response
         self._keep_at_end = self._parser.should_keep_alive()
         if self._head_only:
-            self._keep, self._renew = self._parser.should_keep_alive(), True
+            self._keep, self._renew = self._keep_at_end, True
             response.ended()
         if self._head is not None and not self._head.done():
             self._head.set_result(response)
