@@ -6,7 +6,7 @@ through the shared file-system pool, one batch at a time, so a thousand small fi
 start a thousand threads.
 
 Network tasks hand over lists of chunks (≥ 512 KiB) with their file offset; the thread
-writes each list with one ``os.pwritev`` (aiohttp returns fresh bytes objects, so
+writes each list with one ``os.pwritev`` (the transport hands over fresh bytes objects, so
 joining or copying into a buffer would only add a copy — measured in PY_PERF.md). The
 queue is bounded by an asyncio semaphore the thread releases, so a slow disk slows the
 network instead of growing memory. Hashing (per-part MD5 for ETag verification,
