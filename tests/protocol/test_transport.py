@@ -4,9 +4,13 @@ and TLS verification on by default (checked end to end through a TLS front of ou
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import ipaddress
+import os
+import socket
 import ssl
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -21,8 +25,9 @@ from servers import S3Endpoint
 
 from s3z_core.config import ClientConfig, RetryPolicy
 from s3z_core.credentials import Credentials
-from s3z_core.errors import ConnectError, CredentialsError, InvalidValueError
+from s3z_core.errors import ConnectError, CredentialsError, InvalidValueError, TransportError
 from s3z_core.operations import S3Operations
+from s3z_core.transport.body import FileRange
 from s3z_core.transport.client import S3Client
 
 
@@ -290,3 +295,105 @@ def test_concurrent_first_uses_of_aiohttp_all_get_the_whole_module() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
     ).stdout.split()
     assert out == ["False", "True"]
+
+
+class _DeafServer:
+    """Accepts, reads a request's head, then never reads again: a streamed body stalls in
+    the client's buffers, as it did against SeaweedFS when an upload was cancelled at quit."""
+
+    def __init__(self) -> None:
+        self._listener = socket.socket()
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # inherited
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen()
+        self.port: int = self._listener.getsockname()[1]
+        self.heads = threading.Event()
+        self._accepted: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = self._listener.accept()
+                self._accepted.append(conn)
+                seen = b""
+                while b"\r\n\r\n" not in seen:
+                    chunk = conn.recv(1)
+                    if not chunk:
+                        break
+                    seen += chunk
+                self.heads.set()
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
+        self._listener.close()
+        for conn in self._accepted:
+            conn.close()
+        self._thread.join(timeout=5)
+
+
+def _held_connections(port: int) -> int:
+    """Sockets of this process connected to 127.0.0.1:``port`` (its descriptors, not the
+    kernel's closing sockets): a connection the client gave up but still holds counts."""
+    ours = set()
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            link = os.readlink(f"/proc/self/fd/{fd}")
+            if link.startswith("socket:["):
+                ours.add(link[8:-1])
+    held = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        remote_port = int(fields[2].split(":")[1], 16)
+        if remote_port == port and fields[9] in ours:
+            held += 1
+    return held
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("how", ["cancelled", "client closed"])
+async def test_a_streamed_upload_given_up_lets_go_of_its_connection(
+    how: str, tmp_path: Path
+) -> None:
+    """aiohttp closes a given-up request's connection gracefully: asyncio kept the socket
+    until the server read the buffered body, which a stalled server never does. Such a
+    connection is aborted instead (before: held, and garbage-collected open after the loop)."""
+    big = tmp_path / "big.bin"
+    with big.open("wb") as handle:
+        handle.truncate(64 * 1024**2)  # sparse
+    server = _DeafServer()
+    config = ClientConfig(
+        endpoint_url=f"http://127.0.0.1:{server.port}",
+        region="us-east-1",
+        addressing_style="path",
+        retry=RetryPolicy(max_attempts=1),
+        read_timeout_s=60,
+    )
+    client = S3Client(config, Credentials("deaf", "deaf-secret"))
+    ops = S3Operations(client)
+    try:
+        upload = asyncio.create_task(
+            ops.put_object("b", "big.bin", FileRange(str(big), 0, 64 * 1024**2))
+        )
+        assert await asyncio.to_thread(server.heads.wait, 10), "the request never came"
+        await asyncio.sleep(0.5)  # the stalled body fills the socket's and asyncio's buffers
+        assert _held_connections(server.port) == 1
+        if how == "cancelled":
+            upload.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await upload
+        else:
+            async with asyncio.timeout(30):  # before: the session waited for good (it hung)
+                await client.close()
+            with pytest.raises(TransportError):  # a typed failure of that upload
+                await upload
+        for _ in range(200):
+            if _held_connections(server.port) == 0:
+                break
+            await asyncio.sleep(0.01)
+        assert _held_connections(server.port) == 0
+    finally:
+        await client.close()
+        server.close()
